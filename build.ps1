@@ -1,0 +1,234 @@
+#Requires -Version 7.4
+<#
+.SYNOPSIS
+    Builds, tests and demonstrates SecureConnect.
+
+.DESCRIPTION
+    One entry point for every job:
+      Build  dotnet publish, then assemble output/SecureConnect/<version>/ (psd1, psm1, bin/, en-US/, format file).
+      Test   Build, xunit, then Pester against the BUILT module in a child pwsh, with the lab's real servers.
+      Lab    Start, stop or show the lab (-LabAction Start|Stop|Status).
+      Demo   Build, start the lab, walk through the module as a new user would, stop the lab.
+      Bench  Benchmarks, side by side with the reference tools.
+      Clean  Remove output/ and the build tools folder.
+
+    Build and test tools (Pester) come from NuGet through a restore-only project into .tools/ inside the
+    repository, never from the user's profile or the PowerShell Gallery.
+
+.EXAMPLE
+    dotnet tool restore && dotnet pwsh ./build.ps1 -Task Test
+#>
+[CmdletBinding()]
+param(
+    [ValidateSet('Build', 'Test', 'Lab', 'Demo', 'Bench', 'Clean')]
+    [string] $Task = 'Build',
+
+    [ValidateSet('Start', 'Stop', 'Status')]
+    [string] $LabAction = 'Start',
+
+    [ValidateSet('Debug', 'Release')]
+    [string] $Configuration = 'Release',
+
+    # Pester tags to run (all when empty).
+    [string[]] $Tag = @()
+)
+
+$ErrorActionPreference = 'Stop'
+Set-StrictMode -Version Latest
+
+$RepoRoot = $PSScriptRoot
+$OutputRoot = Join-Path $RepoRoot 'output'
+$ToolsRoot = Join-Path $RepoRoot '.tools'
+$LabScript = Join-Path $RepoRoot 'tests/lab/lab.sh'
+$LabDir = if ($env:SECURECONNECT_LAB_DIR) { $env:SECURECONNECT_LAB_DIR } else { '/tmp/secureconnect-lab' }
+$LabEndpoints = Join-Path $LabDir 'endpoints.json'
+
+function Write-Step([string] $Message) {
+    Write-Host "==> $Message" -ForegroundColor Cyan
+}
+
+function Invoke-Native {
+    # Runs a native command and fails the build when it fails.
+    param([string] $FilePath, [string[]] $ArgumentList)
+    & $FilePath @ArgumentList
+    if ($LASTEXITCODE -ne 0) {
+        throw "'$FilePath $($ArgumentList -join ' ')' failed with exit code $LASTEXITCODE."
+    }
+}
+
+function Get-ModuleVersion {
+    $props = [xml](Get-Content -Raw (Join-Path $RepoRoot 'Directory.Build.props'))
+    $version = $props.Project.PropertyGroup | ForEach-Object { $_.VersionPrefix } | Where-Object { $_ } | Select-Object -First 1
+    if (-not $version) { throw 'VersionPrefix is missing from Directory.Build.props.' }
+    $version
+}
+
+function Get-BuiltModulePath {
+    Join-Path $OutputRoot "SecureConnect/$(Get-ModuleVersion)/SecureConnect.psd1"
+}
+
+function Get-ChildPwsh {
+    # The same PowerShell that runs this script: a native pwsh, or 'dotnet pwsh.dll' for the local tool.
+    $processPath = [Environment]::ProcessPath
+    if ([IO.Path]::GetFileNameWithoutExtension($processPath) -eq 'pwsh') {
+        return @($processPath)
+    }
+    return @($processPath, (Join-Path $PSHOME 'pwsh.dll'))
+}
+
+function Invoke-ChildPwsh {
+    param([string] $File, [string[]] $ArgumentList = @())
+    $pwsh = @(Get-ChildPwsh)
+    $exe = $pwsh[0]
+    $prefix = @($pwsh | Select-Object -Skip 1)
+    & $exe @prefix -NoProfile -NonInteractive -File $File @ArgumentList | Out-Host
+    $LASTEXITCODE
+}
+
+function Restore-Tools {
+    $pester = Join-Path $ToolsRoot 'packages/pester/5.7.1/tools/Pester.psd1'
+    if (-not (Test-Path $pester)) {
+        Write-Step 'Restoring build tools (Pester) from NuGet into .tools/'
+        Invoke-Native dotnet @('restore', (Join-Path $RepoRoot 'tests/tools/BuildTools.csproj'), '--packages', (Join-Path $ToolsRoot 'packages'), '--nologo', '-v', 'quiet')
+    }
+    $pester
+}
+
+function Invoke-BuildTask {
+    $version = Get-ModuleVersion
+    $publish = Join-Path $OutputRoot 'publish'
+    $moduleDir = Join-Path $OutputRoot "SecureConnect/$version"
+
+    Write-Step "Building SecureConnect $version ($Configuration)"
+    if (Test-Path $publish) { Remove-Item -Recurse -Force $publish }
+    Invoke-Native dotnet @('publish', (Join-Path $RepoRoot 'src/SecureConnect/SecureConnect.csproj'), '-c', $Configuration, '-o', $publish, '--nologo', '-v', 'quiet')
+
+    if (Test-Path $moduleDir) { Remove-Item -Recurse -Force $moduleDir }
+    $bin = New-Item -ItemType Directory -Force (Join-Path $moduleDir 'bin')
+    Copy-Item -Recurse -Path (Join-Path $publish '*') -Destination $bin
+    # PowerShell's own assemblies always come from the host.
+    Get-ChildItem $bin -Filter 'System.Management.Automation*' -Recurse | Remove-Item -Force
+
+    Copy-Item (Join-Path $RepoRoot 'src/SecureConnect.psm1') $moduleDir
+    Copy-Item (Join-Path $RepoRoot 'src/SecureConnect.format.ps1xml') $moduleDir
+    $helpDir = New-Item -ItemType Directory -Force (Join-Path $moduleDir 'en-US')
+    Copy-Item (Join-Path $RepoRoot 'en-US/*.txt') $helpDir
+
+    $manifest = Get-Content -Raw (Join-Path $RepoRoot 'SecureConnect.psd1')
+    $manifest = $manifest -replace "ModuleVersion\s*=\s*'[^']*'", "ModuleVersion        = '$version'"
+    Set-Content -Path (Join-Path $moduleDir 'SecureConnect.psd1') -Value $manifest -NoNewline
+
+    $manifestPath = Join-Path $moduleDir 'SecureConnect.psd1'
+    # The help is generated in a child pwsh: loading the module here would lock its assemblies.
+    $helpExit = Invoke-ChildPwsh -File (Join-Path $RepoRoot 'tests/tools/ConvertTo-MamlHelp.ps1') -ArgumentList @(
+        '-ModulePath', $manifestPath,
+        '-SourcePath', (Join-Path $RepoRoot 'en-US/SecureConnect.help.psd1'),
+        '-OutputPath', (Join-Path $helpDir 'SecureConnect.dll-Help.xml'))
+    if ($helpExit -ne 0) { throw 'Generating the cmdlet help failed; see above.' }
+
+    Write-Step "Module: $moduleDir"
+}
+
+function Invoke-Lab([string] $Action) {
+    if (-not (Test-Path $LabScript)) { throw "The lab script '$LabScript' is missing." }
+    $bash = Get-Command bash -ErrorAction SilentlyContinue
+    if (-not $bash) { throw 'The lab needs bash.' }
+    & $bash.Source $LabScript $Action.ToLowerInvariant() | Out-Host
+    $LASTEXITCODE
+}
+
+function Get-TrxCounts([string] $Path) {
+    $trx = [xml](Get-Content -Raw $Path)
+    $counters = $trx.TestRun.ResultSummary.Counters
+    [pscustomobject]@{
+        Passed  = [int]$counters.passed
+        Failed  = [int]$counters.failed + [int]$counters.error + [int]$counters.timeout + [int]$counters.aborted
+        Skipped = [int]$counters.notExecuted
+    }
+}
+
+function Invoke-TestTask {
+    Invoke-BuildTask
+    $pester = Restore-Tools
+    $results = Join-Path $OutputRoot 'test-results'
+    if (Test-Path $results) { Remove-Item -Recurse -Force $results }
+    New-Item -ItemType Directory -Force $results | Out-Null
+
+    Write-Step 'xunit: tests/SecureConnect.Tests'
+    & dotnet test (Join-Path $RepoRoot 'tests/SecureConnect.Tests/SecureConnect.Tests.csproj') -c $Configuration --nologo `
+        --logger 'trx;LogFileName=xunit.trx' --logger 'console;verbosity=minimal' --results-directory $results
+    $xunitExit = $LASTEXITCODE
+    $trxPath = Join-Path $results 'xunit.trx'
+    $xunit = if (Test-Path $trxPath) { Get-TrxCounts $trxPath } else { [pscustomobject]@{ Passed = 0; Failed = 1; Skipped = 0 } }
+    if ($xunitExit -ne 0 -and $xunit.Failed -eq 0) { $xunit.Failed = 1 }
+
+    Write-Step 'Starting the lab (real sshd, PostgreSQL, MariaDB, Redis)'
+    $labExit = Invoke-Lab 'start'
+    if ($labExit -ne 0) { throw "The lab did not start (exit code $labExit); see its output above." }
+    try {
+        Write-Step 'Pester: tests/*.Tests.ps1 against the built module, in a child pwsh'
+        $summaryPath = Join-Path $results 'pester-summary.json'
+        $env:SECURECONNECT_MODULE_PATH = Get-BuiltModulePath
+        $env:SECURECONNECT_LAB_ENDPOINTS = $LabEndpoints
+        $env:SECURECONNECT_TOOLS = $ToolsRoot
+        $childArgs = @('-PesterPath', $pester, '-TestPath', (Join-Path $RepoRoot 'tests'), '-SummaryPath', $summaryPath,
+            '-ResultPath', (Join-Path $results 'pester.xml'))
+        if ($Tag) { $childArgs += @('-Tag', ($Tag -join ',')) }
+        $pesterExit = Invoke-ChildPwsh -File (Join-Path $RepoRoot 'tests/Invoke-PesterRun.ps1') -ArgumentList $childArgs
+        $pesterCounts = if (Test-Path $summaryPath) { Get-Content -Raw $summaryPath | ConvertFrom-Json } else { [pscustomobject]@{ Passed = 0; Failed = 1; Skipped = 0 } }
+        if ($pesterExit -ne 0 -and $pesterCounts.Failed -eq 0) { $pesterCounts.Failed = 1 }
+    }
+    finally {
+        Write-Step 'Stopping the lab'
+        Invoke-Lab 'stop' | Out-Null
+    }
+
+    $passed = $xunit.Passed + $pesterCounts.Passed
+    $failed = $xunit.Failed + $pesterCounts.Failed
+    $skipped = $xunit.Skipped + $pesterCounts.Skipped
+    Write-Host ''
+    Write-Host "xunit: $($xunit.Passed) passed, $($xunit.Failed) failed, $($xunit.Skipped) skipped"
+    Write-Host "Pester: $($pesterCounts.Passed) passed, $($pesterCounts.Failed) failed, $($pesterCounts.Skipped) skipped"
+    Write-Host "Total: $passed passed, $failed failed, $skipped skipped"
+    if ($failed -gt 0) {
+        exit 1
+    }
+}
+
+function Invoke-DemoTask {
+    Invoke-BuildTask
+    Write-Step 'Starting the lab'
+    $labExit = Invoke-Lab 'start'
+    if ($labExit -ne 0) { throw "The lab did not start (exit code $labExit); see its output above." }
+    try {
+        $env:SECURECONNECT_MODULE_PATH = Get-BuiltModulePath
+        $env:SECURECONNECT_LAB_ENDPOINTS = $LabEndpoints
+        $demoExit = Invoke-ChildPwsh -File (Join-Path $RepoRoot 'tests/demo/Demo.ps1')
+    }
+    finally {
+        Write-Step 'Stopping the lab'
+        Invoke-Lab 'stop' | Out-Null
+    }
+    if ($demoExit -ne 0) { exit $demoExit }
+}
+
+function Invoke-BenchTask {
+    Invoke-BuildTask
+    $env:SECURECONNECT_MODULE_PATH = Get-BuiltModulePath
+    $benchExit = Invoke-ChildPwsh -File (Join-Path $RepoRoot 'tests/bench/Bench.ps1')
+    if ($benchExit -ne 0) { exit $benchExit }
+}
+
+switch ($Task) {
+    'Build' { Invoke-BuildTask }
+    'Test' { Invoke-TestTask }
+    'Lab' { exit (Invoke-Lab $LabAction) }
+    'Demo' { Invoke-DemoTask }
+    'Bench' { Invoke-BenchTask }
+    'Clean' {
+        foreach ($path in @($OutputRoot, $ToolsRoot)) {
+            if (Test-Path $path) { Remove-Item -Recurse -Force $path }
+        }
+        Invoke-Native dotnet @('clean', (Join-Path $RepoRoot 'SecureConnect.sln'), '--nologo', '-v', 'quiet')
+    }
+}

@@ -1,0 +1,351 @@
+using System;
+using System.Globalization;
+using System.IO;
+using System.Text;
+using System.Text.Json.Nodes;
+using SecureConnect.Common;
+using SecureConnect.Ssh.Keys;
+using SecureConnect.Workspace;
+
+namespace SecureConnect.Ssh;
+
+/// <summary>
+/// The workspace SSH key: one key pair per workspace, shared by every integration. Creates, imports, reads,
+/// rotates and removes it, always under the workspace lock, never overwriting a key silently.
+/// </summary>
+internal sealed class WorkspaceKeyService
+{
+    private const string SettingsKey = "workspaceKey";
+    private const int MaxKeyFileBytes = 64 * 1024;
+
+    private readonly WorkspaceStore _store;
+
+    public WorkspaceKeyService(WorkspaceStore store)
+    {
+        _store = store;
+    }
+
+    private WorkspacePaths Paths => _store.Paths;
+
+    /// <summary>True when the workspace has a key.</summary>
+    public bool Exists => File.Exists(Paths.PrivateKeyFile);
+
+    /// <summary>Reads the workspace key; no passphrase is needed for that.</summary>
+    public WorkspaceSshKey Get()
+    {
+        if (!File.Exists(Paths.PrivateKeyFile) || !File.Exists(Paths.PublicKeyFile))
+        {
+            throw NotFound();
+        }
+
+        string publicLine = File.ReadAllText(Paths.PublicKeyFile).Trim();
+        string privateText = File.ReadAllText(Paths.PrivateKeyFile);
+        bool encrypted;
+        try
+        {
+            encrypted = OpenSshPrivateKeyFormat.IsEncrypted(privateText);
+        }
+        catch (SshKeyException e)
+        {
+            throw new SecureConnectException(
+                "WorkspaceKeyCorrupt",
+                ErrorKind.InvalidData,
+                $"The workspace private key '{Paths.PrivateKeyFile}' cannot be read ({e.Message}). Replace it with New-WorkspaceSshKey -Force or Import-WorkspaceSshKey -Force.",
+                Paths.PrivateKeyFile,
+                e);
+        }
+
+        (SshKeyAlgorithm algorithm, byte[] blob) = ParsePublicLine(publicLine);
+        DateTimeOffset created = ReadCreated() ?? new DateTimeOffset(File.GetLastWriteTimeUtc(Paths.PrivateKeyFile), TimeSpan.Zero);
+        return new WorkspaceSshKey(
+            algorithm,
+            SshFingerprint.Sha256(blob),
+            publicLine,
+            Paths.PrivateKeyFile,
+            Paths.PublicKeyFile,
+            encrypted,
+            created);
+    }
+
+    /// <summary>Generates a new key pair and stores it; rotates the old one away when <paramref name="force"/>.</summary>
+    public WorkspaceSshKey Create(SshKeyAlgorithm algorithm, string? comment, byte[]? passphrase, bool force, Action<string> verbose)
+    {
+        string effectiveComment = string.IsNullOrWhiteSpace(comment) ? DefaultComment() : comment!;
+        ValidateComment(effectiveComment);
+
+        // Generating RSA-4096 takes seconds: do it before taking the lock.
+        SshKeyPair pair = SshKeyGenerator.Generate(ToInternal(algorithm), effectiveComment);
+        return Store(pair, passphrase, force, "generated", verbose);
+    }
+
+    /// <summary>Adopts an existing OpenSSH or PEM private key as the workspace key.</summary>
+    public WorkspaceSshKey Import(string path, byte[]? passphrase, bool force, Action<string> verbose)
+    {
+        string fullPath = Path.GetFullPath(path);
+        if (!File.Exists(fullPath))
+        {
+            throw new SecureConnectException(
+                "KeyFileNotFound",
+                ErrorKind.ObjectNotFound,
+                $"The key file '{fullPath}' does not exist.",
+                fullPath);
+        }
+
+        if (SecureFile.IsUnprotected(fullPath))
+        {
+            string mode = SecureFile.DescribeMode(fullPath);
+            throw new SecureConnectException(
+                "KeyFileUnprotected",
+                ErrorKind.SecurityError,
+                $"The private key file '{fullPath}' has mode {mode}: group or others can read it, so it may be known to others (OpenSSH refuses such an UNPROTECTED PRIVATE KEY FILE too). " +
+                $"Run 'chmod 600 {fullPath}', consider the key compromised if others could read it, and import again.",
+                fullPath);
+        }
+
+        if (new FileInfo(fullPath).Length > MaxKeyFileBytes)
+        {
+            throw new SecureConnectException(
+                "KeyFileCorrupt",
+                ErrorKind.InvalidData,
+                $"The file '{fullPath}' is larger than {MaxKeyFileBytes / 1024} KiB and is not a private key.",
+                fullPath);
+        }
+
+        string text = File.ReadAllText(fullPath, Encoding.UTF8);
+        SshKeyPair pair;
+        bool wasEncrypted;
+        try
+        {
+            wasEncrypted = OpenSshPrivateKeyFormat.IsEncrypted(text);
+            pair = OpenSshPrivateKeyFormat.Read(text, passphrase);
+        }
+        catch (SshKeyException e)
+        {
+            throw FromKeyException(e, fullPath);
+        }
+
+        if (string.IsNullOrEmpty(pair.Comment))
+        {
+            pair = pair.WithComment(DefaultComment());
+        }
+
+        // The key is stored re-encoded in OpenSSH format, protected the way it came: an encrypted key stays
+        // encrypted with the same passphrase.
+        byte[]? storePassphrase = wasEncrypted || passphrase is { Length: > 0 } ? passphrase : null;
+        return Store(pair, storePassphrase, force, "imported from " + fullPath, verbose);
+    }
+
+    /// <summary>Deletes the workspace key pair.</summary>
+    public WorkspaceSshKey Remove(Action<string> verbose)
+    {
+        return _store.WithLock(() =>
+        {
+            WorkspaceSshKey key = Get();
+            SecureFile.TryDelete(Paths.PrivateKeyFile);
+            SecureFile.TryDelete(Paths.PublicKeyFile);
+            if (File.Exists(Paths.PrivateKeyFile))
+            {
+                throw new SecureConnectException(
+                    "WorkspaceKeyNotRemoved",
+                    ErrorKind.WriteError,
+                    $"Could not delete '{Paths.PrivateKeyFile}'. Check the file's permissions.",
+                    Paths.PrivateKeyFile);
+            }
+
+            JsonObject settings = _store.ReadSettings();
+            settings.Remove(SettingsKey);
+            _store.WriteSettings(settings);
+            verbose($"Deleted the workspace key {key.Fingerprint} ({Paths.PrivateKeyFile}).");
+            return key;
+        });
+    }
+
+    internal static SecureConnectException FromKeyException(SshKeyException e, string path)
+    {
+        ErrorKind kind = e.ErrorId switch
+        {
+            "KeyPassphraseIncorrect" => ErrorKind.AuthenticationError,
+            "KeyPassphraseRequired" => ErrorKind.InvalidArgument,
+            "KeyIsPublicKey" => ErrorKind.InvalidArgument,
+            "KeyFormatUnsupported" => ErrorKind.InvalidData,
+            _ => ErrorKind.InvalidData,
+        };
+        return new SecureConnectException(e.ErrorId, kind, $"'{path}': {e.Message}", path, e);
+    }
+
+    private WorkspaceSshKey Store(SshKeyPair pair, byte[]? passphrase, bool force, string origin, Action<string> verbose)
+    {
+        string privateText = OpenSshPrivateKeyFormat.Write(pair, passphrase is { Length: > 0 } ? passphrase : null);
+        string publicText = pair.PublicKeyLine + "\n";
+
+        return _store.WithLock(() =>
+        {
+            if (!force)
+            {
+                ThrowIfExists();
+            }
+
+            // Read the settings before touching any file: a corrupt workspace.json stops the command with
+            // nothing half-written.
+            JsonObject settings = _store.ReadSettings();
+            if (File.Exists(Paths.PrivateKeyFile) || File.Exists(Paths.PublicKeyFile))
+            {
+                Retire(verbose);
+            }
+
+            SecureFile.WriteAtomic(Paths.PrivateKeyFile, Encoding.UTF8.GetBytes(privateText));
+            SecureFile.WriteAtomic(Paths.PublicKeyFile, Encoding.UTF8.GetBytes(publicText));
+
+            DateTimeOffset created = DateTimeOffset.UtcNow;
+            settings[SettingsKey] = new JsonObject
+            {
+                ["algorithm"] = FromInternal(pair.Algorithm).ToString(),
+                ["fingerprint"] = pair.Fingerprint,
+                ["encrypted"] = passphrase is { Length: > 0 },
+                ["created"] = created.ToString("o", CultureInfo.InvariantCulture),
+                ["origin"] = origin,
+            };
+            _store.WriteSettings(settings);
+            verbose($"Stored the workspace key {pair.Fingerprint} ({origin}) at '{Paths.PrivateKeyFile}'.");
+
+            return new WorkspaceSshKey(
+                FromInternal(pair.Algorithm),
+                pair.Fingerprint,
+                pair.PublicKeyLine,
+                Paths.PrivateKeyFile,
+                Paths.PublicKeyFile,
+                passphrase is { Length: > 0 },
+                created);
+        });
+    }
+
+    private void Retire(Action<string> verbose)
+    {
+        string stamp = DateTime.UtcNow.ToString("yyyyMMdd'T'HHmmssfff'Z'", CultureInfo.InvariantCulture);
+        string target = Path.Combine(Paths.RetiredKeysDirectory, stamp);
+        SecureFile.EnsureDirectory(Paths.RetiredKeysDirectory);
+        SecureFile.EnsureDirectory(target);
+        string described = TryDescribeExisting();
+        foreach (string file in new[] { Paths.PrivateKeyFile, Paths.PublicKeyFile })
+        {
+            if (File.Exists(file))
+            {
+                File.Move(file, Path.Combine(target, Path.GetFileName(file)));
+            }
+        }
+
+        verbose($"Retired the previous workspace key{described} to '{target}'. Remove its public key from the bastions' authorized_keys once the new key is installed.");
+    }
+
+    private string TryDescribeExisting()
+    {
+        try
+        {
+            return " " + Get().Fingerprint;
+        }
+        catch (Exception e) when (e is SecureConnectException or IOException or SshKeyException)
+        {
+            return string.Empty;
+        }
+    }
+
+    private DateTimeOffset? ReadCreated()
+    {
+        try
+        {
+            JsonObject settings = _store.ReadSettings();
+            string? created = settings[SettingsKey]?["created"]?.GetValue<string>();
+            return created is null ? null : DateTimeOffset.Parse(created, CultureInfo.InvariantCulture, DateTimeStyles.RoundtripKind);
+        }
+        catch (Exception e) when (e is FormatException or InvalidOperationException)
+        {
+            return null;
+        }
+    }
+
+    private (SshKeyAlgorithm Algorithm, byte[] Blob) ParsePublicLine(string line)
+    {
+        string[] parts = line.Split(' ', 3, StringSplitOptions.RemoveEmptyEntries);
+        try
+        {
+            if (parts.Length >= 2)
+            {
+                byte[] blob = Convert.FromBase64String(parts[1]);
+                SshKeyAlgorithm? algorithm = parts[0] switch
+                {
+                    "ssh-ed25519" => SshKeyAlgorithm.Ed25519,
+                    "ssh-rsa" => SshKeyAlgorithm.Rsa,
+                    _ when parts[0].StartsWith("ecdsa-sha2-", StringComparison.Ordinal) => SshKeyAlgorithm.Ecdsa,
+                    _ => null,
+                };
+                if (algorithm is not null)
+                {
+                    return (algorithm.Value, blob);
+                }
+            }
+        }
+        catch (FormatException)
+        {
+        }
+
+        throw new SecureConnectException(
+            "WorkspaceKeyCorrupt",
+            ErrorKind.InvalidData,
+            $"The workspace public key '{Paths.PublicKeyFile}' is not a valid OpenSSH public key line. Replace the key with New-WorkspaceSshKey -Force or Import-WorkspaceSshKey -Force.",
+            Paths.PublicKeyFile);
+    }
+
+    /// <summary>Fails with WorkspaceKeyExists when there is a key (checked again under the lock when storing).</summary>
+    public void ThrowIfExists()
+    {
+        if (File.Exists(Paths.PrivateKeyFile) || File.Exists(Paths.PublicKeyFile))
+        {
+            throw KeyExists();
+        }
+    }
+
+    private SecureConnectException KeyExists() => new(
+        "WorkspaceKeyExists",
+        ErrorKind.ResourceExists,
+        $"The workspace already has a key{TryDescribeExisting()} at '{Paths.PrivateKeyFile}'. It is used by every integration of the workspace; " +
+        "use Get-WorkspaceSshKey to see it, or add -Force to rotate it (the old pair is kept under keys/retired/).",
+        Paths.PrivateKeyFile);
+
+    private SecureConnectException NotFound() => new(
+        "WorkspaceKeyNotFound",
+        ErrorKind.ObjectNotFound,
+        $"The workspace '{Paths.Root}' has no SSH key. Run New-WorkspaceSshKey to create one (or Import-WorkspaceSshKey -Path <file> to adopt an existing key).",
+        Paths.PrivateKeyFile);
+
+    private static void ValidateComment(string comment)
+    {
+        foreach (char c in comment)
+        {
+            if (char.IsControl(c))
+            {
+                throw new SecureConnectException(
+                    "InvalidKeyComment",
+                    ErrorKind.InvalidArgument,
+                    "The key comment must be one line without control characters.",
+                    comment);
+            }
+        }
+    }
+
+    private static string DefaultComment() =>
+        "secureconnect@" + Environment.MachineName.ToLowerInvariant();
+
+    private static Keys.SshKeyAlgorithm ToInternal(SshKeyAlgorithm algorithm) => algorithm switch
+    {
+        SshKeyAlgorithm.Rsa => Keys.SshKeyAlgorithm.Rsa,
+        SshKeyAlgorithm.Ecdsa => Keys.SshKeyAlgorithm.Ecdsa,
+        _ => Keys.SshKeyAlgorithm.Ed25519,
+    };
+
+    private static SshKeyAlgorithm FromInternal(Keys.SshKeyAlgorithm algorithm) => algorithm switch
+    {
+        Keys.SshKeyAlgorithm.Rsa => SshKeyAlgorithm.Rsa,
+        Keys.SshKeyAlgorithm.Ecdsa => SshKeyAlgorithm.Ecdsa,
+        _ => SshKeyAlgorithm.Ed25519,
+    };
+}

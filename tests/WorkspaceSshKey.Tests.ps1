@@ -1,0 +1,377 @@
+BeforeAll {
+    . $PSScriptRoot/common.ps1
+
+    function Get-KeyParts([string] $Line) {
+        # "type base64 [comment]" -> type and base64 only, the part ssh-keygen -y must reproduce.
+        ($Line.Trim() -split '\s+')[0..1] -join ' '
+    }
+
+    function Get-SshKeygenFingerprint([string] $Path) {
+        # "256 SHA256:abc... comment (ED25519)" -> bits and fingerprint
+        $line = & ssh-keygen -l -E sha256 -f $Path
+        if ($LASTEXITCODE -ne 0) { throw "ssh-keygen -l failed for $Path" }
+        $parts = $line -split ' '
+        [pscustomobject]@{ Bits = [int]$parts[0]; Fingerprint = $parts[1] }
+    }
+
+    function Read-OpenSshHeader([string] $Path) {
+        # The cipher and KDF names from an OpenSSH private key container (they are stored in clear).
+        $b64 = (Get-Content $Path | Where-Object { $_ -notmatch '^-----' }) -join ''
+        $bytes = [Convert]::FromBase64String($b64)
+        $offset = 15  # "openssh-key-v1\0"
+        $names = foreach ($i in 1..2) {
+            $len = ([int]$bytes[$offset] -shl 24) -bor ([int]$bytes[$offset + 1] -shl 16) -bor ([int]$bytes[$offset + 2] -shl 8) -bor [int]$bytes[$offset + 3]
+            [Text.Encoding]::ASCII.GetString($bytes, $offset + 4, $len)
+            $offset += 4 + $len
+        }
+        [pscustomobject]@{ Magic = [Text.Encoding]::ASCII.GetString($bytes, 0, 14); Cipher = $names[0]; Kdf = $names[1] }
+    }
+
+}
+
+BeforeDiscovery {
+    $HasSshKeygen = [bool](Get-Command ssh-keygen -ErrorAction SilentlyContinue)
+}
+
+Describe 'New-WorkspaceSshKey' {
+    BeforeEach { $script:ws = New-TestWorkspace }
+    AfterEach { Remove-Item -Recurse -Force $script:ws -ErrorAction SilentlyContinue }
+
+    It 'creates a <Algorithm> key that the real ssh-keygen reads and fingerprints identically' -Skip:(-not $HasSshKeygen) -TestCases @(
+        @{ Algorithm = 'Ed25519'; Type = 'ssh-ed25519'; Bits = 256 }
+        @{ Algorithm = 'Rsa'; Type = 'ssh-rsa'; Bits = 4096 }
+        @{ Algorithm = 'Ecdsa'; Type = 'ecdsa-sha2-nistp256'; Bits = 256 }
+    ) {
+        $key = New-WorkspaceSshKey -Algorithm $Algorithm -Comment 'pester@test'
+
+        $key | Should -BeOfType ([SecureConnect.WorkspaceSshKey])
+        $key.Algorithm | Should -Be $Algorithm
+        $key.Encrypted | Should -BeFalse
+        $key.PublicKey | Should -Match "^$Type [A-Za-z0-9+/=]+ pester@test$"
+        (Get-Content $key.PrivateKeyPath -TotalCount 1) | Should -Be '-----BEGIN OPENSSH PRIVATE KEY-----'
+        (Get-Content -Raw $key.PublicKeyPath).Trim() | Should -Be $key.PublicKey
+
+        $derived = & ssh-keygen -y -f $key.PrivateKeyPath
+        $LASTEXITCODE | Should -Be 0
+        Get-KeyParts $derived | Should -Be (Get-KeyParts $key.PublicKey)
+
+        $printed = Get-SshKeygenFingerprint $key.PublicKeyPath
+        $printed.Fingerprint | Should -Be $key.Fingerprint
+        $printed.Bits | Should -Be $Bits
+        $key.Fingerprint | Should -Match '^SHA256:[A-Za-z0-9+/]{43}$'
+    }
+
+    It 'protects the workspace and the private key with owner-only modes' -Skip:$IsWindows {
+        $key = New-WorkspaceSshKey
+        Get-UnixMode $key.PrivateKeyPath | Should -Be '600'
+        Get-UnixMode $ws | Should -Be '700'
+        Get-UnixMode (Join-Path $ws 'keys') | Should -Be '700'
+        Test-Path (Join-Path $ws 'ca') | Should -BeTrue
+        Test-Path (Join-Path $ws 'workspace.json') | Should -BeTrue
+    }
+
+    It 'encrypts with -Passphrase as ssh-keygen does (aes256-ctr, bcrypt) and opens only with that passphrase' -Skip:(-not $HasSshKeygen) {
+        $key = New-WorkspaceSshKey -Passphrase (ConvertTo-SecureText 'right horse battery')
+        $key.Encrypted | Should -BeTrue
+
+        $header = Read-OpenSshHeader $key.PrivateKeyPath
+        $header.Magic | Should -Be 'openssh-key-v1'
+        $header.Cipher | Should -Be 'aes256-ctr'
+        $header.Kdf | Should -Be 'bcrypt'
+
+        $derived = & ssh-keygen -y -P 'right horse battery' -f $key.PrivateKeyPath
+        $LASTEXITCODE | Should -Be 0
+        Get-KeyParts $derived | Should -Be (Get-KeyParts $key.PublicKey)
+
+        & ssh-keygen -y -P 'wrong horse' -f $key.PrivateKeyPath 2>$null | Out-Null
+        $LASTEXITCODE | Should -Not -Be 0
+        & ssh-keygen -y -P '' -f $key.PrivateKeyPath 2>$null | Out-Null
+        $LASTEXITCODE | Should -Not -Be 0
+        (Get-WorkspaceSshKey).Encrypted | Should -BeTrue
+    }
+
+    It 'writes no passphrase and no private key material into workspace.json or Verbose output' {
+        $verbose = New-WorkspaceSshKey -Passphrase (ConvertTo-SecureText 'Sup3r-Secret-Phrase') -Verbose 4>&1 |
+            Where-Object { $_ -is [System.Management.Automation.VerboseRecord] }
+        $key = Get-WorkspaceSshKey
+        $json = Get-Content -Raw (Join-Path $ws 'workspace.json')
+        $json | Should -Not -Match 'Sup3r-Secret-Phrase'
+        $json | Should -Not -Match 'PRIVATE KEY'
+        ($json | ConvertFrom-Json).workspaceKey.fingerprint | Should -Be $key.Fingerprint
+        $verbose | Should -Not -BeNullOrEmpty
+        ($verbose.Message -join "`n") | Should -Not -Match 'Sup3r-Secret-Phrase'
+        Get-ChildItem -Recurse -File $ws | ForEach-Object {
+            Get-Content -Raw $_.FullName | Should -Not -Match 'Sup3r-Secret-Phrase'
+        }
+    }
+
+    It 'refuses to overwrite an existing key without -Force (WorkspaceKeyExists) and changes nothing' {
+        $first = New-WorkspaceSshKey
+        $before = Get-Content -Raw $first.PrivateKeyPath
+        { New-WorkspaceSshKey -ErrorAction Stop } | Should -Throw -ErrorId 'WorkspaceKeyExists,SecureConnect.Commands.NewWorkspaceSshKeyCommand'
+        { New-WorkspaceSshKey -WhatIf } | Should -Throw -ErrorId 'WorkspaceKeyExists,SecureConnect.Commands.NewWorkspaceSshKeyCommand'
+        Get-Content -Raw $first.PrivateKeyPath | Should -Be $before
+        (Get-WorkspaceSshKey).Fingerprint | Should -Be $first.Fingerprint
+    }
+
+    It 'rotates with -Force: the old pair moves to keys/retired/<timestamp>/ and Verbose says so' {
+        $old = New-WorkspaceSshKey
+        $oldPrivate = Get-Content -Raw $old.PrivateKeyPath
+        $verbose = New-WorkspaceSshKey -Force -Verbose 4>&1 | Where-Object { $_ -is [System.Management.Automation.VerboseRecord] }
+        $new = Get-WorkspaceSshKey
+
+        $new.Fingerprint | Should -Not -Be $old.Fingerprint
+        $retired = @(Get-ChildItem (Join-Path $ws 'keys/retired') -Directory)
+        $retired.Count | Should -Be 1
+        Get-Content -Raw (Join-Path $retired[0].FullName 'workspace_key') | Should -Be $oldPrivate
+        (Get-Content -Raw (Join-Path $retired[0].FullName 'workspace_key.pub')).Trim() | Should -Be $old.PublicKey
+        ($verbose.Message -join "`n") | Should -Match ([regex]::Escape($old.Fingerprint))
+        ($verbose.Message -join "`n") | Should -Match 'retired'
+    }
+
+    It 'creates nothing with -WhatIf' {
+        New-WorkspaceSshKey -WhatIf
+        Test-Path (Join-Path $ws 'keys/workspace_key') | Should -BeFalse
+        { Get-WorkspaceSshKey -ErrorAction Stop } | Should -Throw -ErrorId 'WorkspaceKeyNotFound,SecureConnect.Commands.GetWorkspaceSshKeyCommand'
+    }
+
+    It 'stops on a corrupt workspace.json, naming file and line, and writes nothing' {
+        New-Item -ItemType Directory -Force $ws | Out-Null
+        $corrupt = "{`n  ""version"": 1,`n  oops`n}`n"
+        Set-Content -Path (Join-Path $ws 'workspace.json') -Value $corrupt -NoNewline
+        $err = $null
+        try { New-WorkspaceSshKey -ErrorAction Stop } catch { $err = $_ }
+        $err | Should -Not -BeNullOrEmpty
+        $err.FullyQualifiedErrorId | Should -Be 'WorkspaceCorrupt,SecureConnect.Commands.NewWorkspaceSshKeyCommand'
+        $err.Exception.Message | Should -Match 'workspace\.json'
+        $err.Exception.Message | Should -Match 'line 3'
+        Get-Content -Raw (Join-Path $ws 'workspace.json') | Should -Be $corrupt
+        Test-Path (Join-Path $ws 'keys/workspace_key') | Should -BeFalse
+    }
+
+    It 'lets exactly one of several parallel processes create the key; the others get WorkspaceKeyExists' {
+        $script = @'
+Import-Module $env:SECURECONNECT_MODULE_PATH
+try { $k = New-WorkspaceSshKey -ErrorAction Stop; "CREATED $($k.Fingerprint)" }
+catch { "ERROR $($_.FullyQualifiedErrorId)" }
+'@
+        $processes = 1..4 | ForEach-Object { Start-ChildPwsh -Script $script -Environment @{ SECURECONNECT_HOME = $ws } }
+        $outputs = foreach ($p in $processes) {
+            $text = $p.StandardOutput.ReadToEndAsync()
+            $p.WaitForExit(120000) | Should -BeTrue
+            $text.Result.Trim()
+        }
+        $created = @($outputs | Where-Object { $_ -like 'CREATED *' })
+        $refused = @($outputs | Where-Object { $_ -eq 'ERROR WorkspaceKeyExists,SecureConnect.Commands.NewWorkspaceSshKeyCommand' })
+        $created.Count | Should -Be 1 -Because ($outputs -join ' | ')
+        $refused.Count | Should -Be 3 -Because ($outputs -join ' | ')
+        (Get-WorkspaceSshKey).Fingerprint | Should -Be ($created[0] -replace '^CREATED ')
+    }
+}
+
+Describe 'Get-WorkspaceSshKey' {
+    BeforeEach { $script:ws = New-TestWorkspace }
+    AfterEach { Remove-Item -Recurse -Force $script:ws -ErrorAction SilentlyContinue }
+
+    It 'says to run New-WorkspaceSshKey when there is no key (WorkspaceKeyNotFound)' {
+        $err = $null
+        try { Get-WorkspaceSshKey -ErrorAction Stop } catch { $err = $_ }
+        $err.FullyQualifiedErrorId | Should -Be 'WorkspaceKeyNotFound,SecureConnect.Commands.GetWorkspaceSshKeyCommand'
+        $err.Exception.Message | Should -Match 'New-WorkspaceSshKey'
+        $err.CategoryInfo.Category | Should -Be 'ObjectNotFound'
+    }
+
+    It 'returns the key New-WorkspaceSshKey made, after SECURECONNECT_HOME switches back and forth' {
+        $first = New-WorkspaceSshKey
+        $other = New-TestWorkspace
+        try {
+            $second = New-WorkspaceSshKey
+            $second.Fingerprint | Should -Not -Be $first.Fingerprint
+        }
+        finally {
+            $env:SECURECONNECT_HOME = $ws
+            Remove-Item -Recurse -Force $other
+        }
+        $got = Get-WorkspaceSshKey
+        $got.Fingerprint | Should -Be $first.Fingerprint
+        $got.PublicKey | Should -Be $first.PublicKey
+        $got.PrivateKeyPath | Should -Be $first.PrivateKeyPath
+        $got.Created | Should -Be $first.Created
+    }
+}
+
+Describe 'Remove-WorkspaceSshKey' {
+    BeforeEach { $script:ws = New-TestWorkspace; $script:key = New-WorkspaceSshKey }
+    AfterEach { Remove-Item -Recurse -Force $script:ws -ErrorAction SilentlyContinue }
+
+    It 'is ConfirmImpact High' {
+        (Get-Command Remove-WorkspaceSshKey).ImplementingType.GetCustomAttributes([System.Management.Automation.CmdletAttribute], $false)[0].ConfirmImpact |
+            Should -Be 'High'
+    }
+
+    It 'keeps the key with -WhatIf, even with -Force' {
+        Remove-WorkspaceSshKey -WhatIf
+        Remove-WorkspaceSshKey -Force -WhatIf
+        Test-Path $key.PrivateKeyPath | Should -BeTrue
+    }
+
+    It 'deletes the key pair with <Switch>' -TestCases @(@{ Switch = '-Force' }, @{ Switch = '-Confirm:$false' }) {
+        if ($Switch -eq '-Force') { Remove-WorkspaceSshKey -Force } else { Remove-WorkspaceSshKey -Confirm:$false }
+        Test-Path $key.PrivateKeyPath | Should -BeFalse
+        Test-Path $key.PublicKeyPath | Should -BeFalse
+        { Get-WorkspaceSshKey -ErrorAction Stop } | Should -Throw -ErrorId 'WorkspaceKeyNotFound,SecureConnect.Commands.GetWorkspaceSshKeyCommand'
+        (Get-Content -Raw (Join-Path $ws 'workspace.json') | ConvertFrom-Json).PSObject.Properties.Name | Should -Not -Contain 'workspaceKey'
+    }
+
+    It 'fails with WorkspaceKeyNotFound when there is nothing to remove' {
+        Remove-WorkspaceSshKey -Force
+        { Remove-WorkspaceSshKey -Force } | Should -Throw -ErrorId 'WorkspaceKeyNotFound,SecureConnect.Commands.RemoveWorkspaceSshKeyCommand'
+    }
+}
+
+Describe 'Import-WorkspaceSshKey' -Skip:(-not $HasSshKeygen) {
+    BeforeAll {
+        $script:src = Join-Path ([IO.Path]::GetTempPath()) ("sc-import-" + [guid]::NewGuid().ToString('N'))
+        New-Item -ItemType Directory $src | Out-Null
+        function New-SourceKey([string] $Name, [string[]] $KeygenArgs) {
+            $path = Join-Path $src $Name
+            & ssh-keygen -q -N '' -C "$Name@source" -f $path @KeygenArgs | Out-Null
+            if ($LASTEXITCODE -ne 0) { throw "ssh-keygen failed for $Name" }
+            $path
+        }
+    }
+    AfterAll { Remove-Item -Recurse -Force $src -ErrorAction SilentlyContinue }
+    BeforeEach { $script:ws = New-TestWorkspace }
+    AfterEach { Remove-Item -Recurse -Force $script:ws -ErrorAction SilentlyContinue }
+
+    It 'adopts an ssh-keygen <Name> key with the same fingerprint' -TestCases @(
+        @{ Name = 'ed25519'; KeygenArgs = @('-t', 'ed25519'); Algorithm = 'Ed25519' }
+        @{ Name = 'rsa-pem'; KeygenArgs = @('-t', 'rsa', '-b', '2048', '-m', 'PEM'); Algorithm = 'Rsa' }
+        @{ Name = 'rsa-pkcs8'; KeygenArgs = @('-t', 'rsa', '-b', '2048', '-m', 'PKCS8'); Algorithm = 'Rsa' }
+        @{ Name = 'ecdsa'; KeygenArgs = @('-t', 'ecdsa', '-b', '256'); Algorithm = 'Ecdsa' }
+    ) {
+        $path = New-SourceKey "$Name-$([guid]::NewGuid().ToString('N').Substring(0,6))" $KeygenArgs
+        $key = Import-WorkspaceSshKey -Path $path
+        $key.Algorithm | Should -Be $Algorithm
+        $key.Fingerprint | Should -Be (Get-SshKeygenFingerprint "$path.pub").Fingerprint
+        (Get-Content $key.PrivateKeyPath -TotalCount 1) | Should -Be '-----BEGIN OPENSSH PRIVATE KEY-----'
+        Get-KeyParts (& ssh-keygen -y -f $key.PrivateKeyPath) | Should -Be (Get-KeyParts (Get-Content "$path.pub"))
+        if (-not $IsWindows) { Get-UnixMode $key.PrivateKeyPath | Should -Be '600' }
+    }
+
+    It 'takes the file from Get-ChildItem through the pipeline' {
+        $path = New-SourceKey 'piped' @('-t', 'ed25519')
+        $key = Get-ChildItem $path | Import-WorkspaceSshKey
+        $key.Fingerprint | Should -Be (Get-SshKeygenFingerprint "$path.pub").Fingerprint
+    }
+
+    It 'keeps an encrypted key encrypted with the same passphrase' {
+        $path = Join-Path $src 'enc'
+        & ssh-keygen -q -t ed25519 -N 'open sesame' -C 'enc' -f $path | Out-Null
+        $key = Import-WorkspaceSshKey -Path $path -Passphrase (ConvertTo-SecureText 'open sesame')
+        $key.Encrypted | Should -BeTrue
+        Get-KeyParts (& ssh-keygen -y -P 'open sesame' -f $key.PrivateKeyPath) | Should -Be (Get-KeyParts (Get-Content "$path.pub"))
+        & ssh-keygen -y -P '' -f $key.PrivateKeyPath 2>$null | Out-Null
+        $LASTEXITCODE | Should -Not -Be 0
+    }
+
+    It 'refuses <Case> with <ErrorId>' -TestCases @(
+        @{ Case = 'a wrong passphrase'; ErrorId = 'KeyPassphraseIncorrect'; Passphrase = 'not it' }
+        @{ Case = 'no passphrase for an encrypted key'; ErrorId = 'KeyPassphraseRequired'; Passphrase = $null }
+    ) {
+        $path = Join-Path $src "enc-$([guid]::NewGuid().ToString('N'))"
+        & ssh-keygen -q -t ed25519 -N 'open sesame' -f $path | Out-Null
+        $params = @{ Path = $path }
+        if ($Passphrase) { $params.Passphrase = ConvertTo-SecureText $Passphrase }
+        { Import-WorkspaceSshKey @params } | Should -Throw -ErrorId "$ErrorId,SecureConnect.Commands.ImportWorkspaceSshKeyCommand"
+        Test-Path (Join-Path $ws 'keys/workspace_key') | Should -BeFalse
+    }
+
+    It 'refuses a public key (KeyIsPublicKey), garbage (KeyFileCorrupt), a PuTTY key (KeyFormatUnsupported), a missing file (KeyFileNotFound)' {
+        $pub = New-SourceKey 'for-pub' @('-t', 'ed25519')
+        $pubCopy = Join-Path $src 'only.pub'
+        Copy-Item "$pub.pub" $pubCopy
+        if (-not $IsWindows) { chmod 600 $pubCopy }
+        { Import-WorkspaceSshKey -Path $pubCopy } | Should -Throw -ErrorId 'KeyIsPublicKey,SecureConnect.Commands.ImportWorkspaceSshKeyCommand'
+
+        $garbage = Join-Path $src 'garbage'
+        Set-Content $garbage "-----BEGIN OPENSSH PRIVATE KEY-----`nbm90IGEga2V5IGF0IGFsbA==`n-----END OPENSSH PRIVATE KEY-----"
+        if (-not $IsWindows) { chmod 600 $garbage }
+        { Import-WorkspaceSshKey -Path $garbage } | Should -Throw -ErrorId 'KeyFileCorrupt,SecureConnect.Commands.ImportWorkspaceSshKeyCommand'
+
+        $ppk = Join-Path $src 'key.ppk'
+        Set-Content $ppk "PuTTY-User-Key-File-3: ssh-ed25519`nEncryption: none`nComment: x`nPublic-Lines: 2`nAAAAC3NzaC1lZDI1NTE5AAAAIBQ=`n"
+        if (-not $IsWindows) { chmod 600 $ppk }
+        { Import-WorkspaceSshKey -Path $ppk } | Should -Throw -ErrorId 'KeyFormatUnsupported,SecureConnect.Commands.ImportWorkspaceSshKeyCommand'
+
+        { Import-WorkspaceSshKey -Path (Join-Path $src 'no-such-key') } | Should -Throw -ErrorId 'KeyFileNotFound,SecureConnect.Commands.ImportWorkspaceSshKeyCommand'
+        Test-Path (Join-Path $ws 'keys/workspace_key') | Should -BeFalse
+    }
+
+    It 'refuses a key file that group or others can read (KeyFileUnprotected), as OpenSSH does' -Skip:$IsWindows {
+        $path = New-SourceKey 'open-mode' @('-t', 'ed25519')
+        chmod 644 $path
+        $err = $null
+        try { Import-WorkspaceSshKey -Path $path -ErrorAction Stop } catch { $err = $_ }
+        $err.FullyQualifiedErrorId | Should -Be 'KeyFileUnprotected,SecureConnect.Commands.ImportWorkspaceSshKeyCommand'
+        $err.Exception.Message | Should -Match 'chmod 600'
+        # The real OpenSSH tools refuse the same file for the same reason.
+        $sshOut = & ssh-keygen -y -f $path 2>&1
+        ($sshOut -join "`n") | Should -Match 'UNPROTECTED PRIVATE KEY FILE'
+    }
+
+    It 'does not replace an existing workspace key without -Force' {
+        $existing = New-WorkspaceSshKey
+        $path = New-SourceKey 'second' @('-t', 'ed25519')
+        { Import-WorkspaceSshKey -Path $path } | Should -Throw -ErrorId 'WorkspaceKeyExists,SecureConnect.Commands.ImportWorkspaceSshKeyCommand'
+        (Get-WorkspaceSshKey).Fingerprint | Should -Be $existing.Fingerprint
+        (Import-WorkspaceSshKey -Path $path -Force).Fingerprint | Should -Be (Get-SshKeygenFingerprint "$path.pub").Fingerprint
+    }
+}
+
+Describe 'ConvertTo-AuthorizedKey' {
+    BeforeAll {
+        $script:ws = New-TestWorkspace
+        $script:key = New-WorkspaceSshKey -Comment 'pester@authorized'
+    }
+    AfterAll { Remove-Item -Recurse -Force $script:ws -ErrorAction SilentlyContinue }
+
+    It 'renders restrict,port-forwarding and permitopen when -PermitOpen is given' {
+        $key | ConvertTo-AuthorizedKey -PermitOpen 'db.internal:5432' |
+            Should -BeExactly "restrict,port-forwarding,permitopen=""db.internal:5432"" $($key.PublicKey)"
+    }
+
+    It 'renders several destinations and a from= option' {
+        ConvertTo-AuthorizedKey -PermitOpen 'db1:5432', '[fd00::5]:3306' -From '10.20.0.0/16', '*.corp.example' |
+            Should -BeExactly "restrict,port-forwarding,permitopen=""db1:5432"",permitopen=""[fd00::5]:3306"",from=""10.20.0.0/16,*.corp.example"" $($key.PublicKey)"
+    }
+
+    It 'renders the bare key without options, and restrict alone with -Restrict' {
+        ConvertTo-AuthorizedKey | Should -BeExactly $key.PublicKey
+        ConvertTo-AuthorizedKey -Restrict | Should -BeExactly "restrict $($key.PublicKey)"
+        ConvertTo-AuthorizedKey -PermitOpen 'db:5432' -Restrict:$false | Should -BeExactly "permitopen=""db:5432"" $($key.PublicKey)"
+    }
+
+    It 'takes a deserialized key by property name and a string by value' {
+        $deserialized = $key | ConvertTo-Json | ConvertFrom-Json
+        $deserialized | ConvertTo-AuthorizedKey -PermitOpen 'db:5432' | Should -BeExactly "restrict,port-forwarding,permitopen=""db:5432"" $($key.PublicKey)"
+        $key.PublicKey | ConvertTo-AuthorizedKey | Should -BeExactly $key.PublicKey
+    }
+
+    It 'refuses a destination that could inject options (InvalidPermitOpen): <Value>' -TestCases @(
+        @{ Value = 'db:5432",command="/bin/sh' }
+        @{ Value = 'db' }
+        @{ Value = 'db:99999' }
+        @{ Value = 'db 5432' }
+    ) {
+        { ConvertTo-AuthorizedKey -PermitOpen $Value } | Should -Throw -ErrorId 'InvalidPermitOpen,SecureConnect.Commands.ConvertToAuthorizedKeyCommand'
+    }
+
+    It 'refuses a bad from pattern (InvalidFromPattern): <Value>' -TestCases @(
+        @{ Value = '10.0.0.0/33' }
+        @{ Value = 'a,b' }
+        @{ Value = 'x"y' }
+    ) {
+        { ConvertTo-AuthorizedKey -From $Value } | Should -Throw -ErrorId 'InvalidFromPattern,SecureConnect.Commands.ConvertToAuthorizedKeyCommand'
+    }
+}

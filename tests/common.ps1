@@ -1,0 +1,64 @@
+# Dot-sourced by every *.Tests.ps1 (in BeforeAll): imports the BUILT module once and gives the tests the lab.
+$ErrorActionPreference = 'Stop'
+
+if (-not $env:SECURECONNECT_MODULE_PATH) {
+    $version = ([xml](Get-Content -Raw (Join-Path $PSScriptRoot '../Directory.Build.props'))).Project.PropertyGroup.VersionPrefix | Where-Object { $_ } | Select-Object -First 1
+    $env:SECURECONNECT_MODULE_PATH = Join-Path $PSScriptRoot "../output/SecureConnect/$version/SecureConnect.psd1"
+}
+if (-not (Get-Module SecureConnect)) {
+    Import-Module $env:SECURECONNECT_MODULE_PATH -Force
+}
+
+function Get-LabEndpoints {
+    # The lab's endpoints, or $null when the lab is not running (tests that need it skip with that reason).
+    $path = if ($env:SECURECONNECT_LAB_ENDPOINTS) { $env:SECURECONNECT_LAB_ENDPOINTS } else { '/tmp/secureconnect-lab/endpoints.json' }
+    if (-not (Test-Path $path)) { return $null }
+    Get-Content -Raw $path | ConvertFrom-Json
+}
+
+function New-TestWorkspace {
+    # A fresh, empty workspace for one test; SECURECONNECT_HOME is read on every cmdlet call.
+    $path = Join-Path ([IO.Path]::GetTempPath()) ("sc-test-" + [guid]::NewGuid().ToString('N'))
+    $env:SECURECONNECT_HOME = $path
+    $path
+}
+
+function Get-UnixMode([string] $Path) {
+    # The permission bits as octal text, e.g. '600'.
+    [Convert]::ToString([int][IO.File]::GetUnixFileMode($Path), 8)
+}
+
+function ConvertTo-SecureText([string] $Text) {
+    ConvertTo-SecureString -String $Text -AsPlainText -Force
+}
+
+function Get-ChildPwshCommand {
+    # How to start another pwsh like this one: a native pwsh, or 'dotnet pwsh.dll' for the local tool.
+    $processPath = [Environment]::ProcessPath
+    if ([IO.Path]::GetFileNameWithoutExtension($processPath) -eq 'pwsh') { return , @($processPath) }
+    , @($processPath, (Join-Path $PSHOME 'pwsh.dll'))
+}
+
+function Start-ChildPwsh([string] $Script, [hashtable] $Environment = @{}) {
+    # Starts a separate pwsh process running $Script; returns the Process (stdout/stderr redirected).
+    $command = Get-ChildPwshCommand
+    $psi = [System.Diagnostics.ProcessStartInfo]::new($command[0])
+    foreach ($arg in ($command | Select-Object -Skip 1)) { $psi.ArgumentList.Add($arg) }
+    foreach ($arg in '-NoProfile', '-NonInteractive', '-Command', $Script) { $psi.ArgumentList.Add($arg) }
+    $psi.RedirectStandardOutput = $true
+    $psi.RedirectStandardError = $true
+    foreach ($name in $Environment.Keys) { $psi.Environment[$name] = [string]$Environment[$name] }
+    [System.Diagnostics.Process]::Start($psi)
+}
+
+function Invoke-ChildPwsh([string] $Script, [hashtable] $Environment = @{}, [int] $TimeoutSeconds = 120) {
+    # Runs $Script in a separate pwsh and returns its output and exit code.
+    $process = Start-ChildPwsh -Script $Script -Environment $Environment
+    $stdout = $process.StandardOutput.ReadToEndAsync()
+    $stderr = $process.StandardError.ReadToEndAsync()
+    if (-not $process.WaitForExit($TimeoutSeconds * 1000)) {
+        $process.Kill($true)
+        throw "The child pwsh did not finish within $TimeoutSeconds s."
+    }
+    [pscustomobject]@{ ExitCode = $process.ExitCode; Output = $stdout.Result; Error = $stderr.Result }
+}
