@@ -85,10 +85,13 @@ Describe 'The lab bastion and the workspace key' -Tag Lab {
             $sshProcess.WaitForExit(10000) | Out-Null
         }
 
-        # Refused: any other destination, even on the same host.
+        # Refused: any other destination, even on the same host, and sshd itself says why.
         $other = "$($db.hostName):$($lab.mariadb.port)"
-        $refused = @() | & ssh @(Get-SshArgs $key.PrivateKeyPath) -W $other $target 2>&1
+        $logBefore = @(Get-Content $lab.bastion.logPath).Count
+        $refused = @() | & ssh @(Get-SshArgs $key.PrivateKeyPath) -o LogLevel=INFO -W $other $target 2>&1
         $LASTEXITCODE | Should -Not -Be 0
-        ($refused -join "`n") | Should -Match 'administratively prohibited|open failed'
+        ($refused -join "`n") | Should -Match 'administratively prohibited|open failed|forwarding failed'
+        $newLog = @(Get-Content $lab.bastion.logPath | Select-Object -Skip $logBefore) -join "`n"
+        $newLog | Should -Match "connect to host $([regex]::Escape($db.hostName)) port $($lab.mariadb.port), but the request was denied"
     }
 }

@@ -55,7 +55,7 @@ public sealed class WorkspaceStoreTests : IDisposable
     }
 
     [Fact]
-    public void WriteAtomic_ReaderNeverSeesAPartialFile()
+    public async Task WriteAtomic_ReaderNeverSeesAPartialFile()
     {
         Directory.CreateDirectory(_root);
         string path = Path.Combine(_root, "big.txt");
@@ -87,7 +87,7 @@ public sealed class WorkspaceStoreTests : IDisposable
         }
 
         Volatile.Write(ref stop, 1);
-        reader.Wait(TimeSpan.FromSeconds(30));
+        await reader.WaitAsync(TimeSpan.FromSeconds(30));
         Assert.True(reads > 0);
         Assert.Equal(0, torn);
     }
