@@ -17,6 +17,14 @@
         'Remove-WorkspaceSshKey'
         'Import-WorkspaceSshKey'
         'ConvertTo-AuthorizedKey'
+        'Get-SshServerKey'
+        'Add-SshKnownHost'
+        'Get-SshKnownHost'
+        'Remove-SshKnownHost'
+        'Start-SshTunnel'
+        'Get-SshTunnel'
+        'Stop-SshTunnel'
+        'Test-SshTunnel'
     )
     VariablesToExport    = @()
     AliasesToExport      = @()

@@ -143,4 +143,221 @@ Invalid destinations or patterns fail with the error ids InvalidPermitOpen and I
         )
         Links       = @('Get-WorkspaceSshKey', 'New-WorkspaceSshKey', 'about_SecureConnect')
     }
+    'Get-SshServerKey'        = @{
+        Synopsis    = 'Gets the host keys an SSH server presents, without logging in (like ssh-keyscan).'
+        Description = @'
+Connects to the server once per host key type (Ed25519, ECDSA P-256/384/521, RSA) and stops each key exchange as soon as the server has shown its key, so no authentication is ever attempted. Outputs one SshHostKey per key: HostName, Port, Algorithm, Fingerprint (SHA256:..., as ssh-keygen -l prints it) and PublicKey.
+
+Compare the fingerprints with what the bastion's administrator reports (ssh-keygen -l -f /etc/ssh/ssh_host_ed25519_key.pub on the bastion) before trusting them with Add-SshKnownHost. An unreachable server gives the error id BastionUnreachable within -ConnectTimeout.
+'@
+        Parameters  = @{
+            HostName       = 'The server''s host name or address. Aliases: -Bastion, -Host.'
+            Port           = 'The SSH port (22 by default).'
+            ConnectTimeout = 'Seconds that connecting may take (15 by default).'
+        }
+        Inputs      = @('System.String')
+        Examples    = @(
+            @{
+                Title   = 'See and trust a bastion''s key'
+                Code    = 'Get-SshServerKey bastion.example.com
+Get-SshServerKey bastion.example.com | Where-Object Algorithm -eq ssh-ed25519 | Add-SshKnownHost'
+                Remarks = 'Shows the fingerprints; after comparing them with the administrator''s, records the Ed25519 key in known_hosts.'
+            }
+        )
+        Links       = @('Add-SshKnownHost', 'Start-SshTunnel')
+    }
+    'Add-SshKnownHost'        = @{
+        Synopsis    = 'Trusts an SSH server''s host key, recording it in the workspace''s known_hosts.'
+        Description = @'
+Records host keys in the workspace's known_hosts file (OpenSSH format: [host]:port when the port is not 22), which Start-SshTunnel checks under its default Strict policy. Keys come from Get-SshServerKey through the pipeline, from -HostName -Port -PublicKey, or from an existing known_hosts file with -Path (hashed entries included).
+
+Adding a key that is already trusted changes nothing. A different key of the same type for the same host is refused with the error id KnownHostConflict unless -Force replaces it. Writes are atomic and safe when several processes write at once.
+'@
+        Parameters  = @{
+            HostName  = 'The host the key belongs to, as tunnels will name it. Aliases: -Bastion, -Host.'
+            Port      = 'The SSH port (22 by default).'
+            PublicKey = 'The key as ''type base64'', as in a .pub file or a known_hosts line; Get-SshServerKey outputs it.'
+            Path      = 'An OpenSSH known_hosts file to import (for example ~/.ssh/known_hosts).'
+            Force     = 'Replaces a different key of the same type already trusted for the host (after the host key was really replaced).'
+        }
+        Inputs      = @('SecureConnect.SshHostKey')
+        Examples    = @(
+            @{
+                Title   = 'Trust what the server presents'
+                Code    = 'Get-SshServerKey -HostName bastion.example.com -Port 2222 | Add-SshKnownHost'
+                Remarks = 'Records every key type of bastion.example.com:2222 as [bastion.example.com]:2222.'
+            }
+            @{
+                Title   = 'Import the keys a team already trusts'
+                Code    = 'Add-SshKnownHost -Path ~/.ssh/known_hosts'
+                Remarks = 'Merges the file into the workspace''s known_hosts without duplicates.'
+            }
+        )
+        Links       = @('Get-SshServerKey', 'Get-SshKnownHost', 'Remove-SshKnownHost')
+    }
+    'Get-SshKnownHost'        = @{
+        Synopsis    = 'Gets the trusted host keys in the workspace''s known_hosts.'
+        Description = @'
+Lists every trusted host key, or with -HostName the keys trusted for one host and port (hashed entries are matched too). Each SshKnownHost shows the host field as written, whether it is hashed, the marker (@revoked, @cert-authority), the key type, fingerprint, public key and line number.
+'@
+        Parameters  = @{
+            HostName = 'Only the keys for this host. Aliases: -Bastion, -Host.'
+            Port     = 'The SSH port of that host (22 by default).'
+        }
+        Examples    = @(
+            @{
+                Title   = 'All trusted keys'
+                Code    = 'Get-SshKnownHost'
+                Remarks = 'Lists the workspace''s known_hosts.'
+            }
+            @{
+                Title   = 'One bastion on port 2222'
+                Code    = 'Get-SshKnownHost -HostName bastion.example.com -Port 2222'
+                Remarks = 'Shows the keys trusted for [bastion.example.com]:2222.'
+            }
+        )
+        Links       = @('Add-SshKnownHost', 'Remove-SshKnownHost')
+    }
+    'Remove-SshKnownHost'     = @{
+        Synopsis    = 'Stops trusting an SSH server''s host keys.'
+        Description = @'
+Removes the known_hosts lines that match the host and port (and key type, with -Algorithm), hashed lines included. Use it when a bastion's host key was really replaced, then trust the new key with Get-SshServerKey | Add-SshKnownHost. Nothing to remove gives the error id KnownHostNotFound.
+'@
+        Parameters  = @{
+            HostName  = 'The host. Aliases: -Bastion, -Host.'
+            Port      = 'The SSH port (22 by default).'
+            Algorithm = 'Only keys of this type, e.g. ssh-rsa.'
+        }
+        Inputs      = @('SecureConnect.SshKnownHost')
+        Examples    = @(
+            @{
+                Title   = 'Replace a bastion''s key after a planned rebuild'
+                Code    = 'Remove-SshKnownHost -HostName bastion.example.com
+Get-SshServerKey bastion.example.com | Add-SshKnownHost'
+                Remarks = 'Forgets the old key and trusts the new one.'
+            }
+        )
+        Links       = @('Get-SshKnownHost', 'Add-SshKnownHost')
+    }
+    'Start-SshTunnel'         = @{
+        Synopsis    = 'Starts an SSH tunnel from a local port through a bastion to a host and port on a private network.'
+        Description = @'
+Connects to the bastion (through -JumpHost hops first, if any) with the workspace key, verifies each hop's host key, and forwards 127.0.0.1:<LocalPort> to RemoteHost:RemotePort as seen from the bastion. The tunnel runs in the background of the PowerShell process and is shared by every runspace in it (ForEach-Object -Parallel, thread jobs).
+
+Host keys: Strict (default) accepts only keys in the workspace's known_hosts and fails with HostKeyUnknown, whose message shows the fingerprint and the command that trusts it; AcceptNew trusts an unknown host on first use and records it (HostKeyNewlyTrusted on the tunnel, and Verbose, say so); -HostKeyFingerprint pins the bastion's key. A key that differs from the trusted one fails with HostKeyMismatch under every policy, before any authentication is attempted. Nothing ever prompts.
+
+Supervision: the bastion connection is probed every -KeepAliveInterval seconds with a request that the server must answer, so a dead bastion is detected within about two intervals. The tunnel then goes Reconnecting, reconnects with backoff (host keys verified again) on the same local port, and counts Reconnects; clients that connect meanwhile wait up to -ConnectTimeout. -NoReconnect turns this off. Errors from the background go to LastError and as warnings to the next SecureConnect command.
+
+With -Name, the process environment gets <NAME>_LOCAL_HOST and <NAME>_LOCAL_PORT (upper-cased, other characters as _), removed when the tunnel stops. Starting a tunnel identical to one that is up returns that one.
+
+Errors: HostKeyUnknown, HostKeyMismatch, SshAuthenticationFailed (naming user, bastion and the key offered), BastionUnreachable (within -ConnectTimeout), LocalPortInUse, WorkspaceKeyNotFound, TunnelNameInUse, InvalidJumpHost.
+'@
+        Parameters  = @{
+            Bastion            = 'The bastion (the last SSH hop).'
+            BastionPort        = 'The bastion''s SSH port (22 by default).'
+            User               = 'The user on the bastion (and the default user of -JumpHost hops).'
+            RemoteHost         = 'The host the bastion connects to, as the bastion resolves it (e.g. db.internal).'
+            RemotePort         = 'The port the bastion connects to.'
+            LocalPort          = 'The local port on 127.0.0.1. 0 (default) takes a free port; the tunnel object and the environment variables tell which.'
+            Name               = 'A name for the tunnel; also sets <NAME>_LOCAL_HOST and <NAME>_LOCAL_PORT in the process environment.'
+            KeyPath            = 'A private key file to use instead of the workspace key (OpenSSH or PEM; owner-only permissions).'
+            KeyPassphrase      = 'The passphrase of an encrypted key. It is used in memory only, once, when the tunnel starts.'
+            JumpHost           = 'Intermediate bastions to go through first, in order, as user@host[:port]. Each hop''s host key is checked.'
+            HostKeyPolicy      = 'Strict (default): only keys in known_hosts. AcceptNew: trust an unknown host on first use and record its key; a changed key still fails.'
+            HostKeyFingerprint = 'Pins the bastion''s host key to this SHA256 fingerprint (as ssh-keygen -l prints it); any other key fails with HostKeyMismatch.'
+            KeepAliveInterval  = 'Seconds between liveness probes of the bastion connection (30 by default).'
+            ConnectTimeout     = 'Seconds that connecting may take (15 by default); also how long a client waits while the tunnel reconnects.'
+            NoReconnect        = 'Do not reconnect when the bastion connection is lost: the tunnel goes Failed.'
+        }
+        Examples    = @(
+            @{
+                Title   = 'A tunnel to a private PostgreSQL'
+                Code    = 'Get-SshServerKey bastion.example.com | Add-SshKnownHost
+$t = Start-SshTunnel -Bastion bastion.example.com -User tunnel -RemoteHost db.internal -RemotePort 5432
+psql "host=127.0.0.1 port=$($t.LocalPort) dbname=app user=report sslmode=require"'
+                Remarks = 'Trusts the bastion, starts the tunnel on a free local port and connects psql through it.'
+            }
+            @{
+                Title   = 'Any TCP service, exposed as environment variables'
+                Code    = 'Start-SshTunnel -Name redis -Bastion bastion.example.com -User tunnel -RemoteHost cache.internal -RemotePort 6379 | Out-Null
+redis-cli -h $env:REDIS_LOCAL_HOST -p $env:REDIS_LOCAL_PORT ping'
+                Remarks = 'Tools in the process find the tunnel through REDIS_LOCAL_HOST and REDIS_LOCAL_PORT.'
+            }
+            @{
+                Title   = 'Through a jump host, trusting new hosts on first use'
+                Code    = 'Start-SshTunnel -JumpHost ops@edge.example.com -Bastion bastion.internal -User tunnel -RemoteHost db.internal -RemotePort 3306 -HostKeyPolicy AcceptNew'
+                Remarks = 'Connects to edge.example.com, then through it to bastion.internal, and forwards to db.internal:3306.'
+            }
+        )
+        Links       = @('Get-SshTunnel', 'Stop-SshTunnel', 'Test-SshTunnel', 'Get-SshServerKey', 'about_SecureConnect')
+    }
+    'Get-SshTunnel'           = @{
+        Synopsis    = 'Gets the SSH tunnels of this PowerShell process.'
+        Description = @'
+Outputs the tunnels started in this process, from any runspace, as live SshTunnel objects: State, Reconnects, LastError and ActiveConnections change as the tunnels work. Filter with -Name (wildcards) or -Id. A name or id that matches nothing writes the error TunnelNotFound.
+'@
+        Parameters  = @{
+            Name = 'Tunnel names; wildcards allowed.'
+            Id   = 'Tunnel ids.'
+        }
+        Examples    = @(
+            @{
+                Title   = 'All tunnels'
+                Code    = 'Get-SshTunnel'
+                Remarks = 'Lists every tunnel with its state and endpoints.'
+            }
+            @{
+                Title   = 'Why is a tunnel not up?'
+                Code    = 'Get-SshTunnel -Name reporting | Format-List State, Reconnects, LastError'
+                Remarks = 'Shows the last error the supervisor saw.'
+            }
+        )
+        Links       = @('Start-SshTunnel', 'Stop-SshTunnel')
+    }
+    'Stop-SshTunnel'          = @{
+        Synopsis    = 'Stops SSH tunnels and frees their local ports.'
+        Description = @'
+Stops tunnels piped from Get-SshTunnel or Start-SshTunnel, or named with -Name or -Id: closes the local port and every connection through it, disconnects from the bastion, and removes the tunnel''s environment variables. Remove-Module SecureConnect and the end of the process stop every tunnel too.
+'@
+        Parameters  = @{
+            Tunnel   = 'Tunnels to stop.'
+            Name     = 'Names of tunnels to stop; wildcards allowed.'
+            Id       = 'Ids of tunnels to stop. Objects with an Id property (also deserialized ones) pipe in by property name.'
+            PassThru = 'Outputs the stopped tunnels.'
+        }
+        Inputs      = @('SecureConnect.SshTunnel')
+        Examples    = @(
+            @{
+                Title   = 'Stop everything'
+                Code    = 'Get-SshTunnel | Stop-SshTunnel'
+                Remarks = 'Stops every tunnel of the process.'
+            }
+            @{
+                Title   = 'See first'
+                Code    = 'Stop-SshTunnel -Name report* -WhatIf'
+                Remarks = 'Names the tunnels that would be stopped.'
+            }
+        )
+        Links       = @('Start-SshTunnel', 'Get-SshTunnel')
+    }
+    'Test-SshTunnel'          = @{
+        Synopsis    = 'Tests that a tunnel''s bastion forwards a connection to the remote end.'
+        Description = @'
+Probes the bastion connection (RoundTripMs is the SSH round trip to the bastion) and opens a connection through the tunnel. Forwarded is true when the bastion opened the forward to the remote host and port; when it refused, Reason says why, for example that the bastion's permitopen (authorized_keys) or AllowTcpForwarding does not allow that destination.
+'@
+        Parameters  = @{
+            Tunnel = 'Tunnels to test.'
+            Name   = 'Names of tunnels to test; wildcards allowed.'
+            Id     = 'Ids of tunnels to test.'
+        }
+        Inputs      = @('SecureConnect.SshTunnel')
+        Examples    = @(
+            @{
+                Title   = 'Test every tunnel'
+                Code    = 'Get-SshTunnel | Test-SshTunnel'
+                Remarks = 'One result per tunnel, with the reason for each failure.'
+            }
+        )
+        Links       = @('Start-SshTunnel', 'Get-SshTunnel')
+    }
 }

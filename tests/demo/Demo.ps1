@@ -35,46 +35,83 @@ try {
     try { New-WorkspaceSshKey -ErrorAction Stop | Out-Null }
     catch { Write-Host "Refused as expected: [$($_.FullyQualifiedErrorId)] $($_.Exception.Message)" }
 
-    Write-Step '4. Authorize the key on the bastion, restricted to the one database it needs'
-    $destination = "$($lab.postgresTls.hostName):$($lab.postgresTls.port)"
-    Write-Show "Get-WorkspaceSshKey | ConvertTo-AuthorizedKey -PermitOpen '$destination' | Add-Content <bastion authorized_keys>"
-    $line = Get-WorkspaceSshKey | ConvertTo-AuthorizedKey -PermitOpen $destination
+    Write-Step '4. Authorize the key on the bastion, restricted to the services it needs'
+    $pg = "$($lab.postgresTls.hostName):$($lab.postgresTls.port)"
+    $redis = "$($lab.redis.hostName):$($lab.redis.port)"
+    Write-Show "Get-WorkspaceSshKey | ConvertTo-AuthorizedKey -PermitOpen '$pg', '$redis' | Add-Content <bastion authorized_keys>"
+    $line = Get-WorkspaceSshKey | ConvertTo-AuthorizedKey -PermitOpen $pg, $redis
     Add-Content -Path $lab.bastion.authorizedKeysPath -Value $line
     Write-Host $line
-    $summary.Add("authorized_keys line installed on the lab bastion (permitopen=$destination)")
+    $summary.Add("authorized_keys line installed on the lab bastion (permitopen=$pg, $redis)")
 
     if (Get-Command ssh -ErrorAction SilentlyContinue) {
-        $sshArgs = @('-F', '/dev/null', '-i', $key.PrivateKeyPath, '-o', 'BatchMode=yes', '-o', 'IdentitiesOnly=yes',
-            '-o', 'StrictHostKeyChecking=no', '-o', 'UserKnownHostsFile=/dev/null', '-o', 'LogLevel=ERROR', '-o', 'ConnectTimeout=10',
-            '-p', [string]$lab.bastion.port)
-        $target = "$($lab.bastion.user)@$($lab.bastion.host)"
-
         Write-Step '5. The real OpenSSH client logs in to the bastion with the workspace key'
-        Write-Show "ssh -i $($key.PrivateKeyPath) -o BatchMode=yes $target 'echo ok'"
-        $out = & ssh @sshArgs $target 'echo logged in as $(id -un) on $(hostname)' 2>&1
+        $target = "$($lab.bastion.user)@$($lab.bastion.host)"
+        Write-Show "ssh -i $($key.PrivateKeyPath) -o BatchMode=yes $target 'id -un'"
+        $out = & ssh -F /dev/null -i $key.PrivateKeyPath -o BatchMode=yes -o IdentitiesOnly=yes -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null `
+            -o LogLevel=ERROR -o ConnectTimeout=10 -p $lab.bastion.port $target 'echo logged in as $(id -un)' 2>&1
         Write-Host ($out -join "`n")
-        $summary.Add("ssh login with the workspace key: $(if ($LASTEXITCODE -eq 0) { 'OK' } else { "FAILED ($LASTEXITCODE)" })")
+        $summary.Add("OpenSSH login with the workspace key: $(if ($LASTEXITCODE -eq 0) { 'OK' } else { "FAILED ($LASTEXITCODE)" })")
+    }
 
-        Write-Step '6. sshd enforces the restriction: the allowed database is reachable, another port is refused'
-        Write-Show "ssh -W $destination $target   (allowed)"
-        $allowed = @() | & ssh @sshArgs -W $destination $target 2>&1
-        $allowedExit = $LASTEXITCODE
-        Write-Host "exit code $allowedExit"
-        $other = "$($lab.postgresTls.hostName):$($lab.mariadb.port)"
-        Write-Show "ssh -W $other $target   (not in permitopen)"
-        $refused = @() | & ssh @sshArgs -W $other $target 2>&1
-        Write-Host "exit code $LASTEXITCODE`: $($refused -join ' ')"
-        $summary.Add("permitopen: $destination allowed (exit $allowedExit), $other refused by sshd")
+    Write-Step '6. Trust the bastion''s host key (checked on every connection; nothing ever prompts)'
+    Write-Show "Get-SshServerKey -HostName $($lab.bastion.host) -Port $($lab.bastion.port) | Add-SshKnownHost"
+    $known = Get-SshServerKey -HostName $lab.bastion.host -Port $lab.bastion.port | Add-SshKnownHost
+    $known | Format-Table Hosts, Algorithm, Fingerprint | Out-Host
+    Write-Host "The lab's own record of that key: $($lab.bastion.hostKeyFingerprint)"
+    $summary.Add("Bastion host key trusted: $($known.Fingerprint -join ', ') (lab says $($lab.bastion.hostKeyFingerprint))")
+
+    Write-Step '7. A tunnel to the private PostgreSQL (reachable only through the bastion)'
+    $bastionArgs = @{ Bastion = $lab.bastion.host; BastionPort = $lab.bastion.port; User = $lab.bastion.user }
+    Write-Show "Start-SshTunnel -Name pg -Bastion $($lab.bastion.host) -User $($lab.bastion.user) -RemoteHost $($lab.postgresTls.hostName) -RemotePort $($lab.postgresTls.port)"
+    $pgTunnel = Start-SshTunnel -Name pg @bastionArgs -RemoteHost $lab.postgresTls.hostName -RemotePort $lab.postgresTls.port
+    $pgTunnel | Format-Table Id, Name, State, LocalHost, LocalPort, RemoteHost, RemotePort, HostKeyFingerprint | Out-Host
+    Write-Host "`$env:PG_LOCAL_HOST=$env:PG_LOCAL_HOST  `$env:PG_LOCAL_PORT=$env:PG_LOCAL_PORT"
+    if (Get-Command psql -ErrorAction SilentlyContinue) {
+        Write-Show "psql ""host=`$env:PG_LOCAL_HOST port=`$env:PG_LOCAL_PORT dbname=scdemo user=sc_app sslmode=require"" -c 'select id, name from people'"
+        $env:PGPASSWORD = $lab.postgresTls.password
+        try {
+            & psql "host=$env:PG_LOCAL_HOST port=$env:PG_LOCAL_PORT dbname=$($lab.postgresTls.database) user=$($lab.postgresTls.user) sslmode=require connect_timeout=10" -X -c 'select id, name from people order by id' | Out-Host
+            $summary.Add("psql through tunnel #$($pgTunnel.Id) (127.0.0.1:$($pgTunnel.LocalPort)): $(if ($LASTEXITCODE -eq 0) { 'OK' } else { "FAILED ($LASTEXITCODE)" })")
+        }
+        finally { Remove-Item Env:PGPASSWORD -ErrorAction SilentlyContinue }
     }
-    else {
-        Write-Host 'The ssh client is not installed: skipping the login demonstration.'
+
+    Write-Step '8. Any TCP service: Redis through a named tunnel, found through environment variables'
+    Write-Show "Start-SshTunnel -Name redis ... -RemoteHost $($lab.redis.hostName) -RemotePort $($lab.redis.port)"
+    $redisTunnel = Start-SshTunnel -Name redis @bastionArgs -RemoteHost $lab.redis.hostName -RemotePort $lab.redis.port
+    $client = [System.Net.Sockets.TcpClient]::new($env:REDIS_LOCAL_HOST, [int]$env:REDIS_LOCAL_PORT)
+    try {
+        $stream = $client.GetStream()
+        $ping = [Text.Encoding]::ASCII.GetBytes("PING`r`n")
+        $stream.Write($ping, 0, $ping.Length)
+        $buffer = [byte[]]::new(64)
+        $stream.ReadTimeout = 10000
+        $n = $stream.Read($buffer, 0, $buffer.Length)
+        $answer = [Text.Encoding]::ASCII.GetString($buffer, 0, $n).Trim()
     }
+    finally { $client.Dispose() }
+    Write-Host "PING via `$env:REDIS_LOCAL_HOST:`$env:REDIS_LOCAL_PORT ($env:REDIS_LOCAL_HOST`:$env:REDIS_LOCAL_PORT) -> $answer"
+    $summary.Add("Redis PING through tunnel #$($redisTunnel.Id): $answer")
+
+    Write-Step '9. The bastion enforces permitopen: a tunnel to MariaDB (not allowed) is refused'
+    $mariaTunnel = Start-SshTunnel -Name mariadb @bastionArgs -RemoteHost $lab.mariadb.hostName -RemotePort $lab.mariadb.port
+    Write-Show 'Get-SshTunnel | Test-SshTunnel'
+    $tests = Get-SshTunnel | Test-SshTunnel
+    $tests | Format-Table TunnelId, Name, Forwarded, RoundTripMs, Reason -Wrap | Out-Host
+    $summary.Add("Test-SshTunnel: " + (($tests | ForEach-Object { "$($_.Name)=$(if ($_.Forwarded) { 'forwarded' } else { 'refused' })" }) -join ', '))
+
+    Write-Step '10. Stop every tunnel'
+    Write-Show 'Get-SshTunnel | Stop-SshTunnel'
+    Get-SshTunnel | Stop-SshTunnel
+    Write-Host "Tunnels left: $(@(Get-SshTunnel).Count); `$env:PG_LOCAL_PORT is now '$env:PG_LOCAL_PORT'"
 
     Write-Host "`n### Summary" -ForegroundColor Green
     $summary | ForEach-Object { Write-Host " - $_" }
-    Write-Host " - Coming next: Start-SshTunnel (issue 3), Invoke-SecureQuery with VerifyFull SSL (issue 4), egress allowlist (issue 5)."
+    Write-Host " - Coming next: Invoke-SecureQuery with VerifyFull SSL (issue 4), egress allowlist (issue 5)."
 }
 finally {
+    if (Get-Module SecureConnect) { Get-SshTunnel | Stop-SshTunnel }
     Set-Content -Path $lab.bastion.authorizedKeysPath -Value @()
     Remove-Item -Recurse -Force $env:SECURECONNECT_HOME -ErrorAction SilentlyContinue
 }

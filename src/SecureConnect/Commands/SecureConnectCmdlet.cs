@@ -2,6 +2,7 @@ using System;
 using System.Management.Automation;
 using System.Threading;
 using SecureConnect.Common;
+using SecureConnect.Ssh.Tunnels;
 using SecureConnect.Workspace;
 
 namespace SecureConnect.Commands;
@@ -22,6 +23,17 @@ public abstract class SecureConnectCmdlet : PSCmdlet, IDisposable
 
     /// <summary>The workspace that SECURECONNECT_HOME names for this invocation.</summary>
     internal WorkspaceStore Store => _store ??= WorkspaceStore.Current();
+
+    /// <inheritdoc/>
+    protected override void BeginProcessing()
+    {
+        // Background tunnels report what happened to them (lost connections, refused forwards) here, on the
+        // pipeline thread of the next SecureConnect command, so no error raised on another thread is lost.
+        foreach (string message in TunnelRegistry.DrainMessages())
+        {
+            WriteWarning(message);
+        }
+    }
 
     /// <inheritdoc/>
     protected override void StopProcessing()

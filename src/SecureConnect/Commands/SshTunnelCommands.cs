@@ -1,0 +1,339 @@
+using System;
+using System.Collections.Generic;
+using System.Linq;
+using System.Management.Automation;
+using System.Security;
+using SecureConnect.Common;
+using SecureConnect.Ssh.KnownHosts;
+using SecureConnect.Ssh.Tunnels;
+
+namespace SecureConnect.Commands;
+
+/// <summary>Start-SshTunnel: forwards a local port through a bastion to a remote host and port.</summary>
+[Cmdlet(VerbsLifecycle.Start, "SshTunnel", SupportsShouldProcess = true)]
+[OutputType(typeof(SshTunnel))]
+public sealed class StartSshTunnelCommand : SecureConnectCmdlet
+{
+    /// <summary>The bastion host.</summary>
+    [Parameter(Mandatory = true, Position = 0, ValueFromPipelineByPropertyName = true)]
+    [ValidateNotNullOrEmpty]
+    public string Bastion { get; set; } = string.Empty;
+
+    /// <summary>The bastion's SSH port.</summary>
+    [Parameter(ValueFromPipelineByPropertyName = true)]
+    [ValidateRange(1, 65535)]
+    public int BastionPort { get; set; } = 22;
+
+    /// <summary>The user on the bastion.</summary>
+    [Parameter(Mandatory = true, ValueFromPipelineByPropertyName = true)]
+    [ValidateNotNullOrEmpty]
+    public string User { get; set; } = string.Empty;
+
+    /// <summary>The host the bastion connects to.</summary>
+    [Parameter(Mandatory = true, ValueFromPipelineByPropertyName = true)]
+    [ValidateNotNullOrEmpty]
+    public string RemoteHost { get; set; } = string.Empty;
+
+    /// <summary>The port the bastion connects to.</summary>
+    [Parameter(Mandatory = true, ValueFromPipelineByPropertyName = true)]
+    [ValidateRange(1, 65535)]
+    public int RemotePort { get; set; }
+
+    /// <summary>The local port on 127.0.0.1; 0 takes a free one.</summary>
+    [Parameter(ValueFromPipelineByPropertyName = true)]
+    [ValidateRange(0, 65535)]
+    public int LocalPort { get; set; }
+
+    /// <summary>A name; sets NAME_LOCAL_HOST and NAME_LOCAL_PORT in the process environment.</summary>
+    [Parameter(ValueFromPipelineByPropertyName = true)]
+    [ValidatePattern("^[A-Za-z_][A-Za-z0-9_.-]{0,63}$")]
+    public string? Name { get; set; }
+
+    /// <summary>A private key other than the workspace key.</summary>
+    [Parameter]
+    [ValidateNotNullOrEmpty]
+    public string? KeyPath { get; set; }
+
+    /// <summary>The passphrase of an encrypted key.</summary>
+    [Parameter]
+    public SecureString? KeyPassphrase { get; set; }
+
+    /// <summary>Intermediate bastions, in order: user@host[:port].</summary>
+    [Parameter(ValueFromPipelineByPropertyName = true)]
+    [ValidateNotNullOrEmpty]
+    public string[]? JumpHost { get; set; }
+
+    /// <summary>Strict (default) or AcceptNew.</summary>
+    [Parameter]
+    public HostKeyPolicy HostKeyPolicy { get; set; } = HostKeyPolicy.Strict;
+
+    /// <summary>Pins the bastion's host key to this fingerprint (SHA256:...).</summary>
+    [Parameter]
+    [ValidatePattern("^(SHA256:)?[A-Za-z0-9+/]{43}=?$")]
+    public string? HostKeyFingerprint { get; set; }
+
+    /// <summary>Seconds between liveness probes of the bastion connection.</summary>
+    [Parameter]
+    [ValidateRange(1, 3600)]
+    public int KeepAliveInterval { get; set; } = 30;
+
+    /// <summary>Seconds that connecting may take.</summary>
+    [Parameter]
+    [ValidateRange(1, 600)]
+    public int ConnectTimeout { get; set; } = 15;
+
+    /// <summary>Do not reconnect when the bastion connection is lost.</summary>
+    [Parameter]
+    public SwitchParameter NoReconnect { get; set; }
+
+    /// <inheritdoc/>
+    protected override void ProcessRecord()
+    {
+        try
+        {
+            var bastion = new SshHop(Bastion, BastionPort, User);
+            IReadOnlyList<SshHop> jumps = (JumpHost ?? Array.Empty<string>()).Select(j => JumpHostParser.Parse(j, User)).ToList();
+            string? pin = HostKeyFingerprint is null ? null : (HostKeyFingerprint.StartsWith("SHA256:", StringComparison.Ordinal) ? HostKeyFingerprint : "SHA256:" + HostKeyFingerprint).TrimEnd('=');
+            var options = new TunnelOptions(
+                bastion,
+                jumps,
+                RemoteHost,
+                RemotePort,
+                LocalPort,
+                Name,
+                HostKeyPolicy,
+                pin,
+                TimeSpan.FromSeconds(KeepAliveInterval),
+                TimeSpan.FromSeconds(ConnectTimeout),
+                !NoReconnect);
+
+            TunnelRuntime? identical = TunnelRegistry.FindIdentical(options);
+            if (identical is not null)
+            {
+                WriteVerbose($"Tunnel #{identical.Model.Id} to {RemoteHost}:{RemotePort} through {bastion} is already up on 127.0.0.1:{identical.Model.LocalPort}; using it.");
+                WriteObject(identical.Model);
+                return;
+            }
+
+            if (Name is not null && TunnelRegistry.FindByName(Name) is { } named)
+            {
+                ThrowTerminating(
+                    "TunnelNameInUse",
+                    ErrorKind.ResourceExists,
+                    $"The tunnel name '{Name}' is used by tunnel #{named.Model.Id} ({named.Model}). Stop it first (Stop-SshTunnel -Name {Name}) or choose another name.",
+                    Name);
+            }
+
+            string route = string.Join(" -> ", jumps.Select(j => j.ToString()).Append(bastion.ToString())) + $" -> {RemoteHost}:{RemotePort}";
+            if (!ShouldProcess(route, $"Start an SSH tunnel from 127.0.0.1:{(LocalPort == 0 ? "<free port>" : LocalPort)}"))
+            {
+                return;
+            }
+
+            TunnelKey key = TunnelKey.Load(Store, KeyPath, KeyPassphrase);
+            var connector = new SshConnector(new KnownHostsStore(Store), key, options.ConnectTimeout);
+            long id = TunnelRegistry.NextId();
+            TunnelRuntime runtime = TunnelRuntime.Start(id, options, connector, WriteVerbose, CancelToken);
+            TunnelRuntime registered = TunnelRegistry.Add(runtime);
+            if (registered.Model.HostKeyNewlyTrusted && registered == runtime)
+            {
+                WriteVerbose($"The bastion's host key {registered.Model.HostKeyFingerprint} was trusted on first use (AcceptNew).");
+            }
+
+            WriteVerbose($"Tunnel #{registered.Model.Id}: 127.0.0.1:{registered.Model.LocalPort} -> {route}.");
+            WriteObject(registered.Model);
+        }
+        catch (SecureConnectException e)
+        {
+            ThrowTerminating(e);
+        }
+        catch (OperationCanceledException)
+        {
+            throw new PipelineStoppedException();
+        }
+    }
+}
+
+/// <summary>Get-SshTunnel: the tunnels of this process.</summary>
+[Cmdlet(VerbsCommon.Get, "SshTunnel", DefaultParameterSetName = ByName)]
+[OutputType(typeof(SshTunnel))]
+public sealed class GetSshTunnelCommand : SecureConnectCmdlet
+{
+    private const string ByName = "ByName";
+    private const string ById = "ById";
+
+    /// <summary>Names, with wildcards.</summary>
+    [Parameter(Position = 0, ParameterSetName = ByName)]
+    [SupportsWildcards]
+    [ValidateNotNullOrEmpty]
+    public string[]? Name { get; set; }
+
+    /// <summary>Ids.</summary>
+    [Parameter(Mandatory = true, ParameterSetName = ById, ValueFromPipelineByPropertyName = true)]
+    public long[]? Id { get; set; }
+
+    /// <inheritdoc/>
+    protected override void ProcessRecord()
+    {
+        foreach (SshTunnel tunnel in TunnelSelection.Select(this, Name, Id, writeNotFound: Name is not null && Name.Any(n => !WildcardPattern.ContainsWildcardCharacters(n))))
+        {
+            WriteObject(tunnel);
+        }
+    }
+}
+
+/// <summary>Stop-SshTunnel: stops tunnels and frees their local ports.</summary>
+[Cmdlet(VerbsLifecycle.Stop, "SshTunnel", SupportsShouldProcess = true, DefaultParameterSetName = ByTunnel)]
+[OutputType(typeof(SshTunnel))]
+public sealed class StopSshTunnelCommand : SecureConnectCmdlet
+{
+    private const string ByTunnel = "ByTunnel";
+    private const string ByName = "ByName";
+    private const string ById = "ById";
+
+    /// <summary>Tunnels from Get-SshTunnel or Start-SshTunnel.</summary>
+    [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true, ParameterSetName = ByTunnel)]
+    public SshTunnel[]? Tunnel { get; set; }
+
+    /// <summary>Names, with wildcards.</summary>
+    [Parameter(Mandatory = true, ParameterSetName = ByName)]
+    [SupportsWildcards]
+    [ValidateNotNullOrEmpty]
+    public string[]? Name { get; set; }
+
+    /// <summary>Ids; objects with an Id property (also deserialized ones) pipe in.</summary>
+    [Parameter(Mandatory = true, ParameterSetName = ById, ValueFromPipelineByPropertyName = true)]
+    public long[]? Id { get; set; }
+
+    /// <summary>Outputs the stopped tunnels.</summary>
+    [Parameter]
+    public SwitchParameter PassThru { get; set; }
+
+    /// <inheritdoc/>
+    protected override void ProcessRecord()
+    {
+        IEnumerable<SshTunnel> targets = Tunnel is not null
+            ? Tunnel
+            : TunnelSelection.Select(this, Name, Id, writeNotFound: true);
+        foreach (SshTunnel tunnel in targets.ToList())
+        {
+            TunnelRuntime? runtime = TunnelRegistry.Get(tunnel.Id);
+            if (runtime is null)
+            {
+                WriteVerbose($"Tunnel #{tunnel.Id} is already stopped.");
+                continue;
+            }
+
+            if (!ShouldProcess($"#{tunnel.Id} {tunnel}", "Stop the SSH tunnel"))
+            {
+                continue;
+            }
+
+            runtime.Stop();
+            WriteVerbose($"Stopped tunnel #{tunnel.Id}; 127.0.0.1:{tunnel.LocalPort} is free.");
+            if (PassThru)
+            {
+                WriteObject(runtime.Model);
+            }
+        }
+    }
+}
+
+/// <summary>Test-SshTunnel: checks that the bastion forwards a connection to the remote end.</summary>
+[Cmdlet(VerbsDiagnostic.Test, "SshTunnel", DefaultParameterSetName = ByTunnel)]
+[OutputType(typeof(SshTunnelTestResult))]
+public sealed class TestSshTunnelCommand : SecureConnectCmdlet
+{
+    private const string ByTunnel = "ByTunnel";
+    private const string ByName = "ByName";
+    private const string ById = "ById";
+
+    /// <summary>Tunnels from Get-SshTunnel or Start-SshTunnel.</summary>
+    [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true, ParameterSetName = ByTunnel)]
+    public SshTunnel[]? Tunnel { get; set; }
+
+    /// <summary>Names, with wildcards.</summary>
+    [Parameter(Mandatory = true, ParameterSetName = ByName)]
+    [SupportsWildcards]
+    [ValidateNotNullOrEmpty]
+    public string[]? Name { get; set; }
+
+    /// <summary>Ids.</summary>
+    [Parameter(Mandatory = true, ParameterSetName = ById, ValueFromPipelineByPropertyName = true)]
+    public long[]? Id { get; set; }
+
+    /// <inheritdoc/>
+    protected override void ProcessRecord()
+    {
+        IEnumerable<SshTunnel> targets = Tunnel is not null
+            ? Tunnel
+            : TunnelSelection.Select(this, Name, Id, writeNotFound: true);
+        foreach (SshTunnel tunnel in targets.ToList())
+        {
+            TunnelRuntime? runtime = TunnelRegistry.Get(tunnel.Id);
+            if (runtime is null)
+            {
+                WriteObject(new SshTunnelTestResult(tunnel.Id, tunnel.Name, tunnel.LocalPort, tunnel.RemoteHost, tunnel.RemotePort, tunnel.State, false, null, "The tunnel is stopped."));
+                continue;
+            }
+
+            WriteObject(runtime.Test(CancelToken));
+        }
+    }
+}
+
+/// <summary>Selects tunnels by name (wildcards) or id for the tunnel cmdlets.</summary>
+internal static class TunnelSelection
+{
+    public static IEnumerable<SshTunnel> Select(SecureConnectCmdlet cmdlet, string[]? names, long[]? ids, bool writeNotFound)
+    {
+        IReadOnlyList<SshTunnel> all = TunnelRegistry.All().Select(t => t.Model).ToList();
+        if (ids is not null)
+        {
+            foreach (long id in ids)
+            {
+                SshTunnel? found = all.FirstOrDefault(t => t.Id == id);
+                if (found is not null)
+                {
+                    yield return found;
+                }
+                else if (writeNotFound)
+                {
+                    cmdlet.WriteError(new SecureConnectException("TunnelNotFound", ErrorKind.ObjectNotFound, $"There is no SSH tunnel with id {id} in this process. Get-SshTunnel lists them.", id));
+                }
+            }
+
+            yield break;
+        }
+
+        if (names is null)
+        {
+            foreach (SshTunnel tunnel in all)
+            {
+                yield return tunnel;
+            }
+
+            yield break;
+        }
+
+        var seen = new HashSet<long>();
+        foreach (string name in names)
+        {
+            var pattern = new WildcardPattern(name, WildcardOptions.IgnoreCase);
+            bool any = false;
+            foreach (SshTunnel tunnel in all.Where(t => t.Name is not null && pattern.IsMatch(t.Name)))
+            {
+                any = true;
+                if (seen.Add(tunnel.Id))
+                {
+                    yield return tunnel;
+                }
+            }
+
+            if (!any && writeNotFound && !WildcardPattern.ContainsWildcardCharacters(name))
+            {
+                cmdlet.WriteError(new SecureConnectException("TunnelNotFound", ErrorKind.ObjectNotFound, $"There is no SSH tunnel named '{name}' in this process. Get-SshTunnel lists them.", name));
+            }
+        }
+    }
+}

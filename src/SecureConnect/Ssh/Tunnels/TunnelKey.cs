@@ -1,0 +1,81 @@
+using System;
+using System.IO;
+using System.Security;
+using System.Text;
+using Renci.SshNet;
+using SecureConnect.Common;
+using SecureConnect.Ssh.Keys;
+using SecureConnect.Workspace;
+
+namespace SecureConnect.Ssh.Tunnels;
+
+/// <summary>
+/// The private key a tunnel authenticates with: the workspace key unless -KeyPath names another. It is decrypted
+/// once, in memory, with our own reader (so the passphrase never becomes a .NET string) and handed to SSH.NET as an
+/// unencrypted in-memory key; reconnects reuse it without asking again.
+/// </summary>
+internal sealed class TunnelKey
+{
+    private TunnelKey(IPrivateKeySource source, string fingerprint, string path)
+    {
+        Source = source;
+        Fingerprint = fingerprint;
+        Path = path;
+    }
+
+    public IPrivateKeySource Source { get; }
+
+    /// <summary>The fingerprint of the key offered, for error messages.</summary>
+    public string Fingerprint { get; }
+
+    public string Path { get; }
+
+    public static TunnelKey Load(WorkspaceStore store, string? keyPath, SecureString? passphrase)
+    {
+        string path;
+        if (keyPath is null)
+        {
+            path = new WorkspaceKeyService(store).Get().PrivateKeyPath;
+        }
+        else
+        {
+            path = System.IO.Path.GetFullPath(keyPath);
+            if (!File.Exists(path))
+            {
+                throw new SecureConnectException("KeyFileNotFound", ErrorKind.ObjectNotFound, $"The key file '{path}' does not exist.", path);
+            }
+
+            if (SecureFile.IsUnprotected(path))
+            {
+                throw new SecureConnectException(
+                    "KeyFileUnprotected",
+                    ErrorKind.SecurityError,
+                    $"The private key file '{path}' has mode {SecureFile.DescribeMode(path)}: group or others can read it. Run 'chmod 600 {path}' and try again.",
+                    path);
+            }
+        }
+
+        byte[]? secret = SecretConversion.ToUtf8(passphrase);
+        try
+        {
+            SshKeyPair pair = OpenSshPrivateKeyFormat.Read(File.ReadAllText(path, Encoding.UTF8), secret);
+            string plain = OpenSshPrivateKeyFormat.Write(pair, passphrase: null);
+            var source = new PrivateKeyFile(new MemoryStream(Encoding.UTF8.GetBytes(plain)));
+            return new TunnelKey(source, pair.Fingerprint, path);
+        }
+        catch (SshKeyException e)
+        {
+            SecureConnectException error = WorkspaceKeyService.FromKeyException(e, path);
+            if (e.ErrorId == SshKeyException.KeyPassphraseRequired)
+            {
+                error = new SecureConnectException(error.ErrorId, error.Kind, error.Message + " Pass it with -KeyPassphrase.", path, e);
+            }
+
+            throw error;
+        }
+        finally
+        {
+            SecretConversion.Clear(secret);
+        }
+    }
+}
