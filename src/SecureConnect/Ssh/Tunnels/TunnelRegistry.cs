@@ -14,6 +14,7 @@ namespace SecureConnect.Ssh.Tunnels;
 internal static class TunnelRegistry
 {
     private const int MaxPendingMessages = 100;
+    private const int MinWorkerThreads = 128;
 
     private static readonly ConcurrentDictionary<long, TunnelRuntime> s_tunnels = new();
     private static readonly ConcurrentQueue<string> s_messages = new();
@@ -23,6 +24,15 @@ internal static class TunnelRegistry
     static TunnelRegistry()
     {
         AppDomain.CurrentDomain.ProcessExit += (_, _) => StopAll();
+
+        // SSH.NET relays every forwarded connection on a thread-pool thread that blocks for the connection's
+        // whole life. With the pool's default minimum (one per core) 64 concurrent connections would wait for the
+        // pool to grow at its slow injection rate; a higher floor lets them start at once.
+        ThreadPool.GetMinThreads(out int workers, out int completionPorts);
+        if (workers < MinWorkerThreads)
+        {
+            ThreadPool.SetMinThreads(MinWorkerThreads, completionPorts);
+        }
     }
 
     /// <summary>A new id, never reused in the process.</summary>

@@ -47,7 +47,7 @@ internal sealed class TunnelRuntime : IDisposable
     private readonly Socket _listener;
     private List<SshClient> _clients = new();
     private KeepAliveProbe? _probe;
-    private volatile int _internalPort;
+    private readonly object _forwardLock = new();
     private TaskCompletionSource _up = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private long _forwardFailures;
     private string? _lastForwardFailure;
@@ -143,46 +143,60 @@ internal sealed class TunnelRuntime : IDisposable
 
         long failuresBefore = Interlocked.Read(ref _forwardFailures);
         long openedBefore = probe?.ChannelsOpened ?? 0;
+        OpenForward? forward = OpenForwardToRemote();
+        if (forward is null)
+        {
+            return Result(false, roundTrip, Model.LastError ?? "The tunnel could not open a forward.");
+        }
+
         using var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
         try
         {
-            socket.ConnectAsync(IPAddress.Loopback, _internalPort, cancel).AsTask().GetAwaiter().GetResult();
+            socket.ConnectAsync(IPAddress.Loopback, forward.Port, cancel).AsTask().GetAwaiter().GetResult();
+            return Observe(socket);
         }
         catch (SocketException e)
         {
             return Result(false, roundTrip, "The tunnel's forwarder did not accept the connection: " + e.Message);
         }
-
-        // SSH.NET closes the connection as soon as the bastion refuses the channel; a forward that opened stays
-        // open (the remote service waits for its client to speak first, or sends a greeting).
-        TimeSpan window = TimeSpan.FromMilliseconds(Math.Max(2000, (roundTrip?.TotalMilliseconds ?? 0) * 4));
-        var deadline = DateTime.UtcNow + window;
-        var buffer = new byte[1];
-        while (DateTime.UtcNow < deadline && !cancel.IsCancellationRequested)
+        finally
         {
-            if (probe is not null && probe.ChannelsOpened > openedBefore && !socket.Poll(0, SelectMode.SelectRead))
-            {
-                // The bastion confirmed a channel and ours is still open.
-                break;
-            }
+            socket.Dispose();
+            forward.Close();
+        }
 
-            if (socket.Poll(20_000, SelectMode.SelectRead))
+        SshTunnelTestResult Observe(Socket socket)
+        {
+            // SSH.NET closes the connection as soon as the bastion refuses the channel; a forward that opened stays
+            // open (the remote service waits for its client to speak first, or sends a greeting).
+            TimeSpan window = TimeSpan.FromMilliseconds(Math.Max(2000, (roundTrip?.TotalMilliseconds ?? 0) * 4));
+            var deadline = DateTime.UtcNow + window;
+            while (DateTime.UtcNow < deadline && !cancel.IsCancellationRequested)
             {
-                if (socket.Available > 0)
+                if (probe is not null && probe.ChannelsOpened > openedBefore && !socket.Poll(0, SelectMode.SelectRead))
                 {
+                    // The bastion confirmed a channel and ours is still open.
                     break;
                 }
 
-                // Peer closed: the channel was refused or the remote end hung up at once.
-                SpinWait.SpinUntil(() => Interlocked.Read(ref _forwardFailures) > failuresBefore, 500);
-                string reason = Interlocked.Read(ref _forwardFailures) > failuresBefore && Volatile.Read(ref _lastForwardFailure) is { } failure
-                    ? $"The bastion refused to forward to {_options.RemoteHost}:{_options.RemotePort}: {failure} (check its permitopen / AllowTcpForwarding settings)."
-                    : $"The connection to {_options.RemoteHost}:{_options.RemotePort} was closed at once by the remote end.";
-                return Result(false, roundTrip, reason);
-            }
-        }
+                if (socket.Poll(20_000, SelectMode.SelectRead))
+                {
+                    if (socket.Available > 0)
+                    {
+                        break;
+                    }
 
-        return Result(true, roundTrip, null);
+                    // Peer closed: the channel was refused or the remote end hung up at once.
+                    SpinWait.SpinUntil(() => Interlocked.Read(ref _forwardFailures) > failuresBefore, 500);
+                    string reason = Interlocked.Read(ref _forwardFailures) > failuresBefore && Volatile.Read(ref _lastForwardFailure) is { } failure
+                        ? $"The bastion refused to forward to {_options.RemoteHost}:{_options.RemotePort}: {failure} (check its permitopen / AllowTcpForwarding settings)."
+                        : $"The connection to {_options.RemoteHost}:{_options.RemotePort} was closed at once by the remote end.";
+                    return Result(false, roundTrip, reason);
+                }
+            }
+
+            return Result(true, roundTrip, null);
+        }
 
         SshTunnelTestResult Result(bool forwarded, TimeSpan? rtt, string? reason) => new(
             Model.Id, Model.Name, Model.LocalPort, Model.RemoteHost, Model.RemotePort, Model.State, forwarded, rtt?.TotalMilliseconds, reason);
@@ -244,16 +258,17 @@ internal sealed class TunnelRuntime : IDisposable
                 hop.Client.KeepAliveInterval = _options.KeepAliveInterval;
                 hop.Client.ErrorOccurred += OnClientError;
 
-                ForwardedPortLocal forward = last
-                    ? new ForwardedPortLocal("127.0.0.1", 0, _options.RemoteHost, (uint)_options.RemotePort)
-                    : new ForwardedPortLocal("127.0.0.1", 0, hops[i + 1].HostName, (uint)hops[i + 1].Port);
-                hop.Client.AddForwardedPort(forward);
-                forward.Exception += OnForwardException;
-                forward.Start();
-                connectHost = "127.0.0.1";
-                connectPort = (int)forward.BoundPort;
-
-                if (last)
+                if (!last)
+                {
+                    // The next hop's SSH connection is the only connection through this forward.
+                    var forward = new ForwardedPortLocal("127.0.0.1", 0, hops[i + 1].HostName, (uint)hops[i + 1].Port);
+                    hop.Client.AddForwardedPort(forward);
+                    forward.Exception += OnForwardException;
+                    forward.Start();
+                    connectHost = "127.0.0.1";
+                    connectPort = (int)forward.BoundPort;
+                }
+                else
                 {
                     Model.SetHostKey(hop.HostKeyFingerprint, hop.NewlyTrusted);
                     probe = new KeepAliveProbe(hop.Client);
@@ -276,7 +291,6 @@ internal sealed class TunnelRuntime : IDisposable
         {
             _clients = clients;
             _probe = probe;
-            _internalPort = connectPort;
         }
     }
 
@@ -309,17 +323,23 @@ internal sealed class TunnelRuntime : IDisposable
         Model.ConnectionOpened();
         _sockets.TryAdd(inbound, 0);
         Socket? outbound = null;
+        OpenForward? forward = null;
         try
         {
-            int port = await WaitUntilUpAsync(token).ConfigureAwait(false);
-            if (port == 0)
+            if (!await WaitUntilUpAsync(token).ConfigureAwait(false))
+            {
+                return;
+            }
+
+            forward = OpenForwardToRemote();
+            if (forward is null)
             {
                 return;
             }
 
             outbound = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
             _sockets.TryAdd(outbound, 0);
-            await outbound.ConnectAsync(IPAddress.Loopback, port, token).ConfigureAwait(false);
+            await outbound.ConnectAsync(IPAddress.Loopback, forward.Port, token).ConfigureAwait(false);
             inbound.NoDelay = true;
             Task upstream = PumpAsync(inbound, outbound, token);
             Task downstream = PumpAsync(outbound, inbound, token);
@@ -336,7 +356,90 @@ internal sealed class TunnelRuntime : IDisposable
                 Close(outbound);
             }
 
+            forward?.Close();
             Model.ConnectionClosed();
+        }
+    }
+
+    /// <summary>
+    /// A forwarded port of its own for one connection. SSH.NET's forwarded port processes a connection on the
+    /// thread that accepted it and, when the next connection is already waiting, accepts that one first on the
+    /// same thread and blocks there for its whole life, starving the earlier one. One forward per connection
+    /// never has a second connection waiting.
+    /// </summary>
+    private OpenForward? OpenForwardToRemote()
+    {
+        SshClient? client;
+        lock (_chainLock)
+        {
+            client = _clients.Count > 0 ? _clients[^1] : null;
+        }
+
+        if (client is null)
+        {
+            return null;
+        }
+
+        var port = new ForwardedPortLocal("127.0.0.1", 0, _options.RemoteHost, (uint)_options.RemotePort);
+        try
+        {
+            lock (_forwardLock)
+            {
+                client.AddForwardedPort(port);
+            }
+
+            port.Exception += OnForwardException;
+            port.Start();
+            return new OpenForward(this, client, port);
+        }
+        catch (Exception e) when (e is SshException or ObjectDisposedException or InvalidOperationException or SocketException)
+        {
+            Model.SetLastError($"Could not open a forward to {_options.RemoteHost}:{_options.RemotePort}: {e.Message}");
+            new OpenForward(this, client, port).Close();
+            return null;
+        }
+    }
+
+    /// <summary>A per-connection forwarded port, removed again when its connection ends.</summary>
+    private sealed class OpenForward
+    {
+        private readonly TunnelRuntime _owner;
+        private readonly SshClient _client;
+        private readonly ForwardedPortLocal _port;
+
+        public OpenForward(TunnelRuntime owner, SshClient client, ForwardedPortLocal port)
+        {
+            _owner = owner;
+            _client = client;
+            _port = port;
+        }
+
+        public int Port => (int)_port.BoundPort;
+
+        public void Close()
+        {
+            // Stopping waits for the channel to close; never on the relay's own path.
+            _ = Task.Run(() =>
+            {
+                _port.Exception -= _owner.OnForwardException;
+                try
+                {
+                    if (_port.IsStarted)
+                    {
+                        _port.Stop();
+                    }
+
+                    lock (_owner._forwardLock)
+                    {
+                        _client.RemoveForwardedPort(_port);
+                    }
+
+                    _port.Dispose();
+                }
+                catch (Exception e) when (e is SshException or ObjectDisposedException or InvalidOperationException or SocketException)
+                {
+                }
+            });
         }
     }
 
@@ -374,7 +477,7 @@ internal sealed class TunnelRuntime : IDisposable
         }
     }
 
-    private async Task<int> WaitUntilUpAsync(CancellationToken token)
+    private async Task<bool> WaitUntilUpAsync(CancellationToken token)
     {
         var deadline = DateTime.UtcNow + _options.ConnectTimeout;
         while (true)
@@ -382,18 +485,18 @@ internal sealed class TunnelRuntime : IDisposable
             SshTunnelState state = Model.State;
             if (state == SshTunnelState.Up)
             {
-                return _internalPort;
+                return true;
             }
 
             if (state is SshTunnelState.Stopped or SshTunnelState.Failed)
             {
-                return 0;
+                return false;
             }
 
             TimeSpan left = deadline - DateTime.UtcNow;
             if (left <= TimeSpan.Zero)
             {
-                return 0;
+                return false;
             }
 
             Task up = Volatile.Read(ref _up).Task;
@@ -539,6 +642,13 @@ internal sealed class TunnelRuntime : IDisposable
     {
         if (Interlocked.Exchange(ref _stopped, 1) == 1)
         {
+            // Already shut down (Failed): stopping it now only records that and forgets it.
+            if (finalState == SshTunnelState.Stopped)
+            {
+                Model.SetState(SshTunnelState.Stopped);
+                TunnelRegistry.Remove(Model.Id);
+            }
+
             return;
         }
 
@@ -598,7 +708,14 @@ internal sealed class TunnelRuntime : IDisposable
         {
             SshClient client = clients[i];
             client.ErrorOccurred -= OnClientError;
-            foreach (ForwardedPort port in client.ForwardedPorts)
+            List<ForwardedPort> ports;
+            lock (_forwardLock)
+            {
+                // Per-connection forwards remove themselves from this list from other threads.
+                ports = client.ForwardedPorts.ToList();
+            }
+
+            foreach (ForwardedPort port in ports)
             {
                 port.Exception -= OnForwardException;
                 try
