@@ -25,6 +25,14 @@
         'Get-SshTunnel'
         'Stop-SshTunnel'
         'Test-SshTunnel'
+        'New-SecureIntegration'
+        'Get-SecureIntegration'
+        'Set-SecureIntegration'
+        'Remove-SecureIntegration'
+        'Set-SslPolicy'
+        'Get-SslPolicy'
+        'Invoke-SecureQuery'
+        'Test-SecureConnection'
     )
     VariablesToExport    = @()
     AliasesToExport      = @()

@@ -360,4 +360,227 @@ Probes the bastion connection (RoundTripMs is the SSH round trip to the bastion)
         )
         Links       = @('Start-SshTunnel', 'Get-SshTunnel')
     }
+    'New-SecureIntegration'   = @{
+        Synopsis    = 'Registers a data source: its engine, address, SSL policy and, on a private network, its SSH bastion.'
+        Description = @'
+Registers an integration in the workspace (workspace.json; never a password). The credential given with -Credential is kept in this process's memory for the session; -CredentialSecret names a SecretManagement secret read at query time.
+
+With -SshBastion, the first query starts a tunnel through the bastion with the workspace key (or reuses the identical one that is up) and the driver connects through it, while the certificate is still checked against -HostName. The CA certificate given with -CaCertificatePath is validated and copied into the workspace.
+
+Errors: IntegrationExists, InvalidIntegrationName, CaCertificateInvalid, CaCertificateExpired, CaCertificateNotFound, SslPolicyViolation and InvalidOption (for -Option), SshUserRequired.
+'@
+        Parameters  = @{
+            Name = 'The integrations name: letters, digits, _ . - (up to 64).'
+            Type = 'The engine: PostgreSQL, Redshift (port 5439), MySQL, MariaDB, MindsDB (port 47335) or SqlServer.'
+            HostName = 'The database servers host name, as its certificate names it (VerifyFull checks this name, also through a tunnel). Aliases: -Host, -Server.'
+            Port = 'The database port; the engines usual port when omitted.'
+            Database = 'The database to connect to.'
+            Credential = 'The login. The password is kept in this processs memory only and never written anywhere; runbooks pass -Credential to Invoke-SecureQuery or use -CredentialSecret.'
+            CredentialSecret = 'The name of a SecretManagement secret (a PSCredential, or a SecureString password for the integrations user) read with Get-Secret at query time. Only the name is stored.'
+            SslMode = 'Preferred (TLS when offered), Required (TLS, certificate not checked), VerifyCA (chain validated against the uploaded CA, or the system store), VerifyFull (VerifyCA plus the host name; Strict is accepted as its alias). The workspace default when omitted.'
+            CaCertificatePath = 'A PEM CA certificate to validate the server against. It is checked (a certificate, not a key, not expired) and copied into the workspaces ca/ folder.'
+            Option = 'Extra driver options as a hashtable (for example @{ CommandTimeout = 120 }). Options can never change TLS settings (SslPolicyViolation), the endpoint or credentials (InvalidOption), and are stored in clear, so never secrets.'
+            SshBastion = 'The SSH bastion the database is reached through, as host[:port] (or user@host[:port]). The first query starts the tunnel (or reuses the one that is up) with the workspace key; the bastion''s host key must be trusted (Add-SshKnownHost) or pinned.'
+            SshUser = 'The user on the bastion.'
+            SshJumpHost = 'Jump hosts before the bastion, as user@host[:port].'
+            SshHostKeyFingerprint = 'Pins the bastion''s host key (SHA256:... as ssh-keygen -l prints it).'
+        }
+        Examples    = @(
+            @{
+                Title   = 'A private PostgreSQL behind a bastion, strict TLS'
+                Code    = 'New-SecureIntegration -Name orders -Type PostgreSQL -HostName db.internal -Database orders -Credential (Get-Credential report) -SslMode VerifyFull -CaCertificatePath ./rds-ca.pem -SshBastion bastion.example.com -SshUser tunnel'
+                Remarks = 'Queries to orders tunnel through the bastion and validate the server certificate against rds-ca.pem and the name db.internal.'
+            }
+            @{
+                Title   = 'MySQL with the password in a vault'
+                Code    = 'New-SecureIntegration -Name shop -Type MySQL -HostName mysql.example.com -Database shop -CredentialSecret shop-reader -SslMode Required'
+                Remarks = 'The password is read with Get-Secret shop-reader at each query.'
+            }
+        )
+        Links       = @('Invoke-SecureQuery', 'Set-SslPolicy', 'Test-SecureConnection', 'Get-SecureIntegration')
+    }
+    'Get-SecureIntegration'   = @{
+        Synopsis    = 'Gets the workspace''s integrations.'
+        Description = @'
+Outputs the registered integrations with their effective SSL mode (and where it comes from), CA certificate (subject, thumbprint, expiry), SSH settings, options, and whether a credential is held for this session. Never a password.
+'@
+        Parameters  = @{
+            Name = 'Names; wildcards allowed.'
+        }
+        Examples    = @(
+            @{
+                Title   = 'Query every integration'
+                Code    = 'Get-SecureIntegration | Invoke-SecureQuery -Query ''select 1'''
+                Remarks = 'Runs the query on each integration.'
+            }
+        )
+        Links       = @('New-SecureIntegration', 'Set-SecureIntegration')
+    }
+    'Set-SecureIntegration'   = @{
+        Synopsis    = 'Changes an integration.'
+        Description = @'
+Changes the given settings of an integration and keeps the others. A new -Credential replaces the session's credential; -NoSsh removes the bastion.
+'@
+        Parameters  = @{
+            Name = 'The integration to change. Integration objects pipe in by their Name.'
+            HostName = 'The database servers host name, as its certificate names it (VerifyFull checks this name, also through a tunnel). Aliases: -Host, -Server.'
+            Port = 'The database port; the engines usual port when omitted.'
+            Database = 'The database to connect to.'
+            Credential = 'The login. The password is kept in this processs memory only and never written anywhere; runbooks pass -Credential to Invoke-SecureQuery or use -CredentialSecret.'
+            CredentialSecret = 'The name of a SecretManagement secret (a PSCredential, or a SecureString password for the integrations user) read with Get-Secret at query time. Only the name is stored.'
+            SslMode = 'Preferred (TLS when offered), Required (TLS, certificate not checked), VerifyCA (chain validated against the uploaded CA, or the system store), VerifyFull (VerifyCA plus the host name; Strict is accepted as its alias). The workspace default when omitted.'
+            CaCertificatePath = 'A PEM CA certificate to validate the server against. It is checked (a certificate, not a key, not expired) and copied into the workspaces ca/ folder.'
+            Option = 'Extra driver options as a hashtable (for example @{ CommandTimeout = 120 }). Options can never change TLS settings (SslPolicyViolation), the endpoint or credentials (InvalidOption), and are stored in clear, so never secrets.'
+            SshBastion = 'The SSH bastion the database is reached through, as host[:port] (or user@host[:port]). The first query starts the tunnel (or reuses the one that is up) with the workspace key; the bastion''s host key must be trusted (Add-SshKnownHost) or pinned.'
+            SshUser = 'The user on the bastion.'
+            SshJumpHost = 'Jump hosts before the bastion, as user@host[:port].'
+            SshHostKeyFingerprint = 'Pins the bastion''s host key (SHA256:... as ssh-keygen -l prints it).'
+            NoSsh = 'Removes the SSH bastion settings: connect directly.'
+            PassThru = 'Outputs the changed integration.'
+        }
+        Examples    = @(
+            @{
+                Title   = 'Move to strict TLS'
+                Code    = 'Set-SecureIntegration -Name orders -SslMode VerifyFull -CaCertificatePath ./new-ca.pem'
+                Remarks = 'The next query validates the certificate chain and name.'
+            }
+        )
+        Links       = @('New-SecureIntegration', 'Set-SslPolicy')
+    }
+    'Remove-SecureIntegration' = @{
+        Synopsis    = 'Removes an integration.'
+        Description = @'
+Removes the integration from the workspace, with its stored CA certificate and its session credential. Tunnels that are up stay up until stopped.
+'@
+        Parameters  = @{
+            Name = 'The integration. Integration objects pipe in by their Name.'
+        }
+        Examples    = @(
+            @{
+                Title   = 'Remove with a preview'
+                Code    = 'Get-SecureIntegration test-* | Remove-SecureIntegration -WhatIf'
+                Remarks = 'Names what would be removed.'
+            }
+        )
+        Links       = @('New-SecureIntegration')
+    }
+    'Set-SslPolicy'           = @{
+        Synopsis    = 'Sets the SSL mode of an integration, the workspace default, or the workspace minimum.'
+        Description = @'
+Three levels: an integration's own mode (-Integration -Mode), the workspace default for integrations without their own (-Default -Mode), and a workspace floor (-Minimum): a query to an integration whose effective mode is below the minimum is refused with SslPolicyViolation before any connection is made.
+
+Modes: Preferred (TLS when the server offers it, else plaintext), Required (TLS or fail; certificate not validated), VerifyCA (the chain validated against the uploaded CA only, or the system store when none is uploaded), VerifyFull (VerifyCA plus the host name; Strict is accepted as its alias). Through a tunnel the name is checked against the integration's real host name.
+'@
+        Parameters  = @{
+            Integration       = 'The integration whose mode to set. Alias: -Name.'
+            Default           = 'Sets the workspace default instead.'
+            Mode              = 'The SSL mode.'
+            CaCertificatePath = 'A PEM CA certificate for the integration (validated and copied into the workspace).'
+            Minimum           = 'The workspace minimum: integrations below it are refused.'
+        }
+        Examples    = @(
+            @{
+                Title   = 'A floor for the whole workspace'
+                Code    = 'Set-SslPolicy -Minimum Required
+Set-SslPolicy -Default -Mode VerifyFull'
+                Remarks = 'No query runs without TLS; integrations without their own mode validate certificates fully.'
+            }
+            @{
+                Title   = 'One integration, with its CA'
+                Code    = 'Set-SslPolicy -Integration orders -Mode Strict -CaCertificatePath ./ca.pem'
+                Remarks = 'Strict is VerifyFull.'
+            }
+        )
+        Links       = @('Get-SslPolicy', 'Test-SecureConnection')
+    }
+    'Get-SslPolicy'           = @{
+        Synopsis    = 'Shows the SSL policy: the minimum, the default, and each integration''s effective mode and where it comes from.'
+        Description = @'
+Outputs one row for the workspace minimum, one for the default, and one per integration with its own mode (if any), its effective mode, the source of that mode (Integration, Default, BuiltIn) and whether it is below the minimum (queries refused).
+'@
+        Parameters  = @{
+            Integration = 'Only these integrations; wildcards allowed. Alias: -Name.'
+        }
+        Examples    = @(
+            @{
+                Title   = 'Which integrations are refused?'
+                Code    = 'Get-SslPolicy | Where-Object BelowMinimum'
+                Remarks = 'Lists the integrations whose queries the minimum refuses.'
+            }
+        )
+        Links       = @('Set-SslPolicy')
+    }
+    'Invoke-SecureQuery'      = @{
+        Synopsis    = 'Runs a query on an integration under its SSL policy and streams the rows as objects.'
+        Description = @'
+Connects to the integration (through its SSH tunnel when it has a bastion: the first query starts it, later ones reuse it), enforces the SSL policy (the workspace minimum first, before any connection), runs the query with @name placeholders bound as real parameters, and streams one object per row as the reader yields it: columns in query order, NULL as $null, duplicate column names made unique (id, id1), native .NET types. Several result sets come out one after the other. Select-Object -First and Ctrl+C stop promptly and cancel the query on the server.
+
+Ad hoc, without an integration: -Type -HostName [-Port] [-Database] [-Credential] [-SslMode] [-CaCertificatePath] [-Tunnel].
+
+Errors: QueryFailed (with the server's SQLSTATE, MySQL error number or SQL Server number), ConnectionFailed, DatabaseAuthenticationFailed, SslPolicyViolation, SslCertificateInvalid (saying whether the CA or the name was wrong), SslNotAvailable, IntegrationNotFound. Never a password.
+'@
+        Parameters  = @{
+            Integration = 'The integration: its name, or an Integration object (Get-SecureIntegration pipes in by property name). Alias: -Name.'
+            Type = 'Ad hoc: the engine.'
+            HostName = 'Ad hoc: the database servers host name, as its certificate names it. Aliases: -Host, -Server.'
+            Port = 'Ad hoc: the port (the engines usual port when omitted).'
+            Database = 'Ad hoc: the database.'
+            SslMode = 'Ad hoc: the SSL mode (the workspace default when omitted; Strict = VerifyFull).'
+            CaCertificatePath = 'Ad hoc: a PEM CA certificate to validate the server against.'
+            Tunnel = 'Ad hoc: an SshTunnel to connect through; the certificate is still checked against -HostName.'
+            Credential = 'The login for this call (overrides the sessions credential and the secret).'
+            Query = 'The query. @name placeholders are bound from -Parameters as real parameters, never spliced into the SQL. Strings piped in run one after the other.'
+            Parameters = 'Values for the @name placeholders, as a hashtable.'
+            CommandTimeout = 'Seconds the command may run (0: no limit).'
+            As = 'PSObject (default: one object per row, streamed), DataTable, DataRow, Scalar (first column of the first row) or NonQuery (rows affected).'
+        }
+        Examples    = @(
+            @{
+                Title   = 'Rows to CSV'
+                Code    = 'Invoke-SecureQuery orders ''select id, name, email from customers where region = @region'' -Parameters @{ region = ''EU'' } | Export-Csv eu.csv'
+                Remarks = 'The CSV has exactly the query''s columns.'
+            }
+            @{
+                Title   = 'Every integration'
+                Code    = 'Get-SecureIntegration | Invoke-SecureQuery -Query ''select current_user'''
+                Remarks = 'Runs on each integration.'
+            }
+            @{
+                Title   = 'A scalar'
+                Code    = 'Invoke-SecureQuery orders ''select count(*) from customers'' -As Scalar'
+                Remarks = 'Outputs one number.'
+            }
+        )
+        Links       = @('New-SecureIntegration', 'Test-SecureConnection', 'Set-SslPolicy')
+    }
+    'Test-SecureConnection'   = @{
+        Synopsis    = 'Connects to an integration and reports how the connection is secured, as the server sees it.'
+        Description = @'
+Connects (through the tunnel where configured) and outputs a ConnectionReport: the endpoint, the route (Direct or the tunnel), the SSL mode, whether the session is encrypted as the server reports it (PostgreSQL pg_stat_ssl, MySQL/MariaDB Ssl_version/Ssl_cipher, SQL Server sys.dm_exec_connections), the TLS protocol and cipher, whether the certificate chain and host name were verified, the certificate's subject, issuer and expiry, the server version, the client address the server sees (through a tunnel: the bastion's), the round trip, and warnings (Preferred fell back to plaintext, a certificate expiring within 30 days, a certificate not validated).
+'@
+        Parameters  = @{
+            Integration = 'The integration: its name, or an Integration object (Get-SecureIntegration pipes in by property name). Alias: -Name.'
+            Type = 'Ad hoc: the engine.'
+            HostName = 'Ad hoc: the database servers host name, as its certificate names it. Aliases: -Host, -Server.'
+            Port = 'Ad hoc: the port (the engines usual port when omitted).'
+            Database = 'Ad hoc: the database.'
+            SslMode = 'Ad hoc: the SSL mode (the workspace default when omitted; Strict = VerifyFull).'
+            CaCertificatePath = 'Ad hoc: a PEM CA certificate to validate the server against.'
+            Tunnel = 'Ad hoc: an SshTunnel to connect through; the certificate is still checked against -HostName.'
+            Credential = 'The login for this call (overrides the sessions credential and the secret).'
+        }
+        Examples    = @(
+            @{
+                Title   = 'How is orders secured?'
+                Code    = 'Test-SecureConnection orders | Format-List'
+                Remarks = 'Shows every field of the report.'
+            }
+            @{
+                Title   = 'Audit all integrations'
+                Code    = 'Get-SecureIntegration | Test-SecureConnection | Where-Object { -not $_.Encrypted -or $_.Warnings }'
+                Remarks = 'Lists the integrations that need attention.'
+            }
+        )
+        Links       = @('Invoke-SecureQuery', 'Get-SslPolicy')
+    }
 }

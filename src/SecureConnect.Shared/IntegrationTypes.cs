@@ -157,6 +157,9 @@ public sealed class Integration
 
     /// <summary>True when a credential for it is held in this process's memory.</summary>
     public bool HasSessionCredential { get; }
+
+    /// <summary>The name, so an Integration passed to -Integration binds as its name.</summary>
+    public override string ToString() => Name;
 }
 
 /// <summary>One level of the SSL policy (Get-SslPolicy).</summary>

@@ -107,6 +107,7 @@ public abstract class SecureConnectCmdlet : PSCmdlet, IDisposable
         ErrorKind.WriteError => ErrorCategory.WriteError,
         ErrorKind.ReadError => ErrorCategory.ReadError,
         ErrorKind.NotInstalled => ErrorCategory.NotInstalled,
+        ErrorKind.InvalidOperation => ErrorCategory.InvalidOperation,
         _ => ErrorCategory.NotSpecified,
     };
 }

@@ -107,41 +107,20 @@ public sealed class StartSshTunnelCommand : SecureConnectCmdlet
                 TimeSpan.FromSeconds(ConnectTimeout),
                 !NoReconnect);
 
-            TunnelRuntime? identical = TunnelRegistry.FindIdentical(options);
-            if (identical is not null)
-            {
-                WriteVerbose($"Tunnel #{identical.Model.Id} to {RemoteHost}:{RemotePort} through {bastion} is already up on 127.0.0.1:{identical.Model.LocalPort}; using it.");
-                WriteObject(identical.Model);
-                return;
-            }
-
-            if (Name is not null && TunnelRegistry.FindByName(Name) is { } named)
-            {
-                ThrowTerminating(
-                    "TunnelNameInUse",
-                    ErrorKind.ResourceExists,
-                    $"The tunnel name '{Name}' is used by tunnel #{named.Model.Id} ({named.Model}). Stop it first (Stop-SshTunnel -Name {Name}) or choose another name.",
-                    Name);
-            }
-
             string route = string.Join(" -> ", jumps.Select(j => j.ToString()).Append(bastion.ToString())) + $" -> {RemoteHost}:{RemotePort}";
-            if (!ShouldProcess(route, $"Start an SSH tunnel from 127.0.0.1:{(LocalPort == 0 ? "<free port>" : LocalPort)}"))
+            if (TunnelRegistry.FindIdentical(options) is null &&
+                !ShouldProcess(route, $"Start an SSH tunnel from 127.0.0.1:{(LocalPort == 0 ? "<free port>" : LocalPort)}"))
             {
                 return;
             }
 
-            TunnelKey key = TunnelKey.Load(Store, KeyPath, KeyPassphrase);
-            var connector = new SshConnector(new KnownHostsStore(Store), key, options.ConnectTimeout);
-            long id = TunnelRegistry.NextId();
-            TunnelRuntime runtime = TunnelRuntime.Start(id, options, connector, WriteVerbose, CancelToken);
-            TunnelRuntime registered = TunnelRegistry.Add(runtime);
-            if (registered.Model.HostKeyNewlyTrusted && registered == runtime)
+            SshTunnel tunnel = TunnelLauncher.StartOrReuse(Store, options, KeyPath, KeyPassphrase, WriteVerbose, CancelToken);
+            if (tunnel.HostKeyNewlyTrusted)
             {
-                WriteVerbose($"The bastion's host key {registered.Model.HostKeyFingerprint} was trusted on first use (AcceptNew).");
+                WriteVerbose($"The bastion's host key {tunnel.HostKeyFingerprint} was trusted on first use (AcceptNew) and recorded in known_hosts.");
             }
 
-            WriteVerbose($"Tunnel #{registered.Model.Id}: 127.0.0.1:{registered.Model.LocalPort} -> {route}.");
-            WriteObject(registered.Model);
+            WriteObject(tunnel);
         }
         catch (SecureConnectException e)
         {

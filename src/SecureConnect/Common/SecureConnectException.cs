@@ -21,6 +21,7 @@ internal enum ErrorKind
     WriteError,
     ReadError,
     NotInstalled,
+    InvalidOperation,
 }
 
 /// <summary>

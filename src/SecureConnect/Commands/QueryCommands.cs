@@ -1,0 +1,494 @@
+using System;
+using System.Collections;
+using System.Collections.Generic;
+using System.Collections.ObjectModel;
+using System.Data;
+using System.Data.Common;
+using System.Diagnostics;
+using System.Linq;
+using System.Management.Automation;
+using System.Management.Automation.Runspaces;
+using System.Net;
+using System.Security;
+using SecureConnect.Common;
+using SecureConnect.Integrations;
+using SecureConnect.Sql;
+using SecureConnect.Ssh.Tunnels;
+
+namespace SecureConnect.Commands;
+
+/// <summary>How Invoke-SecureQuery returns results.</summary>
+public enum QueryResultShape
+{
+    /// <summary>One object per row, streamed.</summary>
+    PSObject,
+
+    /// <summary>One DataTable per result set.</summary>
+    DataTable,
+
+    /// <summary>DataRow objects.</summary>
+    DataRow,
+
+    /// <summary>The first column of the first row.</summary>
+    Scalar,
+
+    /// <summary>The number of rows affected.</summary>
+    NonQuery,
+}
+
+/// <summary>Shared connection logic of Invoke-SecureQuery and Test-SecureConnection.</summary>
+public abstract class SecureQueryCmdlet : IntegrationCmdlet
+{
+    /// <summary>Parameter set: a registered integration.</summary>
+    protected const string ByIntegration = "ByIntegration";
+
+    /// <summary>Parameter set: an ad-hoc connection.</summary>
+    protected const string AdHoc = "AdHoc";
+
+    /// <summary>The integration: a name, or an Integration object (by property name Name).</summary>
+    [Parameter(Mandatory = true, Position = 0, ValueFromPipelineByPropertyName = true, ParameterSetName = ByIntegration)]
+    [Alias("Name")]
+    [ValidateNotNullOrEmpty]
+    public string Integration { get; set; } = string.Empty;
+
+    /// <summary>Ad hoc: the engine.</summary>
+    [Parameter(Mandatory = true, ParameterSetName = AdHoc)]
+    public IntegrationType Type { get; set; }
+
+    /// <summary>Ad hoc: the database server's host name (as its certificate names it).</summary>
+    [Parameter(Mandatory = true, ParameterSetName = AdHoc)]
+    [Alias("Host", "Server")]
+    [ValidateNotNullOrEmpty]
+    public string HostName { get; set; } = string.Empty;
+
+    /// <summary>Ad hoc: the port.</summary>
+    [Parameter(ParameterSetName = AdHoc)]
+    [ValidateRange(1, 65535)]
+    public int Port { get; set; }
+
+    /// <summary>Ad hoc: the database.</summary>
+    [Parameter(ParameterSetName = AdHoc)]
+    [ValidateNotNullOrEmpty]
+    public string? Database { get; set; }
+
+    /// <summary>Ad hoc: the SSL mode (the workspace default when omitted).</summary>
+    [Parameter(ParameterSetName = AdHoc)]
+    [SslModeTransformation]
+    public SslMode? SslMode { get; set; }
+
+    /// <summary>Ad hoc: a PEM CA certificate.</summary>
+    [Parameter(ParameterSetName = AdHoc)]
+    [ValidateNotNullOrEmpty]
+    public string? CaCertificatePath { get; set; }
+
+    /// <summary>Ad hoc: connect through this tunnel's local end (the certificate is still checked against -HostName).</summary>
+    [Parameter(ParameterSetName = AdHoc)]
+    public SshTunnel? Tunnel { get; set; }
+
+    /// <summary>The login (overrides the session's and the secret's).</summary>
+    [Parameter]
+    [Credential]
+    public PSCredential? Credential { get; set; }
+
+    internal (ConnectionSpec Spec, NetworkCredential? Credential, SslPolicyLevels Levels) Resolve()
+    {
+        SslPolicyLevels levels = Integrations.Policy();
+        if (ParameterSetName == AdHoc)
+        {
+            SslMode mode = SslMode ?? levels.Default ?? SecureConnect.SslMode.Preferred;
+            string source = SslMode is not null ? "Integration" : levels.Default is not null ? "Default" : "BuiltIn";
+            string? caPath = null;
+            if (CaCertificatePath is not null)
+            {
+                caPath = GetUnresolvedProviderPathFromPSPath(CaCertificatePath);
+                CaCertificates.Validate(caPath).Certificate.Dispose();
+            }
+
+            int port = Port == 0 ? SqlProviders.For(Type).DefaultPort(Type) : Port;
+            var spec = new ConnectionSpec($"{HostName}:{port}", Type, HostName, port, Database, mode, source, caPath, null, Tunnel, new Hashtable());
+            return (spec, ToNetwork(Credential), levels);
+        }
+
+        IntegrationRecord record = Integrations.Get(Integration);
+        (SslMode effective, string modeSource) = IntegrationStore.Effective(record, levels);
+        TunnelOptions? tunnel = null;
+        if (record.SshBastion is not null)
+        {
+            string user = record.SshUser!;
+            tunnel = new TunnelOptions(
+                new SshHop(record.SshBastion, record.SshBastionPort, user),
+                record.SshJumpHost.Select(j => JumpHostParser.Parse(j, user)).ToList(),
+                record.HostName,
+                record.Port,
+                0,
+                null,
+                HostKeyPolicy.Strict,
+                record.SshHostKeyFingerprint,
+                TimeSpan.FromSeconds(30),
+                TimeSpan.FromSeconds(15),
+                true);
+        }
+
+        var options = new Hashtable(StringComparer.OrdinalIgnoreCase);
+        foreach (KeyValuePair<string, string> option in record.Options)
+        {
+            options[option.Key] = option.Value;
+        }
+
+        var integrationSpec = new ConnectionSpec(record.Name, record.Type, record.HostName, record.Port, record.Database, effective, modeSource, Integrations.CaPath(record), tunnel, null, options);
+        return (integrationSpec, ResolveCredential(record), levels);
+    }
+
+    private NetworkCredential? ResolveCredential(IntegrationRecord record)
+    {
+        if (Credential is not null)
+        {
+            return ToNetwork(Credential);
+        }
+
+        if (SessionCredentials.Get(Store.Paths.Root, record.Name) is { } cached)
+        {
+            return ToNetwork(cached);
+        }
+
+        if (record.CredentialSecret is not null)
+        {
+            return ToNetwork(ReadSecret(record));
+        }
+
+        return record.UserName is null ? null : new NetworkCredential(record.UserName, (string?)null);
+    }
+
+    private PSCredential ReadSecret(IntegrationRecord record)
+    {
+        if (InvokeCommand.GetCommand("Get-Secret", CommandTypes.Cmdlet | CommandTypes.Function) is null)
+        {
+            throw new SecureConnectException(
+                "CredentialNotFound",
+                ErrorKind.NotInstalled,
+                $"The integration '{record.Name}' reads its credential from the secret '{record.CredentialSecret}', but Get-Secret (Microsoft.PowerShell.SecretManagement) is not available. Install that module, or pass -Credential.",
+                record.Name);
+        }
+
+        Collection<PSObject> result;
+        try
+        {
+            result = InvokeCommand.InvokeScript("param($n) Get-Secret -Name $n -ErrorAction Stop", true, PipelineResultTypes.None, null, record.CredentialSecret);
+        }
+        catch (RuntimeException e)
+        {
+            throw new SecureConnectException(
+                "CredentialNotFound",
+                ErrorKind.ObjectNotFound,
+                $"Could not read the secret '{record.CredentialSecret}' for '{record.Name}': {e.Message}",
+                record.Name,
+                e);
+        }
+
+        object? secret = result.FirstOrDefault()?.BaseObject;
+        return secret switch
+        {
+            PSCredential credential => credential,
+            SecureString password when record.UserName is not null => new PSCredential(record.UserName, password),
+            _ => throw new SecureConnectException(
+                "CredentialNotFound",
+                ErrorKind.InvalidData,
+                $"The secret '{record.CredentialSecret}' for '{record.Name}' must be a PSCredential, or a SecureString when the integration has a user name.",
+                record.Name),
+        };
+    }
+
+    private static NetworkCredential? ToNetwork(PSCredential? credential) =>
+        credential is null || credential == PSCredential.Empty ? null : credential.GetNetworkCredential();
+}
+
+/// <summary>Invoke-SecureQuery: runs a query under the integration's SSL policy and streams the rows.</summary>
+[Cmdlet(VerbsLifecycle.Invoke, "SecureQuery", DefaultParameterSetName = ByIntegration)]
+[OutputType(typeof(PSObject))]
+public sealed class InvokeSecureQueryCommand : SecureQueryCmdlet
+{
+    /// <summary>The query; @name placeholders bind -Parameters.</summary>
+    [Parameter(Mandatory = true, Position = 1, ValueFromPipeline = true)]
+    [ValidateNotNullOrEmpty]
+    public string Query { get; set; } = string.Empty;
+
+    /// <summary>Values for @name placeholders, bound as real parameters.</summary>
+    [Parameter]
+    public Hashtable? Parameters { get; set; }
+
+    /// <summary>Seconds the command may run.</summary>
+    [Parameter]
+    [ValidateRange(0, 86400)]
+    public int? CommandTimeout { get; set; }
+
+    /// <summary>How to return the results.</summary>
+    [Parameter]
+    public QueryResultShape As { get; set; } = QueryResultShape.PSObject;
+
+    /// <inheritdoc/>
+    protected override void ProcessRecord()
+    {
+        OpenedConnection? opened = null;
+        try
+        {
+            (ConnectionSpec spec, NetworkCredential? credential, SslPolicyLevels levels) = Resolve();
+            opened = SecureConnectionOpener.Open(spec, credential, levels, Store, CommandTimeout, WriteVerbose, CancelToken);
+            Run(opened, spec);
+        }
+        catch (SecureConnectException e)
+        {
+            WriteError(e);
+        }
+        catch (OperationCanceledException)
+        {
+            throw new PipelineStoppedException();
+        }
+        finally
+        {
+            opened?.Dispose();
+        }
+    }
+
+    private void Run(OpenedConnection opened, ConnectionSpec spec)
+    {
+        using DbCommand command = opened.Connection.CreateCommand();
+        command.CommandText = Query;
+        if (CommandTimeout is int timeout)
+        {
+            command.CommandTimeout = timeout;
+        }
+
+        if (Parameters is not null)
+        {
+            foreach (DictionaryEntry entry in Parameters)
+            {
+                DbParameter parameter = command.CreateParameter();
+                parameter.ParameterName = "@" + IntegrationStore.FormatOption(entry.Key).TrimStart('@');
+                object? value = entry.Value is PSObject pso ? pso.BaseObject : entry.Value;
+                parameter.Value = value ?? DBNull.Value;
+                command.Parameters.Add(parameter);
+            }
+        }
+
+        // Ctrl+C cancels the query on the server, not only the wait for it.
+        using CancellationRegistration cancelOnStop = new(CancelToken.Register(() => TryCancel(command)));
+        try
+        {
+            switch (As)
+            {
+                case QueryResultShape.Scalar:
+                    object? scalar = command.ExecuteScalarAsync(CancelToken).GetAwaiter().GetResult();
+                    WriteObject(scalar is DBNull ? null : scalar);
+                    return;
+                case QueryResultShape.NonQuery:
+                    WriteObject(command.ExecuteNonQueryAsync(CancelToken).GetAwaiter().GetResult());
+                    return;
+                default:
+                    ReadResults(command, spec);
+                    return;
+            }
+        }
+        catch (DbException e)
+        {
+            ClassifiedError error = opened.Provider.ClassifyQueryError(e);
+            throw new SecureConnectException(error.ErrorId, error.Kind, $"The query on '{spec.Name}' failed: {error.Message}", spec.Name, e);
+        }
+    }
+
+    private void ReadResults(DbCommand command, ConnectionSpec spec)
+    {
+        DbDataReader reader = command.ExecuteReaderAsync(CancelToken).GetAwaiter().GetResult();
+        bool finished = false;
+        try
+        {
+            do
+            {
+                if (As is QueryResultShape.DataTable or QueryResultShape.DataRow)
+                {
+                    var table = new DataTable();
+                    table.Load(reader);
+                    if (As == QueryResultShape.DataTable)
+                    {
+                        WriteObject(table, enumerateCollection: false);
+                    }
+                    else
+                    {
+                        WriteObject(table.Rows, enumerateCollection: true);
+                    }
+
+                    if (reader.IsClosed)
+                    {
+                        break;
+                    }
+
+                    continue;
+                }
+
+                if (reader.FieldCount == 0)
+                {
+                    continue;
+                }
+
+                string[] names = ColumnNames.Unique(Enumerable.Range(0, reader.FieldCount).Select(reader.GetName));
+                var values = new object[reader.FieldCount];
+                while (reader.Read())
+                {
+                    reader.GetValues(values);
+                    var row = new PSObject();
+                    for (int i = 0; i < names.Length; i++)
+                    {
+                        row.Properties.Add(new PSNoteProperty(names[i], values[i] is DBNull ? null : values[i]));
+                    }
+
+                    // Streams as the reader yields: Select-Object -First stops here, and the finally cancels.
+                    WriteObject(row);
+                }
+            }
+            while (!reader.IsClosed && reader.NextResult());
+
+            finished = true;
+        }
+        finally
+        {
+            if (!finished)
+            {
+                // Stopped early (Select-Object -First, Ctrl+C, an error): cancel on the server, so disposing the
+                // reader does not read the rest of the result.
+                TryCancel(command);
+            }
+
+            try
+            {
+                reader.Dispose();
+            }
+            catch (DbException)
+            {
+                // The cancellation's own "query canceled" error.
+            }
+        }
+    }
+
+    private static void TryCancel(DbCommand command)
+    {
+        try
+        {
+            command.Cancel();
+        }
+        catch (Exception e) when (e is DbException or InvalidOperationException or ObjectDisposedException)
+        {
+        }
+    }
+
+    private readonly struct CancellationRegistration : IDisposable
+    {
+        private readonly System.Threading.CancellationTokenRegistration _registration;
+
+        public CancellationRegistration(System.Threading.CancellationTokenRegistration registration) => _registration = registration;
+
+        public void Dispose() => _registration.Dispose();
+    }
+}
+
+/// <summary>Test-SecureConnection: connects and reports what the server says about the session.</summary>
+[Cmdlet(VerbsDiagnostic.Test, "SecureConnection", DefaultParameterSetName = ByIntegration)]
+[OutputType(typeof(ConnectionReport))]
+public sealed class TestSecureConnectionCommand : SecureQueryCmdlet
+{
+    /// <inheritdoc/>
+    protected override void ProcessRecord()
+    {
+        OpenedConnection? opened = null;
+        try
+        {
+            (ConnectionSpec spec, NetworkCredential? credential, SslPolicyLevels levels) = Resolve();
+            var stopwatch = Stopwatch.StartNew();
+            opened = SecureConnectionOpener.Open(spec, credential, levels, Store, null, WriteVerbose, CancelToken);
+            ServerSessionInfo session = opened.Provider.QuerySession(opened.Connection, CancelToken);
+            stopwatch.Stop();
+
+            TlsObserver observer = opened.Observer;
+            bool encrypted = session.Encrypted ?? observer.HandshakeSeen;
+            var warnings = new List<string>();
+            if (!encrypted)
+            {
+                warnings.Add(spec.Mode == SecureConnect.SslMode.Preferred
+                    ? "The session is NOT encrypted: the server did not offer TLS and Preferred fell back to plaintext."
+                    : "The session is NOT encrypted.");
+            }
+
+            if (observer.Certificate is { } certificate && certificate.NotAfter < DateTime.Now.AddDays(30))
+            {
+                warnings.Add($"The server certificate expires on {certificate.NotAfter:yyyy-MM-dd}, within 30 days.");
+            }
+
+            if (encrypted && spec.Mode < SecureConnect.SslMode.VerifyCA)
+            {
+                warnings.Add($"The certificate was not validated (SSL mode {spec.Mode}): the session is encrypted but the server is not authenticated. Use VerifyFull with the server's CA.");
+            }
+
+            if (session.Encrypted is null && opened.Provider is not SqlServerProvider)
+            {
+                warnings.Add("The server does not report its session encryption; Encrypted is what the client negotiated.");
+            }
+
+            bool sqlServerValidated = opened.Provider is SqlServerProvider && spec.Mode >= SecureConnect.SslMode.VerifyCA;
+            WriteObject(new ConnectionReport(
+                spec.Name,
+                spec.Type,
+                $"{spec.HostName}:{spec.Port}",
+                opened.Via,
+                spec.Mode,
+                encrypted,
+                session.TlsProtocol,
+                session.CipherSuite,
+                observer.ChainValidated || sqlServerValidated,
+                observer.HostNameVerified || sqlServerValidated,
+                observer.Certificate?.Subject,
+                observer.Certificate?.Issuer,
+                observer.Certificate?.NotAfter,
+                session.ServerVersion,
+                session.ClientAddress,
+                stopwatch.Elapsed.TotalMilliseconds,
+                warnings.ToArray()));
+        }
+        catch (SecureConnectException e)
+        {
+            WriteError(e);
+        }
+        catch (DbException e)
+        {
+            WriteError(new SecureConnectException("QueryFailed", ErrorKind.InvalidOperation, "Asking the server about the session failed: " + e.Message, Integration, e));
+        }
+        catch (OperationCanceledException)
+        {
+            throw new PipelineStoppedException();
+        }
+        finally
+        {
+            opened?.Dispose();
+        }
+    }
+}
+
+/// <summary>Column names made unique the way a sysadmin expects: id, id1, id2.</summary>
+internal static class ColumnNames
+{
+    public static string[] Unique(IEnumerable<string> names)
+    {
+        var seen = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
+        var result = new List<string>();
+        foreach (string raw in names)
+        {
+            string name = string.IsNullOrEmpty(raw) ? "Column" + (result.Count + 1).ToString(System.Globalization.CultureInfo.InvariantCulture) : raw;
+            string candidate = name;
+            for (int i = 1; !seen.Add(candidate); i++)
+            {
+                candidate = name + i.ToString(System.Globalization.CultureInfo.InvariantCulture);
+            }
+
+            result.Add(candidate);
+        }
+
+        return result.ToArray();
+    }
+}

@@ -1,0 +1,142 @@
+using System;
+using System.Collections.Generic;
+using System.Data.Common;
+using System.Threading;
+using MySqlConnector;
+using SecureConnect.Common;
+
+namespace SecureConnect.Sql;
+
+/// <summary>MySQL, MariaDB and MindsDB (the MySQL protocol), through MySqlConnector.</summary>
+internal sealed class MySqlProvider : ISqlProvider
+{
+    private static readonly string[] s_securityKeys =
+    {
+        "SslMode", "Ssl Mode", "SslCa", "Ssl-Ca", "CACertificateFile", "SslCert", "SslKey", "CertificateFile", "CertificatePassword",
+        "CertificateStoreLocation", "CertificateThumbprint", "TlsVersion", "Tls Version", "TlsCipherSuites", "AllowPublicKeyRetrieval",
+    };
+
+    private static readonly string[] s_endpointKeys = { "Server", "Host", "Data Source", "Port", "User ID", "UserID", "Uid", "User", "Username", "Password", "Pwd", "Database", "Initial Catalog" };
+
+    public IReadOnlyList<IntegrationType> Types { get; } = new[] { IntegrationType.MySQL, IntegrationType.MariaDB, IntegrationType.MindsDB };
+
+    public int DefaultPort(IntegrationType type) => type == IntegrationType.MindsDB ? 47335 : 3306;
+
+    public DbConnection CreateConnection(ConnectionTarget target, TlsObserver observer)
+    {
+        MySqlConnectionStringBuilder builder = Build(target);
+        // MySqlConnector has no target-host override: the observer validates chain and the real host name itself.
+        return new MySqlConnection(builder.ConnectionString)
+        {
+            RemoteCertificateValidationCallback = observer.Validate,
+        };
+    }
+
+    public string DescribeConnectionString(ConnectionTarget target)
+    {
+        MySqlConnectionStringBuilder builder = Build(target);
+        builder.Password = string.Empty;
+        return builder.ConnectionString;
+    }
+
+    /// <summary>The driver's SSL mode for a policy: TLS is negotiated by the driver, validated by the observer.</summary>
+    internal static MySqlSslMode MapSslMode(SslMode mode) => mode == SslMode.Preferred ? MySqlSslMode.Preferred : MySqlSslMode.Required;
+
+    internal static MySqlConnectionStringBuilder Build(ConnectionTarget target)
+    {
+        var builder = new MySqlConnectionStringBuilder
+        {
+            ApplicationName = "SecureConnect",
+            Pooling = false,
+            AllowUserVariables = true,
+        };
+        ProviderOptions.Apply(builder, target.Options, s_securityKeys, s_endpointKeys);
+        builder.Server = target.ConnectHost;
+        builder.Port = (uint)target.ConnectPort;
+        builder.Database = target.Database ?? string.Empty;
+        builder.UserID = target.Credential?.UserName ?? string.Empty;
+        builder.Password = target.Credential?.Password ?? string.Empty;
+        builder.ConnectionTimeout = (uint)target.ConnectTimeoutSeconds;
+        if (target.CommandTimeoutSeconds is int commandTimeout)
+        {
+            builder.DefaultCommandTimeout = (uint)commandTimeout;
+        }
+
+        builder.SslMode = MapSslMode(target.SslMode);
+        ProviderOptions.EnsureEffective("SslMode", MapSslMode(target.SslMode), new MySqlConnectionStringBuilder(builder.ConnectionString).SslMode);
+        return builder;
+    }
+
+    public ServerSessionInfo QuerySession(DbConnection connection, CancellationToken cancel)
+    {
+        string? version = null;
+        string? cipher = null;
+        string? client = null;
+        try
+        {
+            using DbCommand status = connection.CreateCommand();
+            status.CommandText = "SHOW SESSION STATUS WHERE Variable_name IN ('Ssl_version', 'Ssl_cipher')";
+            using (DbDataReader reader = status.ExecuteReaderAsync(cancel).GetAwaiter().GetResult())
+            {
+                while (reader.Read())
+                {
+                    string value = reader.IsDBNull(1) ? string.Empty : reader.GetString(1);
+                    if (string.Equals(reader.GetString(0), "Ssl_version", StringComparison.OrdinalIgnoreCase))
+                    {
+                        version = value;
+                    }
+                    else
+                    {
+                        cipher = value;
+                    }
+                }
+            }
+
+            using DbCommand host = connection.CreateCommand();
+            host.CommandText = "SELECT host FROM information_schema.processlist WHERE id = CONNECTION_ID()";
+            client = host.ExecuteScalarAsync(cancel).GetAwaiter().GetResult() as string;
+            int colon = client?.LastIndexOf(':') ?? -1;
+            if (client is not null && colon > 0)
+            {
+                client = client[..colon];
+            }
+        }
+        catch (MySqlException)
+        {
+            // MindsDB speaks the protocol but has no session status: fall back to what the client saw.
+            return new ServerSessionInfo(null, null, null, null, ((MySqlConnection)connection).ServerVersion);
+        }
+
+        bool encrypted = !string.IsNullOrEmpty(cipher);
+        return new ServerSessionInfo(encrypted, string.IsNullOrEmpty(version) ? null : version, string.IsNullOrEmpty(cipher) ? null : cipher, client, ((MySqlConnection)connection).ServerVersion);
+    }
+
+    public ClassifiedError ClassifyOpenError(Exception error, ConnectionTarget target, TlsObserver observer)
+    {
+        if (observer.Failure is not null)
+        {
+            return new ClassifiedError("SslCertificateInvalid", ErrorKind.SecurityError, observer.Failure);
+        }
+
+        if (error is MySqlException my)
+        {
+            if (my.ErrorCode is MySqlErrorCode.AccessDenied or MySqlErrorCode.DatabaseAccessDenied)
+            {
+                return new ClassifiedError("DatabaseAuthenticationFailed", ErrorKind.AuthenticationError, $"MySQL error {my.Number}: {my.Message}");
+            }
+
+            if (target.SslMode >= SslMode.Required && !observer.HandshakeSeen && NpgsqlProvider.Mentions(error, "SSL"))
+            {
+                return new ClassifiedError("SslNotAvailable", ErrorKind.SecurityError, "the server does not offer TLS");
+            }
+
+            return new ClassifiedError("ConnectionFailed", ErrorKind.ConnectionError, $"MySQL error {my.Number}: {NpgsqlProvider.Innermost(my)}");
+        }
+
+        return new ClassifiedError("ConnectionFailed", ErrorKind.ConnectionError, NpgsqlProvider.Innermost(error));
+    }
+
+    public ClassifiedError ClassifyQueryError(Exception error) => error is MySqlException my
+        ? new ClassifiedError("QueryFailed", ErrorKind.InvalidOperation, $"MySQL error {my.Number} (SQLSTATE {my.SqlState}): {my.Message}")
+        : new ClassifiedError("QueryFailed", ErrorKind.InvalidOperation, NpgsqlProvider.Innermost(error));
+}

@@ -1,0 +1,153 @@
+using System;
+using System.Collections.Generic;
+using System.Data.Common;
+using System.Net.Sockets;
+using System.Security.Authentication;
+using System.Threading;
+using Npgsql;
+using SecureConnect.Common;
+
+namespace SecureConnect.Sql;
+
+/// <summary>PostgreSQL and Redshift (the PostgreSQL protocol), through Npgsql.</summary>
+internal sealed class NpgsqlProvider : ISqlProvider
+{
+    private static readonly string[] s_securityKeys =
+    {
+        "SslMode", "Ssl Mode", "Trust Server Certificate", "Root Certificate", "SSL Certificate", "SSL Key", "SSL Password",
+        "Check Certificate Revocation", "SSL Negotiation", "GSS Encryption Mode", "Channel Binding",
+    };
+
+    private static readonly string[] s_endpointKeys = { "Host", "Server", "Port", "Username", "User Id", "Password", "Passfile", "Database" };
+
+    public IReadOnlyList<IntegrationType> Types { get; } = new[] { IntegrationType.PostgreSQL, IntegrationType.Redshift };
+
+    public int DefaultPort(IntegrationType type) => type == IntegrationType.Redshift ? 5439 : 5432;
+
+    public DbConnection CreateConnection(ConnectionTarget target, TlsObserver observer)
+    {
+        NpgsqlConnectionStringBuilder builder = Build(target);
+        var connection = new NpgsqlConnection(builder.ConnectionString)
+        {
+            // Npgsql validates nothing under Require; the observer validates chain and name for every mode, and
+            // the SNI/target host is the integration's real name even when the driver connects to a tunnel.
+            SslClientAuthenticationOptionsCallback = options =>
+            {
+                options.TargetHost = target.HostName;
+                options.RemoteCertificateValidationCallback = observer.Validate;
+            },
+        };
+        return connection;
+    }
+
+    public string DescribeConnectionString(ConnectionTarget target)
+    {
+        NpgsqlConnectionStringBuilder builder = Build(target);
+        builder.Password = null;
+        return builder.ConnectionString;
+    }
+
+    /// <summary>The driver's SSL mode for a policy: TLS is negotiated by Npgsql, validated by the observer.</summary>
+    internal static Npgsql.SslMode MapSslMode(SslMode mode) => mode == SslMode.Preferred ? Npgsql.SslMode.Prefer : Npgsql.SslMode.Require;
+
+    internal static NpgsqlConnectionStringBuilder Build(ConnectionTarget target)
+    {
+        var builder = new NpgsqlConnectionStringBuilder
+        {
+            ApplicationName = "SecureConnect",
+            Pooling = false,
+        };
+        ProviderOptions.Apply(builder, target.Options, s_securityKeys, s_endpointKeys);
+        builder.Host = target.ConnectHost;
+        builder.Port = target.ConnectPort;
+        builder.Database = target.Database;
+        builder.Username = target.Credential?.UserName;
+        builder.Password = target.Credential?.Password;
+        builder.Timeout = target.ConnectTimeoutSeconds;
+        if (target.CommandTimeoutSeconds is int commandTimeout)
+        {
+            builder.CommandTimeout = commandTimeout;
+        }
+
+        builder.SslMode = MapSslMode(target.SslMode);
+        ProviderOptions.EnsureEffective("SSL Mode", MapSslMode(target.SslMode), new NpgsqlConnectionStringBuilder(builder.ConnectionString).SslMode);
+        return builder;
+    }
+
+    public ServerSessionInfo QuerySession(DbConnection connection, CancellationToken cancel)
+    {
+        using DbCommand command = connection.CreateCommand();
+        command.CommandText =
+            "select s.ssl, s.version, s.cipher, host(inet_client_addr()), current_setting('server_version') " +
+            "from pg_stat_ssl s where s.pid = pg_backend_pid()";
+        try
+        {
+            using DbDataReader reader = command.ExecuteReaderAsync(cancel).GetAwaiter().GetResult();
+            if (reader.Read())
+            {
+                return new ServerSessionInfo(
+                    reader.GetBoolean(0),
+                    reader.IsDBNull(1) ? null : reader.GetString(1),
+                    reader.IsDBNull(2) ? null : reader.GetString(2),
+                    reader.IsDBNull(3) ? null : reader.GetString(3),
+                    reader.IsDBNull(4) ? null : reader.GetString(4));
+            }
+        }
+        catch (PostgresException)
+        {
+            // Redshift has no pg_stat_ssl: fall back to what the client saw.
+        }
+
+        return new ServerSessionInfo(null, null, null, null, ((NpgsqlConnection)connection).PostgreSqlVersion.ToString());
+    }
+
+    public ClassifiedError ClassifyOpenError(Exception error, ConnectionTarget target, TlsObserver observer)
+    {
+        if (observer.Failure is not null)
+        {
+            return new ClassifiedError("SslCertificateInvalid", ErrorKind.SecurityError, observer.Failure);
+        }
+
+        if (error is PostgresException pg)
+        {
+            return pg.SqlState is "28P01" or "28000"
+                ? new ClassifiedError("DatabaseAuthenticationFailed", ErrorKind.AuthenticationError, $"SQLSTATE {pg.SqlState}: {pg.MessageText}")
+                : new ClassifiedError("ConnectionFailed", ErrorKind.ConnectionError, $"SQLSTATE {pg.SqlState}: {pg.MessageText}");
+        }
+
+        if (target.SslMode >= SslMode.Required && !observer.HandshakeSeen && Mentions(error, "SSL"))
+        {
+            return new ClassifiedError("SslNotAvailable", ErrorKind.SecurityError, "the server does not offer TLS");
+        }
+
+        return new ClassifiedError("ConnectionFailed", ErrorKind.ConnectionError, Innermost(error));
+    }
+
+    public ClassifiedError ClassifyQueryError(Exception error) => error is PostgresException pg
+        ? new ClassifiedError("QueryFailed", ErrorKind.InvalidOperation, $"SQLSTATE {pg.SqlState}: {pg.MessageText}" + (pg.Position > 0 ? $" (at character {pg.Position})" : string.Empty))
+        : new ClassifiedError("QueryFailed", ErrorKind.InvalidOperation, Innermost(error));
+
+    internal static bool Mentions(Exception error, string text)
+    {
+        for (Exception? e = error; e is not null; e = e.InnerException)
+        {
+            if (e.Message.Contains(text, StringComparison.OrdinalIgnoreCase) || e is AuthenticationException)
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    internal static string Innermost(Exception error)
+    {
+        Exception e = error;
+        while (e.InnerException is not null && e is not SocketException)
+        {
+            e = e.InnerException;
+        }
+
+        return e == error ? error.Message : $"{error.Message} ({e.Message})";
+    }
+}

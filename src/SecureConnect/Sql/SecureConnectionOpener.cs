@@ -1,0 +1,136 @@
+using System;
+using System.Collections;
+using System.Data.Common;
+using System.Net;
+using System.Security.Cryptography.X509Certificates;
+using System.Threading;
+using SecureConnect.Common;
+using SecureConnect.Integrations;
+using SecureConnect.Ssh.Tunnels;
+using SecureConnect.Workspace;
+
+namespace SecureConnect.Sql;
+
+/// <summary>Everything needed to open one connection: from an integration, or ad hoc.</summary>
+internal sealed record ConnectionSpec(
+    string Name,
+    IntegrationType Type,
+    string HostName,
+    int Port,
+    string? Database,
+    SslMode Mode,
+    string ModeSource,
+    string? CaPath,
+    TunnelOptions? Tunnel,
+    SshTunnel? ExistingTunnel,
+    IDictionary Options);
+
+/// <summary>An open connection and what was learned opening it.</summary>
+internal sealed class OpenedConnection : IDisposable
+{
+    public OpenedConnection(DbConnection connection, ISqlProvider provider, TlsObserver observer, ConnectionTarget target, string via)
+    {
+        Connection = connection;
+        Provider = provider;
+        Observer = observer;
+        Target = target;
+        Via = via;
+    }
+
+    public DbConnection Connection { get; }
+
+    public ISqlProvider Provider { get; }
+
+    public TlsObserver Observer { get; }
+
+    public ConnectionTarget Target { get; }
+
+    public string Via { get; }
+
+    public void Dispose() => Connection.Dispose();
+}
+
+/// <summary>
+/// Opens a connection under an SSL policy: the workspace minimum is enforced before anything is sent, the tunnel is
+/// started (or reused) when the integration has a bastion, the certificate is validated against the real host name
+/// even through the tunnel, and every failure gets its stable id.
+/// </summary>
+internal static class SecureConnectionOpener
+{
+    public static void EnforceMinimum(ConnectionSpec spec, SslPolicyLevels levels)
+    {
+        if (levels.Minimum is { } minimum && spec.Mode < minimum)
+        {
+            throw new SecureConnectException(
+                "SslPolicyViolation",
+                ErrorKind.SecurityError,
+                $"'{spec.Name}' uses SSL mode {spec.Mode} (from {spec.ModeSource}), below the workspace minimum {minimum}; no connection was made. " +
+                $"Raise it with: Set-SslPolicy -Integration {spec.Name} -Mode {minimum} (or change the minimum with Set-SslPolicy -Minimum).",
+                spec.Name);
+        }
+    }
+
+    public static OpenedConnection Open(ConnectionSpec spec, NetworkCredential? credential, SslPolicyLevels levels, WorkspaceStore store, int? commandTimeout, Action<string> verbose, CancellationToken cancel)
+    {
+        EnforceMinimum(spec, levels);
+        X509Certificate2? ca = spec.CaPath is null ? null : CaCertificates.Load(spec.CaPath);
+
+        string connectHost = spec.HostName;
+        int connectPort = spec.Port;
+        string via = "Direct";
+        SshTunnel? tunnel = spec.ExistingTunnel;
+        if (tunnel is null && spec.Tunnel is not null)
+        {
+            tunnel = TunnelLauncher.StartOrReuse(store, spec.Tunnel, null, null, verbose, cancel);
+        }
+
+        if (tunnel is not null)
+        {
+            if (tunnel.State is SshTunnelState.Stopped or SshTunnelState.Failed)
+            {
+                throw new SecureConnectException(
+                    "ConnectionFailed",
+                    ErrorKind.ConnectionError,
+                    $"The tunnel #{tunnel.Id} is {tunnel.State}" + (tunnel.LastError is { } error ? $" ({error})" : string.Empty) + ". Start it again with Start-SshTunnel.",
+                    spec.Name);
+            }
+
+            connectHost = tunnel.LocalHost;
+            connectPort = tunnel.LocalPort;
+            via = $"SSH tunnel #{tunnel.Id} ({tunnel.User}@{tunnel.Bastion}:{tunnel.BastionPort}, 127.0.0.1:{tunnel.LocalPort})";
+        }
+
+        ISqlProvider provider = SqlProviders.For(spec.Type);
+        var target = new ConnectionTarget(spec.Type, spec.HostName, connectHost, connectPort, spec.Database, credential, spec.Mode, ca, spec.Options, 15, commandTimeout);
+        var observer = new TlsObserver(spec.Mode, spec.HostName, ca);
+        DbConnection connection = provider.CreateConnection(target, observer);
+        verbose($"Connecting to {spec.Type} {spec.HostName}:{spec.Port} via {via} with SSL mode {spec.Mode} ({provider.DescribeConnectionString(target)}).");
+        try
+        {
+            connection.OpenAsync(cancel).GetAwaiter().GetResult();
+        }
+        catch (Exception e) when (e is not OperationCanceledException || !cancel.IsCancellationRequested)
+        {
+            connection.Dispose();
+            ClassifiedError error = provider.ClassifyOpenError(e, target, observer);
+            throw new SecureConnectException(error.ErrorId, error.Kind, Describe(error, spec), spec.Name, e);
+        }
+
+        if (spec.Mode >= SslMode.Required && provider is not SqlServerProvider && !observer.HandshakeSeen)
+        {
+            connection.Dispose();
+            throw new SecureConnectException("SslNotAvailable", ErrorKind.SecurityError, Describe(new ClassifiedError("SslNotAvailable", ErrorKind.SecurityError, "the session is not encrypted"), spec), spec.Name);
+        }
+
+        return new OpenedConnection(connection, provider, observer, target, via);
+    }
+
+    private static string Describe(ClassifiedError error, ConnectionSpec spec) => error.ErrorId switch
+    {
+        "SslCertificateInvalid" => $"The TLS certificate of {spec.HostName}:{spec.Port} ('{spec.Name}', SSL mode {spec.Mode}) was refused: {error.Message}. No data was sent. " +
+            "Check the CA uploaded with -CaCertificatePath and that the certificate names the integration's -HostName.",
+        "SslNotAvailable" => $"'{spec.Name}' ({spec.HostName}:{spec.Port}) requires TLS (SSL mode {spec.Mode}) but {error.Message}; no data was sent. Enable TLS on the server, or use -SslMode Preferred only if plaintext is acceptable.",
+        "DatabaseAuthenticationFailed" => $"{spec.Type} at {spec.HostName}:{spec.Port} refused the login for '{spec.Name}': {error.Message}. Check the user name and password (-Credential).",
+        _ => $"Could not connect to {spec.Type} at {spec.HostName}:{spec.Port} ('{spec.Name}'): {error.Message}",
+    };
+}

@@ -1,0 +1,132 @@
+using System;
+using System.Collections.Generic;
+using System.Data.Common;
+using System.Threading;
+using Microsoft.Data.SqlClient;
+using SecureConnect.Common;
+
+namespace SecureConnect.Sql;
+
+/// <summary>
+/// SQL Server and Azure SQL, through Microsoft.Data.SqlClient. SqlClient validates certificates itself (system
+/// trust store) and has no validation callback: the policy maps to its Encrypt / TrustServerCertificate /
+/// HostNameInCertificate settings, with HostNameInCertificate carrying the real host name through a tunnel.
+/// </summary>
+internal sealed class SqlServerProvider : ISqlProvider
+{
+    private static readonly string[] s_securityKeys =
+    {
+        "Encrypt", "TrustServerCertificate", "Trust Server Certificate", "HostNameInCertificate", "Host Name In Certificate",
+        "ServerCertificate", "Server Certificate", "Column Encryption Setting", "Authentication",
+    };
+
+    private static readonly string[] s_endpointKeys = { "Server", "Data Source", "Address", "Addr", "Network Address", "User ID", "UID", "User", "Password", "PWD", "Database", "Initial Catalog", "Integrated Security" };
+
+    public IReadOnlyList<IntegrationType> Types { get; } = new[] { IntegrationType.SqlServer };
+
+    public int DefaultPort(IntegrationType type) => 1433;
+
+    public DbConnection CreateConnection(ConnectionTarget target, TlsObserver observer) => new SqlConnection(Build(target).ConnectionString);
+
+    public string DescribeConnectionString(ConnectionTarget target)
+    {
+        SqlConnectionStringBuilder builder = Build(target);
+        builder.Password = string.Empty;
+        return builder.ConnectionString;
+    }
+
+    internal static SqlConnectionStringBuilder Build(ConnectionTarget target)
+    {
+        var builder = new SqlConnectionStringBuilder
+        {
+            ApplicationName = "SecureConnect",
+            Pooling = false,
+        };
+        ProviderOptions.Apply(builder, target.Options, s_securityKeys, s_endpointKeys);
+        builder.DataSource = $"tcp:{target.ConnectHost},{target.ConnectPort}";
+        if (target.Database is not null)
+        {
+            builder.InitialCatalog = target.Database;
+        }
+
+        if (target.Credential is not null)
+        {
+            builder.UserID = target.Credential.UserName;
+            builder.Password = target.Credential.Password;
+        }
+
+        builder.ConnectTimeout = target.ConnectTimeoutSeconds;
+        if (target.CommandTimeoutSeconds is int commandTimeout)
+        {
+            builder.CommandTimeout = commandTimeout;
+        }
+
+        ApplySsl(builder, target.SslMode, target.HostName, target.ConnectHost);
+        var effective = new SqlConnectionStringBuilder(builder.ConnectionString);
+        ProviderOptions.EnsureEffective("Encrypt", builder.Encrypt, effective.Encrypt);
+        ProviderOptions.EnsureEffective("TrustServerCertificate", builder.TrustServerCertificate, effective.TrustServerCertificate);
+        return builder;
+    }
+
+    /// <summary>The SqlClient settings for a policy.</summary>
+    internal static void ApplySsl(SqlConnectionStringBuilder builder, SslMode mode, string hostName, string connectHost)
+    {
+        switch (mode)
+        {
+            case SslMode.Preferred:
+                builder.Encrypt = SqlConnectionEncryptOption.Optional;
+                builder.TrustServerCertificate = true;
+                break;
+            case SslMode.Required:
+                builder.Encrypt = SqlConnectionEncryptOption.Mandatory;
+                builder.TrustServerCertificate = true;
+                break;
+            default:
+                // SqlClient always checks the name when it validates; VerifyCA is therefore as strict as VerifyFull.
+                builder.Encrypt = SqlConnectionEncryptOption.Mandatory;
+                builder.TrustServerCertificate = false;
+                if (!string.Equals(hostName, connectHost, StringComparison.OrdinalIgnoreCase))
+                {
+                    builder.HostNameInCertificate = hostName;
+                }
+
+                break;
+        }
+    }
+
+    public ServerSessionInfo QuerySession(DbConnection connection, CancellationToken cancel)
+    {
+        using DbCommand command = connection.CreateCommand();
+        command.CommandText = "SELECT encrypt_option, client_net_address, @@VERSION FROM sys.dm_exec_connections WHERE session_id = @@SPID";
+        using DbDataReader reader = command.ExecuteReaderAsync(cancel).GetAwaiter().GetResult();
+        if (reader.Read())
+        {
+            bool encrypted = string.Equals(reader.GetString(0), "TRUE", StringComparison.OrdinalIgnoreCase);
+            return new ServerSessionInfo(encrypted, null, null, reader.IsDBNull(1) ? null : reader.GetString(1), reader.IsDBNull(2) ? null : reader.GetString(2));
+        }
+
+        return new ServerSessionInfo(null, null, null, null, ((SqlConnection)connection).ServerVersion);
+    }
+
+    public ClassifiedError ClassifyOpenError(Exception error, ConnectionTarget target, TlsObserver observer)
+    {
+        if (error is SqlException sql)
+        {
+            if (sql.Number == 18456)
+            {
+                return new ClassifiedError("DatabaseAuthenticationFailed", ErrorKind.AuthenticationError, $"SQL Server error {sql.Number}: {sql.Message}");
+            }
+
+            if (NpgsqlProvider.Mentions(sql, "certificate"))
+            {
+                return new ClassifiedError("SslCertificateInvalid", ErrorKind.SecurityError, sql.Message);
+            }
+        }
+
+        return new ClassifiedError("ConnectionFailed", ErrorKind.ConnectionError, NpgsqlProvider.Innermost(error));
+    }
+
+    public ClassifiedError ClassifyQueryError(Exception error) => error is SqlException sql
+        ? new ClassifiedError("QueryFailed", ErrorKind.InvalidOperation, $"SQL Server error {sql.Number} (state {sql.State}, line {sql.LineNumber}): {sql.Message}")
+        : new ClassifiedError("QueryFailed", ErrorKind.InvalidOperation, NpgsqlProvider.Innermost(error));
+}

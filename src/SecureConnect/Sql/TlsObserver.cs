@@ -1,0 +1,117 @@
+using System;
+using System.Net.Security;
+using System.Security.Cryptography.X509Certificates;
+
+namespace SecureConnect.Sql;
+
+/// <summary>
+/// Validates the server certificate for an SSL mode, the same way for every driver, and remembers what it saw
+/// (for Test-SecureConnection and for precise errors). Through a tunnel the driver connects to 127.0.0.1, so the
+/// name is checked against the integration's real host name, never against the address the driver used.
+/// </summary>
+internal sealed class TlsObserver
+{
+    private readonly SslMode _mode;
+    private readonly string _expectedHost;
+    private readonly X509Certificate2? _ca;
+
+    public TlsObserver(SslMode mode, string expectedHost, X509Certificate2? ca)
+    {
+        _mode = mode;
+        _expectedHost = expectedHost;
+        _ca = ca;
+    }
+
+    /// <summary>The driver negotiated TLS and showed us the certificate.</summary>
+    public bool HandshakeSeen { get; private set; }
+
+    public X509Certificate2? Certificate { get; private set; }
+
+    public bool ChainValidated { get; private set; }
+
+    public bool HostNameVerified { get; private set; }
+
+    /// <summary>Why the certificate was refused (null when it was not).</summary>
+    public string? Failure { get; private set; }
+
+    /// <summary>The callback to hand to the driver.</summary>
+    public bool Validate(object sender, X509Certificate? certificate, X509Chain? chain, SslPolicyErrors errors)
+    {
+        HandshakeSeen = true;
+        if (certificate is null)
+        {
+            Failure = "the server presented no certificate";
+            return _mode < SslMode.VerifyCA;
+        }
+
+        var cert = certificate as X509Certificate2 ?? new X509Certificate2(certificate);
+        Certificate = cert;
+        if (_mode < SslMode.VerifyCA)
+        {
+            return true;
+        }
+
+        using var ownChain = new X509Chain();
+        ownChain.ChainPolicy.RevocationMode = X509RevocationMode.NoCheck;
+        if (chain is not null)
+        {
+            // Intermediates the server sent along.
+            foreach (X509ChainElement element in chain.ChainElements)
+            {
+                ownChain.ChainPolicy.ExtraStore.Add(element.Certificate);
+            }
+        }
+
+        if (_ca is not null)
+        {
+            // Only the uploaded CA is trusted: the system store must not vouch for this server.
+            ownChain.ChainPolicy.TrustMode = X509ChainTrustMode.CustomRootTrust;
+            ownChain.ChainPolicy.CustomTrustStore.Add(_ca);
+        }
+
+        if (!ownChain.Build(cert))
+        {
+            string statuses = string.Join(", ", Array.ConvertAll(ownChain.ChainStatus, s => s.Status.ToString()));
+            Failure = _ca is not null
+                ? $"the certificate '{cert.Subject}' (issued by '{cert.Issuer}') is not signed by the trusted CA '{_ca.Subject}' ({statuses})"
+                : $"the certificate '{cert.Subject}' (issued by '{cert.Issuer}') is not trusted by the system store ({statuses})";
+            return false;
+        }
+
+        ChainValidated = true;
+        if (_mode == SslMode.VerifyCA)
+        {
+            return true;
+        }
+
+        if (!cert.MatchesHostname(_expectedHost, allowWildcards: true, allowCommonName: false))
+        {
+            string names = SubjectAlternativeNames(cert);
+            Failure = $"the certificate '{cert.Subject}' does not hold the name '{_expectedHost}' (it names: {names})";
+            return false;
+        }
+
+        HostNameVerified = true;
+        return true;
+    }
+
+    private static string SubjectAlternativeNames(X509Certificate2 cert)
+    {
+        foreach (X509Extension extension in cert.Extensions)
+        {
+            if (extension is X509SubjectAlternativeNameExtension san)
+            {
+                var names = new System.Collections.Generic.List<string>();
+                names.AddRange(san.EnumerateDnsNames());
+                foreach (System.Net.IPAddress address in san.EnumerateIPAddresses())
+                {
+                    names.Add(address.ToString());
+                }
+
+                return names.Count == 0 ? "no names" : string.Join(", ", names);
+            }
+        }
+
+        return "no subject alternative names";
+    }
+}
