@@ -1,0 +1,137 @@
+using System;
+using System.Collections;
+using System.Net;
+using Microsoft.Data.SqlClient;
+using MySqlConnector;
+using Npgsql;
+using SecureConnect.Common;
+using SecureConnect.Sql;
+using Xunit;
+using ScSslMode = SecureConnect.SslMode;
+
+namespace SecureConnect.Tests.Sql;
+
+public sealed class ProviderMappingTests
+{
+    private static ConnectionTarget Target(IntegrationType type, ScSslMode mode, IDictionary? options = null, string connectHost = "127.0.0.1") => new(
+        type, "db.example.internal", connectHost, 40000, "app", new NetworkCredential("report", "s3cret-pw"), mode, null, options ?? new Hashtable(), 15, 30);
+
+    [Theory]
+    [InlineData(ScSslMode.Preferred, Npgsql.SslMode.Prefer)]
+    [InlineData(ScSslMode.Required, Npgsql.SslMode.Require)]
+    [InlineData(ScSslMode.VerifyCA, Npgsql.SslMode.Require)]
+    [InlineData(ScSslMode.VerifyFull, Npgsql.SslMode.Require)]
+    public void Npgsql_MapsEveryMode_AndConnectsToTheTunnelEnd(ScSslMode mode, Npgsql.SslMode expected)
+    {
+        NpgsqlConnectionStringBuilder builder = NpgsqlProvider.Build(Target(IntegrationType.PostgreSQL, mode));
+        Assert.Equal(expected, builder.SslMode);
+        Assert.Equal("127.0.0.1", builder.Host);
+        Assert.Equal(40000, builder.Port);
+        Assert.Equal(30, builder.CommandTimeout);
+        Assert.False(builder.Pooling);
+    }
+
+    [Theory]
+    [InlineData(ScSslMode.Preferred, MySqlSslMode.Preferred)]
+    [InlineData(ScSslMode.Required, MySqlSslMode.Required)]
+    [InlineData(ScSslMode.VerifyCA, MySqlSslMode.Required)]
+    [InlineData(ScSslMode.VerifyFull, MySqlSslMode.Required)]
+    public void MySql_MapsEveryMode(ScSslMode mode, MySqlSslMode expected)
+    {
+        MySqlConnectionStringBuilder builder = MySqlProvider.Build(Target(IntegrationType.MariaDB, mode));
+        Assert.Equal(expected, builder.SslMode);
+        Assert.Equal("127.0.0.1", builder.Server);
+        Assert.Equal(40000u, builder.Port);
+    }
+
+    [Theory]
+    [InlineData(ScSslMode.Preferred, "Optional", true, "")]
+    [InlineData(ScSslMode.Required, "Mandatory", true, "")]
+    [InlineData(ScSslMode.VerifyCA, "Mandatory", false, "db.example.internal")]
+    [InlineData(ScSslMode.VerifyFull, "Mandatory", false, "db.example.internal")]
+    public void SqlServer_MapsEveryMode_WithTheRealHostNameThroughATunnel(ScSslMode mode, string encrypt, bool trust, string hostNameInCertificate)
+    {
+        SqlConnectionStringBuilder builder = SqlServerProvider.Build(Target(IntegrationType.SqlServer, mode));
+        SqlConnectionEncryptOption expected = encrypt == "Optional" ? SqlConnectionEncryptOption.Optional : SqlConnectionEncryptOption.Mandatory;
+        Assert.Equal(expected, builder.Encrypt);
+        Assert.Equal(trust, builder.TrustServerCertificate);
+        Assert.Equal(hostNameInCertificate, builder.HostNameInCertificate);
+        Assert.Equal("tcp:127.0.0.1,40000", builder.DataSource);
+    }
+
+    [Fact]
+    public void SqlServer_Direct_NeedsNoHostNameOverride()
+    {
+        SqlConnectionStringBuilder builder = SqlServerProvider.Build(Target(IntegrationType.SqlServer, ScSslMode.VerifyFull, connectHost: "db.example.internal"));
+        Assert.Equal(string.Empty, builder.HostNameInCertificate);
+        Assert.False(builder.TrustServerCertificate);
+    }
+
+    [Theory]
+    [InlineData(IntegrationType.PostgreSQL, "SslMode", "Disable")]
+    [InlineData(IntegrationType.PostgreSQL, "Trust Server Certificate", "true")]
+    [InlineData(IntegrationType.PostgreSQL, "sslmode", "disable")]
+    [InlineData(IntegrationType.MySQL, "SslMode", "None")]
+    [InlineData(IntegrationType.MySQL, "ssl-ca", "/tmp/other.pem")]
+    [InlineData(IntegrationType.SqlServer, "Encrypt", "false")]
+    [InlineData(IntegrationType.SqlServer, "TrustServerCertificate", "true")]
+    public void Options_CanNeverWeakenThePolicy(IntegrationType type, string key, string value)
+    {
+        var error = Assert.Throws<SecureConnectException>(() => SqlProviders.For(type).DescribeConnectionString(
+            Target(type, ScSslMode.VerifyFull, new Hashtable { [key] = value })));
+        Assert.Equal("SslPolicyViolation", error.ErrorId);
+    }
+
+    [Theory]
+    [InlineData(IntegrationType.PostgreSQL, "Host", "evil.example")]
+    [InlineData(IntegrationType.PostgreSQL, "Password", "x")]
+    [InlineData(IntegrationType.MariaDB, "Server", "evil.example")]
+    [InlineData(IntegrationType.SqlServer, "Data Source", "evil.example")]
+    public void Options_CannotMoveTheEndpointOrCarryCredentials(IntegrationType type, string key, string value)
+    {
+        var error = Assert.Throws<SecureConnectException>(() => SqlProviders.For(type).DescribeConnectionString(
+            Target(type, ScSslMode.Required, new Hashtable { [key] = value })));
+        Assert.Equal("InvalidOption", error.ErrorId);
+    }
+
+    [Fact]
+    public void Options_TuneTheDriver()
+    {
+        NpgsqlConnectionStringBuilder builder = NpgsqlProvider.Build(Target(IntegrationType.PostgreSQL, ScSslMode.VerifyFull, new Hashtable { ["Application Name"] = "nightly", ["Keepalive"] = "10" }));
+        Assert.Equal("nightly", builder.ApplicationName);
+        Assert.Equal(10, builder.KeepAlive);
+    }
+
+    [Theory]
+    [InlineData(IntegrationType.PostgreSQL)]
+    [InlineData(IntegrationType.Redshift)]
+    [InlineData(IntegrationType.MySQL)]
+    [InlineData(IntegrationType.MariaDB)]
+    [InlineData(IntegrationType.MindsDB)]
+    [InlineData(IntegrationType.SqlServer)]
+    public void DescribedConnectionString_NeverHoldsThePassword(IntegrationType type)
+    {
+        string described = SqlProviders.For(type).DescribeConnectionString(Target(type, ScSslMode.VerifyFull));
+        Assert.DoesNotContain("s3cret-pw", described, StringComparison.Ordinal);
+        Assert.Contains("report", described, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData(IntegrationType.PostgreSQL, 5432)]
+    [InlineData(IntegrationType.Redshift, 5439)]
+    [InlineData(IntegrationType.MySQL, 3306)]
+    [InlineData(IntegrationType.MariaDB, 3306)]
+    [InlineData(IntegrationType.MindsDB, 47335)]
+    [InlineData(IntegrationType.SqlServer, 1433)]
+    public void DefaultPorts(IntegrationType type, int port)
+    {
+        Assert.Equal(port, SqlProviders.For(type).DefaultPort(type));
+    }
+
+    [Fact]
+    public void ColumnNames_AreMadeUnique()
+    {
+        // PowerShell property names ignore case, so ID collides with id and id1.
+        Assert.Equal(new[] { "id", "id1", "name", "ID2", "Column5" }, SecureConnect.Commands.ColumnNames.Unique(new[] { "id", "id", "name", "ID", "" }));
+    }
+}
