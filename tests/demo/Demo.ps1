@@ -101,14 +101,43 @@ try {
     $tests | Format-Table TunnelId, Name, Forwarded, RoundTripMs, Reason -Wrap | Out-Host
     $summary.Add("Test-SshTunnel: " + (($tests | ForEach-Object { "$($_.Name)=$(if ($_.Forwarded) { 'forwarded' } else { 'refused' })" }) -join ', '))
 
-    Write-Step '10. Stop every tunnel'
+    Write-Step '10. Register the database as an integration: strict TLS (VerifyFull) through the bastion'
+    $db = $lab.postgresTls
+    $credential = [pscredential]::new($db.user, (ConvertTo-SecureString $db.password -AsPlainText -Force))
+    Write-Show "New-SecureIntegration -Name people-db -Type PostgreSQL -HostName $($db.hostName) -Database $($db.database) -Credential `$cred -SslMode VerifyFull -CaCertificatePath <lab CA> -SshBastion $($lab.bastion.host) -SshUser $($lab.bastion.user)"
+    $integration = New-SecureIntegration -Name people-db -Type PostgreSQL -HostName $db.hostName -Port $db.port -Database $db.database -Credential $credential `
+        -SslMode VerifyFull -CaCertificatePath $db.caPath -SshBastion "$($lab.bastion.host):$($lab.bastion.port)" -SshUser $lab.bastion.user
+    $integration | Format-List Name, Type, HostName, Port, Database, UserName, SslMode, CaCertificate, SshBastion | Out-Host
+    Write-Host "workspace.json holds no password: $(-not (Select-String -Path (Join-Path $env:SECURECONNECT_HOME 'workspace.json') -Pattern $db.password -SimpleMatch -Quiet))"
+
+    Write-Step '11. Query it (the tunnel is reused) and export the rows with Export-Csv'
+    $csv = Join-Path $env:SECURECONNECT_HOME 'people.csv'
+    Write-Show "Invoke-SecureQuery people-db 'select id, name, email, score, note from people where score > @min order by id' -Parameters @{ min = 80 } | Export-Csv people.csv"
+    Invoke-SecureQuery people-db 'select id, name, email, score, note from people where score > @min order by id' -Parameters @{ min = 80 } |
+        Export-Csv -Path $csv -NoTypeInformation
+    Get-Content $csv | Out-Host
+    $summary.Add("VerifyFull query through the tunnel exported $(@(Import-Csv $csv).Count) rows to people.csv")
+
+    Write-Step '12. How is that connection secured? (as the server reports it)'
+    Write-Show 'Test-SecureConnection people-db'
+    $report = Test-SecureConnection people-db
+    $report | Format-List Integration, Endpoint, Via, SslMode, Encrypted, TlsProtocol, CipherSuite, CertificateValidated, HostNameVerified, CertificateSubject, CertificateIssuer, CertificateNotAfter, ServerVersion, ClientAddressSeenByServer, RoundTripMs, Warnings | Out-Host
+    $summary.Add("Test-SecureConnection: encrypted=$($report.Encrypted) $($report.TlsProtocol), chain verified=$($report.CertificateValidated), name verified=$($report.HostNameVerified), server sees $($report.ClientAddressSeenByServer)")
+
+    Write-Step '13. A certificate from the wrong CA is refused, through the same tunnel'
+    Write-Show 'Set-SslPolicy -Integration people-db -Mode VerifyFull -CaCertificatePath <rogue CA>; Invoke-SecureQuery people-db ...'
+    Set-SslPolicy -Integration people-db -Mode VerifyFull -CaCertificatePath $lab.ca.rogueCaPath | Out-Null
+    try { Invoke-SecureQuery people-db 'select 1' -ErrorAction Stop | Out-Null }
+    catch { Write-Host "Refused as expected: [$($_.FullyQualifiedErrorId)] $($_.Exception.Message)" }
+
+    Write-Step '14. Stop every tunnel'
     Write-Show 'Get-SshTunnel | Stop-SshTunnel'
     Get-SshTunnel | Stop-SshTunnel
     Write-Host "Tunnels left: $(@(Get-SshTunnel).Count); `$env:PG_LOCAL_PORT is now '$env:PG_LOCAL_PORT'"
 
     Write-Host "`n### Summary" -ForegroundColor Green
     $summary | ForEach-Object { Write-Host " - $_" }
-    Write-Host " - Coming next: Invoke-SecureQuery with VerifyFull SSL (issue 4), egress allowlist (issue 5)."
+    Write-Host " - Coming next: the egress allowlist (issue 5)."
 }
 finally {
     if (Get-Module SecureConnect) { Get-SshTunnel | Stop-SshTunnel }
