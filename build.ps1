@@ -215,7 +215,14 @@ function Invoke-DemoTask {
 function Invoke-BenchTask {
     Invoke-BuildTask
     $env:SECURECONNECT_MODULE_PATH = Get-BuiltModulePath
-    $benchExit = Invoke-ChildPwsh -File (Join-Path $RepoRoot 'tests/bench/Bench.ps1')
+    $labExit = Invoke-Lab 'start'
+    if ($labExit -eq 0) { $env:SECURECONNECT_LAB_ENDPOINTS = $LabEndpoints }
+    try {
+        $benchExit = Invoke-ChildPwsh -File (Join-Path $RepoRoot 'tests/bench/Bench.ps1')
+    }
+    finally {
+        if ($labExit -eq 0) { Invoke-Lab 'stop' | Out-Null }
+    }
     if ($benchExit -ne 0) { exit $benchExit }
 }
 

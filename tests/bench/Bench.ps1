@@ -18,17 +18,63 @@ try {
     $rows = foreach ($case in @(
             @{ Name = 'Ed25519'; Ours = { New-WorkspaceSshKey -Force }; Ref = { ssh-keygen -q -t ed25519 -N '' -f (Join-Path $work "k$([guid]::NewGuid())") } }
             @{ Name = 'Ed25519 + passphrase (bcrypt, 16 rounds)'; Ours = { New-WorkspaceSshKey -Force -Passphrase (ConvertTo-SecureString 'bench pass' -AsPlainText -Force) }; Ref = { ssh-keygen -q -t ed25519 -a 16 -N 'bench pass' -f (Join-Path $work "k$([guid]::NewGuid())") } }
-            @{ Name = 'Rsa 4096'; Count = 3; Ours = { New-WorkspaceSshKey -Force -Algorithm Rsa }; Ref = { ssh-keygen -q -t rsa -b 4096 -N '' -f (Join-Path $work "k$([guid]::NewGuid())") } }
+            @{ Name = 'Rsa 4096'; Runs = 3; Ours = { New-WorkspaceSshKey -Force -Algorithm Rsa }; Ref = { ssh-keygen -q -t rsa -b 4096 -N '' -f (Join-Path $work "k$([guid]::NewGuid())") } }
         )) {
-        $count = if ($case.Count) { $case.Count } else { 15 }
+        $count = if ($case['Runs']) { $case['Runs'] } else { 15 }
         & $case.Ours | Out-Null  # warm-up (JIT)
         $ours = Measure-Median $case.Ours $count
         $ref = Measure-Median $case.Ref $count
         [pscustomobject]@{ Case = $case.Name; Runs = $count; 'SecureConnect ms' = [Math]::Round($ours, 1); 'ssh-keygen ms' = [Math]::Round($ref, 1); Ratio = [Math]::Round($ours / $ref, 2) }
     }
     Write-Host 'Key generation: median times; ssh-keygen includes its process start, SecureConnect includes writing the workspace.'
-    $rows | Format-Table -AutoSize | Out-Host
+    $rows | Format-Table -AutoSize | Out-String -Width 200 | Write-Host
 }
 finally {
+    Remove-Item -Recurse -Force $work -ErrorAction SilentlyContinue
+}
+
+# Query streaming: time against psql through the same tunnel, and the peak working set for 100k vs 1M rows
+# (flat memory: the ratio should stay near 1). Needs the lab (build.ps1 -Task Bench starts it).
+$endpoints = $env:SECURECONNECT_LAB_ENDPOINTS
+if (-not $endpoints -or -not (Test-Path $endpoints)) { Write-Host 'The lab is not running: skipping the query benchmarks.'; exit 0 }
+$lab = Get-Content -Raw $endpoints | ConvertFrom-Json
+$work = Join-Path ([IO.Path]::GetTempPath()) ("sc-bench-q-" + [guid]::NewGuid().ToString('N'))
+$env:SECURECONNECT_HOME = $work
+try {
+    $key = New-WorkspaceSshKey
+    Set-Content $lab.bastion.authorizedKeysPath ($key | ConvertTo-AuthorizedKey)
+    Get-SshServerKey -HostName $lab.bastion.host -Port $lab.bastion.port | Add-SshKnownHost | Out-Null
+    $db = $lab.postgresTls
+    $tunnel = Start-SshTunnel -Bastion $lab.bastion.host -BastionPort $lab.bastion.port -User $lab.bastion.user -RemoteHost $db.hostName -RemotePort $db.port
+    $child = @"
+`$ErrorActionPreference = 'Stop'
+Import-Module '$($env:SECURECONNECT_MODULE_PATH)'
+`$cred = [pscredential]::new('$($db.user)', (ConvertTo-SecureString `$env:BENCH_PW -AsPlainText -Force))
+`$sw = [Diagnostics.Stopwatch]::StartNew()
+`$n = Invoke-SecureQuery -Type PostgreSQL -HostName '$($db.hostName)' -Database '$($db.database)' -Credential `$cred -SslMode VerifyFull -CaCertificatePath '$($db.caPath)' -Tunnel (Get-Variable -Name T -ValueOnly) -Query "select g, md5(g::text) as h from generate_series(1, `$env:BENCH_ROWS) g" | Measure-Object | ForEach-Object Count
+"`$n `$([int]`$sw.Elapsed.TotalMilliseconds) `$([Diagnostics.Process]::GetCurrentProcess().PeakWorkingSet64)"
+"@
+    $rows = foreach ($count in 100000, 1000000) {
+        # The child needs its own tunnel object: start one there with the same bastion (it is a new process).
+        $script = $child.Replace("(Get-Variable -Name T -ValueOnly)", "(Start-SshTunnel -Bastion '$($lab.bastion.host)' -BastionPort $($lab.bastion.port) -User '$($lab.bastion.user)' -RemoteHost '$($db.hostName)' -RemotePort $($db.port))")
+        $cmd = @([Environment]::ProcessPath)
+        if ([IO.Path]::GetFileNameWithoutExtension($cmd[0]) -ne 'pwsh') { $cmd += (Join-Path $PSHOME 'pwsh.dll') }
+        $env:BENCH_PW = $db.password; $env:BENCH_ROWS = $count
+        $out = & $cmd[0] @($cmd | Select-Object -Skip 1) -NoProfile -NonInteractive -Command $script
+        $n, $ms, $peak = ($out | Select-Object -Last 1) -split ' '
+        $env:PGPASSWORD = $db.password
+        $sw = [Diagnostics.Stopwatch]::StartNew()
+        & psql "host=127.0.0.1 port=$($tunnel.LocalPort) dbname=$($db.database) user=$($db.user) sslmode=require" -XAtc "select g, md5(g::text) as h from generate_series(1, $count) g" > /dev/null
+        $psqlMs = $sw.Elapsed.TotalMilliseconds
+        [pscustomobject]@{ Rows = [int]$n; 'Invoke-SecureQuery ms' = [int]$ms; 'psql ms' = [int]$psqlMs; 'Time ratio' = [Math]::Round([double]$ms / $psqlMs, 2); 'Peak working set MB' = [Math]::Round([double]$peak / 1MB, 1) }
+    }
+    Write-Host 'Query streaming through a VerifyFull tunnel (child pwsh; psql through the same bastion):'
+    $rows | Format-Table -AutoSize | Out-String -Width 200 | Write-Host
+    Write-Host ("Peak working set, 1M rows / 100k rows: {0:N2} (flat memory stays near 1)" -f ($rows[1].'Peak working set MB' / $rows[0].'Peak working set MB'))
+}
+finally {
+    Remove-Item Env:PGPASSWORD, Env:BENCH_PW, Env:BENCH_ROWS -ErrorAction SilentlyContinue
+    Get-SshTunnel | Stop-SshTunnel
+    Set-Content $lab.bastion.authorizedKeysPath @()
     Remove-Item -Recurse -Force $work -ErrorAction SilentlyContinue
 }
