@@ -33,6 +33,11 @@
         'Get-SslPolicy'
         'Invoke-SecureQuery'
         'Test-SecureConnection'
+        'Get-EgressAllowlist'
+        'Add-EgressAddress'
+        'Remove-EgressAddress'
+        'ConvertTo-FirewallRule'
+        'Test-EgressAllowlist'
     )
     VariablesToExport    = @()
     AliasesToExport      = @()

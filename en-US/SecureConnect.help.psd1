@@ -583,4 +583,130 @@ Connects (through the tunnel where configured) and outputs a ConnectionReport: t
         )
         Links       = @('Invoke-SecureQuery', 'Get-SslPolicy')
     }
+    'Get-EgressAllowlist'     = @{
+        Synopsis    = 'Gets the addresses a database firewall must allow for this workspace''s connections.'
+        Description = @'
+Outputs EgressAddress objects (Address, PrefixLength, Cidr, Family, Source, Description) from one source:
+
+Configured (default): the addresses the workspace declares with Add-EgressAddress (the NAT gateways or public IPs its runbooks leave from).
+Interface: this machine's own non-loopback addresses.
+Observed (with -Integration): the address the database server itself reports for this connection (PostgreSQL inet_client_addr(), MySQL/MariaDB the processlist host, SQL Server client_net_address). Through a tunnel that is the bastion's address on the database's network, and the Description says so: that is the address to allow.
+Preset (with -Preset, or all presets): built-in lists of well-known services' published egress addresses, kept as data in the module (egress-presets.json), e.g. -Preset Deepnote.
+
+See about_SecureConnect_Firewall for a quick start per firewall.
+'@
+        Parameters  = @{
+            Integration = 'An integration: connect to it (through its tunnel) and output the address its server sees. Alias: -Name.'
+            Source      = 'Configured (default), Interface, Observed or Preset.'
+            Preset      = 'The name of a built-in list, e.g. Deepnote.'
+            Credential  = 'The login for -Integration (overrides the session''s credential).'
+        }
+        Examples    = @(
+            @{
+                Title   = 'What must the orders database allow?'
+                Code    = 'Get-EgressAllowlist -Integration orders'
+                Remarks = 'The address the server sees for our connection: through a tunnel, the bastion''s.'
+            }
+            @{
+                Title   = 'A notebook service''s published addresses, as pg_hba lines'
+                Code    = 'Get-EgressAllowlist -Preset Deepnote | ConvertTo-FirewallRule -Format PgHba -Database analytics -User notebook'
+                Remarks = 'Five hostssl lines with scram-sha-256.'
+            }
+        )
+        Links       = @('Add-EgressAddress', 'ConvertTo-FirewallRule', 'Test-EgressAllowlist', 'about_SecureConnect_Firewall')
+    }
+    'Add-EgressAddress'       = @{
+        Synopsis    = 'Declares addresses the workspace''s connections leave from.'
+        Description = @'
+Adds IPv4/IPv6 addresses or CIDR networks to the workspace's configured allowlist (workspace.json). Every value is checked first and one bad value adds none: InvalidAddress for something that is not an address, HostBitsSet for a CIDR whose address has host bits set (10.0.0.1/8), EgressAddressExists for a duplicate.
+'@
+        Parameters  = @{
+            Address     = 'Addresses or CIDR networks, e.g. 203.0.113.7, 198.51.100.0/24, 2001:db8::/48. Alias: -Cidr.'
+            Description = 'What the addresses are, e.g. ''NAT gateway eu-west-1''.'
+        }
+        Examples    = @(
+            @{
+                Title   = 'The NAT gateways of the runbook workers'
+                Code    = 'Add-EgressAddress 203.0.113.7, 203.0.113.8 -Description ''runbook NAT gateways'''
+                Remarks = 'Both are added, or neither.'
+            }
+        )
+        Links       = @('Get-EgressAllowlist', 'Remove-EgressAddress')
+    }
+    'Remove-EgressAddress'    = @{
+        Synopsis    = 'Removes addresses from the workspace''s configured allowlist.'
+        Description = @'
+Removes addresses or networks; EgressAddress objects pipe in by their Cidr. An address that is not in the list writes EgressAddressNotFound.
+'@
+        Parameters  = @{
+            Address = 'Addresses or CIDR networks to remove. Alias: -Cidr.'
+        }
+        Examples    = @(
+            @{
+                Title   = 'Remove everything in one network'
+                Code    = 'Get-EgressAllowlist | Where-Object Address -like ''203.0.113.*'' | Remove-EgressAddress -WhatIf'
+                Remarks = 'Shows what would be removed.'
+            }
+        )
+        Links       = @('Add-EgressAddress', 'Get-EgressAllowlist')
+    }
+    'ConvertTo-FirewallRule'  = @{
+        Synopsis    = 'Renders allowlist addresses as rules ready to apply, for each kind of firewall.'
+        Description = @'
+Takes EgressAddress objects (or addresses) from the pipeline and outputs rules:
+
+PgHba: pg_hba.conf lines, hostssl with scram-sha-256 (-Database, -User; 'all' when omitted).
+MySqlGrant: CREATE USER ... REQUIRE SSL and GRANT SELECT statements per address (IPv4 networks as address/netmask host patterns); needs -User; replace <password> before running.
+AwsSecurityGroup: the JSON for aws ec2 authorize-security-group-ingress --ip-permissions (IPv4 and IPv6 ranges); needs -Port.
+AzureSqlFirewall: New-AzSqlServerFirewallRule commands (IPv4 ranges; set $ResourceGroupName and $ServerName).
+GcpAuthorizedNetworks: one gcloud sql instances patch command carrying the whole list, since --authorized-networks replaces it (-Name is the instance).
+Iptables: an iptables-restore fragment (a chain that accepts the list and drops the rest on -Port).
+Nftables: an nft -f script (IPv4 and IPv6).
+WindowsFirewall: a New-NetFirewallRule command.
+
+Values that go into rules verbatim (-Database, -User, -Name) are checked; descriptions are sanitised, so nothing can inject a rule or a command.
+'@
+        Parameters  = @{
+            Address     = 'Addresses or CIDR networks; EgressAddress objects pipe in by their Cidr. Alias: -Cidr.'
+            Description = 'A description for addresses given as strings (EgressAddress objects bring theirs).'
+            Format      = 'PgHba, MySqlGrant, AwsSecurityGroup, AzureSqlFirewall, GcpAuthorizedNetworks, Iptables, Nftables or WindowsFirewall.'
+            Port        = 'The database port to allow (AwsSecurityGroup, Iptables, Nftables, WindowsFirewall).'
+            Database    = 'The database (PgHba, MySqlGrant).'
+            User        = 'The database user (PgHba, MySqlGrant).'
+            Name        = 'A rule, chain, table or instance name (AzureSqlFirewall, GcpAuthorizedNetworks, Iptables, Nftables, WindowsFirewall).'
+        }
+        Inputs      = @('SecureConnect.EgressAddress', 'System.String')
+        Examples    = @(
+            @{
+                Title   = 'pg_hba.conf lines for the observed address'
+                Code    = 'Get-EgressAllowlist -Integration orders | ConvertTo-FirewallRule -Format PgHba -Database orders -User report | Add-Content $pgdata/pg_hba.conf'
+                Remarks = 'Then reload PostgreSQL (select pg_reload_conf()).'
+            }
+            @{
+                Title   = 'An AWS security group'
+                Code    = 'Get-EgressAllowlist | ConvertTo-FirewallRule -Format AwsSecurityGroup -Port 5432 | Set-Content perms.json
+aws ec2 authorize-security-group-ingress --group-id sg-0123 --ip-permissions file://perms.json'
+                Remarks = 'One permission with every range.'
+            }
+        )
+        Links       = @('Get-EgressAllowlist', 'about_SecureConnect_Firewall')
+    }
+    'Test-EgressAllowlist'    = @{
+        Synopsis    = 'Tests whether the address a database sees for this connection is in the allowlist.'
+        Description = @'
+Connects to the integration (through its tunnel where configured), asks the server which address it sees, and compares it with the configured allowlist: Covered, and the entry (CoveredBy) that covers it, or a message with the Add-EgressAddress command that would.
+'@
+        Parameters  = @{
+            Integration = 'The integration. Alias: -Name.'
+            Credential  = 'The login (overrides the session''s credential).'
+        }
+        Examples    = @(
+            @{
+                Title   = 'Is every integration covered?'
+                Code    = 'Get-SecureIntegration | Test-EgressAllowlist | Where-Object { -not $_.Covered }'
+                Remarks = 'Lists the integrations whose observed address the allowlist misses.'
+            }
+        )
+        Links       = @('Get-EgressAllowlist', 'Add-EgressAddress')
+    }
 }

@@ -3,6 +3,11 @@ using System.Collections;
 using System.Collections.Generic;
 using System.Linq;
 using System.Management.Automation;
+using System.Management.Automation.Runspaces;
+using System.Security;
+using System.Collections.ObjectModel;
+using SecureConnect.Sql;
+using System.Net;
 using SecureConnect.Common;
 using SecureConnect.Integrations;
 using SecureConnect.Ssh.Tunnels;
@@ -100,6 +105,102 @@ public abstract class IntegrationCmdlet : SecureConnectCmdlet
         var probe = new Sql.ConnectionTarget(record.Type, record.HostName, record.HostName, record.Port, record.Database, null, SslMode.Preferred, null, options, 15, null);
         Sql.SqlProviders.For(record.Type).DescribeConnectionString(probe);
     }
+
+    /// <summary>The connection spec and credential of a registered integration.</summary>
+    internal (ConnectionSpec Spec, NetworkCredential? Credential, SslPolicyLevels Levels) ResolveIntegration(string name, PSCredential? explicitCredential)
+    {
+        SslPolicyLevels levels = Integrations.Policy();
+        IntegrationRecord record = Integrations.Get(name);
+        (SslMode effective, string modeSource) = IntegrationStore.Effective(record, levels);
+        TunnelOptions? tunnel = null;
+        if (record.SshBastion is not null)
+        {
+            string user = record.SshUser!;
+            tunnel = new TunnelOptions(
+                new SshHop(record.SshBastion, record.SshBastionPort, user),
+                record.SshJumpHost.Select(j => JumpHostParser.Parse(j, user)).ToList(),
+                record.HostName,
+                record.Port,
+                0,
+                null,
+                HostKeyPolicy.Strict,
+                record.SshHostKeyFingerprint,
+                TimeSpan.FromSeconds(30),
+                TimeSpan.FromSeconds(15),
+                true);
+        }
+
+        var options = new Hashtable(StringComparer.OrdinalIgnoreCase);
+        foreach (KeyValuePair<string, string> option in record.Options)
+        {
+            options[option.Key] = option.Value;
+        }
+
+        var integrationSpec = new ConnectionSpec(record.Name, record.Type, record.HostName, record.Port, record.Database, effective, modeSource, Integrations.CaPath(record), tunnel, null, options);
+        return (integrationSpec, ResolveCredential(record, explicitCredential), levels);
+    }
+
+    private NetworkCredential? ResolveCredential(IntegrationRecord record, PSCredential? explicitCredential)
+    {
+        if (explicitCredential is not null)
+        {
+            return ToNetwork(explicitCredential);
+        }
+
+        if (SessionCredentials.Get(Store.Paths.Root, record.Name) is { } cached)
+        {
+            return ToNetwork(cached);
+        }
+
+        if (record.CredentialSecret is not null)
+        {
+            return ToNetwork(ReadSecret(record));
+        }
+
+        return record.UserName is null ? null : new NetworkCredential(record.UserName, (string?)null);
+    }
+
+    private PSCredential ReadSecret(IntegrationRecord record)
+    {
+        if (InvokeCommand.GetCommand("Get-Secret", CommandTypes.Cmdlet | CommandTypes.Function) is null)
+        {
+            throw new SecureConnectException(
+                "CredentialNotFound",
+                ErrorKind.NotInstalled,
+                $"The integration '{record.Name}' reads its credential from the secret '{record.CredentialSecret}', but Get-Secret (Microsoft.PowerShell.SecretManagement) is not available. Install that module, or pass -Credential.",
+                record.Name);
+        }
+
+        Collection<PSObject> result;
+        try
+        {
+            result = InvokeCommand.InvokeScript("param($n) Get-Secret -Name $n -ErrorAction Stop", true, PipelineResultTypes.None, null, record.CredentialSecret);
+        }
+        catch (RuntimeException e)
+        {
+            throw new SecureConnectException(
+                "CredentialNotFound",
+                ErrorKind.ObjectNotFound,
+                $"Could not read the secret '{record.CredentialSecret}' for '{record.Name}': {e.Message}",
+                record.Name,
+                e);
+        }
+
+        object? secret = result.FirstOrDefault()?.BaseObject;
+        return secret switch
+        {
+            PSCredential credential => credential,
+            SecureString password when record.UserName is not null => new PSCredential(record.UserName, password),
+            _ => throw new SecureConnectException(
+                "CredentialNotFound",
+                ErrorKind.InvalidData,
+                $"The secret '{record.CredentialSecret}' for '{record.Name}' must be a PSCredential, or a SecureString when the integration has a user name.",
+                record.Name),
+        };
+    }
+
+    internal static NetworkCredential? ToNetwork(PSCredential? credential) =>
+        credential is null || credential == PSCredential.Empty ? null : credential.GetNetworkCredential();
 
     internal string? StoreCa(string? caPath, string name)
     {

@@ -21,6 +21,9 @@ public abstract class SecureConnectCmdlet : PSCmdlet, IDisposable
     /// <summary>Cancelled when the pipeline is stopped.</summary>
     protected CancellationToken CancelToken => _cancellation.Token;
 
+    /// <summary>The same token, for services the cmdlet hands itself to.</summary>
+    internal CancellationToken Cancel => _cancellation.Token;
+
     /// <summary>The workspace that SECURECONNECT_HOME names for this invocation.</summary>
     internal WorkspaceStore Store => _store ??= WorkspaceStore.Current();
 
