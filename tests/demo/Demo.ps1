@@ -124,20 +124,34 @@ try {
     $report | Format-List Integration, Endpoint, Via, SslMode, Encrypted, TlsProtocol, CipherSuite, CertificateValidated, HostNameVerified, CertificateSubject, CertificateIssuer, CertificateNotAfter, ServerVersion, ClientAddressSeenByServer, RoundTripMs, Warnings | Out-Host
     $summary.Add("Test-SecureConnection: encrypted=$($report.Encrypted) $($report.TlsProtocol), chain verified=$($report.CertificateValidated), name verified=$($report.HostNameVerified), server sees $($report.ClientAddressSeenByServer)")
 
-    Write-Step '13. A certificate from the wrong CA is refused, through the same tunnel'
+    Write-Step '13. Which address must the database firewall allow? (the egress allowlist)'
+    Write-Show 'Get-EgressAllowlist -Integration people-db'
+    $observed = Get-EgressAllowlist -Integration people-db
+    $observed | Format-List Cidr, Source, Description | Out-Host
+    Write-Show 'Add-EgressAddress 203.0.113.7 -Description ''runbook NAT gateway''; Get-EgressAllowlist'
+    Add-EgressAddress 203.0.113.7 -Description 'runbook NAT gateway' | Out-Null
+    Get-EgressAllowlist | Format-Table Cidr, Family, Source, Description | Out-Host
+    Write-Show "`$observed, (Get-EgressAllowlist) | ConvertTo-FirewallRule -Format PgHba -Database $($db.database) -User $($db.user)"
+    @($observed) + @(Get-EgressAllowlist) | ConvertTo-FirewallRule -Format PgHba -Database $db.database -User $db.user | Out-Host
+    Write-Show 'Test-EgressAllowlist -Integration people-db'
+    $egress = Test-EgressAllowlist -Integration people-db
+    Write-Host "$($egress.Message)"
+    $summary.Add("Egress: the database sees $($observed.Address) (the bastion); covered by the allowlist: $($egress.Covered); pg_hba rules rendered")
+
+    Write-Step '14. A certificate from the wrong CA is refused, through the same tunnel'
     Write-Show 'Set-SslPolicy -Integration people-db -Mode VerifyFull -CaCertificatePath <rogue CA>; Invoke-SecureQuery people-db ...'
     Set-SslPolicy -Integration people-db -Mode VerifyFull -CaCertificatePath $lab.ca.rogueCaPath | Out-Null
     try { Invoke-SecureQuery people-db 'select 1' -ErrorAction Stop | Out-Null }
     catch { Write-Host "Refused as expected: [$($_.FullyQualifiedErrorId)] $($_.Exception.Message)" }
 
-    Write-Step '14. Stop every tunnel'
+    Write-Step '15. Stop every tunnel'
     Write-Show 'Get-SshTunnel | Stop-SshTunnel'
     Get-SshTunnel | Stop-SshTunnel
     Write-Host "Tunnels left: $(@(Get-SshTunnel).Count); `$env:PG_LOCAL_PORT is now '$env:PG_LOCAL_PORT'"
 
     Write-Host "`n### Summary" -ForegroundColor Green
     $summary | ForEach-Object { Write-Host " - $_" }
-    Write-Host " - Coming next: the egress allowlist (issue 5)."
+    Write-Host " - Every issue so far is in the demo: key, tunnels, strict-SSL queries, egress allowlist."
 }
 finally {
     if (Get-Module SecureConnect) { Get-SshTunnel | Stop-SshTunnel }
