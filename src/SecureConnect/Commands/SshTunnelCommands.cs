@@ -161,14 +161,17 @@ public sealed class GetSshTunnelCommand : SecureConnectCmdlet
     }
 }
 
-/// <summary>Stop-SshTunnel: stops tunnels and frees their local ports.</summary>
-[Cmdlet(VerbsLifecycle.Stop, "SshTunnel", SupportsShouldProcess = true, DefaultParameterSetName = ByTunnel)]
-[OutputType(typeof(SshTunnel))]
-public sealed class StopSshTunnelCommand : SecureConnectCmdlet
+/// <summary>Stop-SshTunnel and Test-SshTunnel: tunnels by pipeline, -Name (wildcards) or -Id.</summary>
+public abstract class TunnelTargetCmdlet : SecureConnectCmdlet
 {
-    private const string ByTunnel = "ByTunnel";
-    private const string ByName = "ByName";
-    private const string ById = "ById";
+    /// <summary>Parameter set: tunnel objects.</summary>
+    protected const string ByTunnel = "ByTunnel";
+
+    /// <summary>Parameter set: names.</summary>
+    protected const string ByName = "ByName";
+
+    /// <summary>Parameter set: ids.</summary>
+    protected const string ById = "ById";
 
     /// <summary>Tunnels from Get-SshTunnel or Start-SshTunnel.</summary>
     [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true, ParameterSetName = ByTunnel)]
@@ -184,6 +187,16 @@ public sealed class StopSshTunnelCommand : SecureConnectCmdlet
     [Parameter(Mandatory = true, ParameterSetName = ById, ValueFromPipelineByPropertyName = true)]
     public long[]? Id { get; set; }
 
+    /// <summary>The tunnels this invocation targets, as a snapshot.</summary>
+    internal List<SshTunnel> Targets() =>
+        (Tunnel is not null ? Tunnel : TunnelSelection.Select(this, Name, Id, writeNotFound: true)).ToList();
+}
+
+/// <summary>Stop-SshTunnel: stops tunnels and frees their local ports.</summary>
+[Cmdlet(VerbsLifecycle.Stop, "SshTunnel", SupportsShouldProcess = true, DefaultParameterSetName = ByTunnel)]
+[OutputType(typeof(SshTunnel))]
+public sealed class StopSshTunnelCommand : TunnelTargetCmdlet
+{
     /// <summary>Outputs the stopped tunnels.</summary>
     [Parameter]
     public SwitchParameter PassThru { get; set; }
@@ -191,10 +204,7 @@ public sealed class StopSshTunnelCommand : SecureConnectCmdlet
     /// <inheritdoc/>
     protected override void ProcessRecord()
     {
-        IEnumerable<SshTunnel> targets = Tunnel is not null
-            ? Tunnel
-            : TunnelSelection.Select(this, Name, Id, writeNotFound: true);
-        foreach (SshTunnel tunnel in targets.ToList())
+        foreach (SshTunnel tunnel in Targets())
         {
             TunnelRuntime? runtime = TunnelRegistry.Get(tunnel.Id);
             if (runtime is null)
@@ -221,33 +231,12 @@ public sealed class StopSshTunnelCommand : SecureConnectCmdlet
 /// <summary>Test-SshTunnel: checks that the bastion forwards a connection to the remote end.</summary>
 [Cmdlet(VerbsDiagnostic.Test, "SshTunnel", DefaultParameterSetName = ByTunnel)]
 [OutputType(typeof(SshTunnelTestResult))]
-public sealed class TestSshTunnelCommand : SecureConnectCmdlet
+public sealed class TestSshTunnelCommand : TunnelTargetCmdlet
 {
-    private const string ByTunnel = "ByTunnel";
-    private const string ByName = "ByName";
-    private const string ById = "ById";
-
-    /// <summary>Tunnels from Get-SshTunnel or Start-SshTunnel.</summary>
-    [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true, ParameterSetName = ByTunnel)]
-    public SshTunnel[]? Tunnel { get; set; }
-
-    /// <summary>Names, with wildcards.</summary>
-    [Parameter(Mandatory = true, ParameterSetName = ByName)]
-    [SupportsWildcards]
-    [ValidateNotNullOrEmpty]
-    public string[]? Name { get; set; }
-
-    /// <summary>Ids.</summary>
-    [Parameter(Mandatory = true, ParameterSetName = ById, ValueFromPipelineByPropertyName = true)]
-    public long[]? Id { get; set; }
-
     /// <inheritdoc/>
     protected override void ProcessRecord()
     {
-        IEnumerable<SshTunnel> targets = Tunnel is not null
-            ? Tunnel
-            : TunnelSelection.Select(this, Name, Id, writeNotFound: true);
-        foreach (SshTunnel tunnel in targets.ToList())
+        foreach (SshTunnel tunnel in Targets())
         {
             TunnelRuntime? runtime = TunnelRegistry.Get(tunnel.Id);
             if (runtime is null)
