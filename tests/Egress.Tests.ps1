@@ -37,7 +37,8 @@ BeforeAll {
     }
 
     function Invoke-MariaDbRoot([string] $Sql) {
-        $out = $Sql | & mariadb --no-defaults --socket=(Join-Path $lab.stateDir 'mariadb.sock') -u root -N -B 2>&1
+        $socket = Join-Path $lab.stateDir 'mariadb.sock'
+        $out = $Sql | & mariadb --no-defaults "--socket=$socket" -u root -N -B 2>&1
         if ($LASTEXITCODE -ne 0) { throw "mariadb as root failed: $out" }
         $out
     }

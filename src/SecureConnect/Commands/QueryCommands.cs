@@ -227,12 +227,22 @@ public sealed class InvokeSecureQueryCommand : SecureQueryCmdlet
                         WriteObject(table.Rows, enumerateCollection: true);
                     }
 
-                    if (reader.IsClosed)
+                    // Load already moved the reader to the next result set (or closed it).
+                    while (!reader.IsClosed)
                     {
-                        break;
+                        var next = new DataTable();
+                        next.Load(reader);
+                        if (As == QueryResultShape.DataTable)
+                        {
+                            WriteObject(next, enumerateCollection: false);
+                        }
+                        else
+                        {
+                            WriteObject(next.Rows, enumerateCollection: true);
+                        }
                     }
 
-                    continue;
+                    break;
                 }
 
                 if (reader.FieldCount == 0)
@@ -261,13 +271,12 @@ public sealed class InvokeSecureQueryCommand : SecureQueryCmdlet
         }
         finally
         {
-            if (!finished)
-            {
-                // Stopped early (Select-Object -First, Ctrl+C, an error): cancel on the server, so disposing the
-                // reader does not read the rest of the result.
-                TryCancel(command);
-            }
-
+            // Stopped early (Select-Object -First, Ctrl+C, an error): cancel on the server so that disposing the
+            // reader does not read the whole rest of the result. The cancel request runs beside the dispose: when
+            // the client has stopped reading, a tunnel's SSH session can be blocked on this connection's unread
+            // data (SSH.NET delivers data synchronously), and only reading it unblocks the channel the cancel
+            // request needs.
+            System.Threading.Tasks.Task? cancel = finished ? null : System.Threading.Tasks.Task.Run(() => TryCancel(command));
             try
             {
                 reader.Dispose();
@@ -276,6 +285,8 @@ public sealed class InvokeSecureQueryCommand : SecureQueryCmdlet
             {
                 // The cancellation's own "query canceled" error.
             }
+
+            cancel?.Wait(TimeSpan.FromSeconds(5));
         }
     }
 

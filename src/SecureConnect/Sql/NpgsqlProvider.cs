@@ -115,6 +115,11 @@ internal sealed class NpgsqlProvider : ISqlProvider
                 : new ClassifiedError("ConnectionFailed", ErrorKind.ConnectionError, $"SQLSTATE {pg.SqlState}: {pg.MessageText}");
         }
 
+        if (error is NpgsqlException && error.Message.Contains("password", StringComparison.OrdinalIgnoreCase))
+        {
+            return new ClassifiedError("DatabaseAuthenticationFailed", ErrorKind.AuthenticationError, "the server asks for a password and none was given (pass -Credential, or set one with Set-SecureIntegration -Credential)");
+        }
+
         if (target.SslMode >= SslMode.Required && !observer.HandshakeSeen && Mentions(error, "SSL"))
         {
             return new ClassifiedError("SslNotAvailable", ErrorKind.SecurityError, "the server does not offer TLS");

@@ -436,9 +436,11 @@ internal sealed class TunnelRuntime : IDisposable
 
                     _port.Dispose();
                 }
-                catch (Exception e) when (e is SshException or ObjectDisposedException or InvalidOperationException or SocketException)
+#pragma warning disable CA1031 // Teardown races the tunnel's own teardown; SSH.NET may throw anything then.
+                catch (Exception)
                 {
                 }
+#pragma warning restore CA1031
             });
         }
     }
@@ -661,13 +663,13 @@ internal sealed class TunnelRuntime : IDisposable
         {
         }
 
+        // The port, the connections, the environment and the registry entry go at once...
         Close(_listener);
         foreach (Socket socket in _sockets.Keys)
         {
             Close(socket);
         }
 
-        TearDownChain();
         Volatile.Read(ref _up).TrySetResult();
         foreach (string variable in Model.EnvironmentVariables)
         {
@@ -678,6 +680,11 @@ internal sealed class TunnelRuntime : IDisposable
         {
             TunnelRegistry.Remove(Model.Id);
         }
+
+        // ...while SSH.NET's forwarded ports may wait for their channels to close: give that a bounded time and
+        // let it finish in the background.
+        Task teardown = Task.Run(TearDownChain);
+        teardown.Wait(TimeSpan.FromSeconds(2));
     }
 
     private void TearDownChain()
@@ -722,7 +729,8 @@ internal sealed class TunnelRuntime : IDisposable
                 {
                     port.Stop();
                 }
-                catch (Exception e) when (e is SshException or ObjectDisposedException or InvalidOperationException or SocketException)
+#pragma warning disable CA1031 // Teardown: a per-connection port may be stopping on its own thread (SSH.NET then throws anything, even NullReferenceException); the client is disposed regardless.
+                catch (Exception)
                 {
                 }
             }
@@ -731,9 +739,10 @@ internal sealed class TunnelRuntime : IDisposable
             {
                 client.Dispose();
             }
-            catch (Exception e) when (e is SshException or ObjectDisposedException or InvalidOperationException or SocketException)
+            catch (Exception)
             {
             }
+#pragma warning restore CA1031
         }
     }
 

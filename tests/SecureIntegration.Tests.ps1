@@ -1,0 +1,554 @@
+# Integrations: New/Get/Set/Remove-SecureIntegration, their CA certificates and -Option checks, and persistence in
+# workspace.json across processes. Nothing here connects to a database (no lab needed); host names are never contacted.
+BeforeDiscovery {
+    . $PSScriptRoot/common.ps1
+    $DefaultPorts = @(
+        @{ Type = 'PostgreSQL'; Port = 5432 }
+        @{ Type = 'Redshift'; Port = 5439 }
+        @{ Type = 'MySQL'; Port = 3306 }
+        @{ Type = 'MariaDB'; Port = 3306 }
+        @{ Type = 'MindsDB'; Port = 47335 }
+        @{ Type = 'SqlServer'; Port = 1433 }
+    )
+    $BadNames = @(
+        @{ Name = 'has space' }
+        @{ Name = '-leading-dash' }
+        @{ Name = '.leading-dot' }
+        @{ Name = 'semi;colon' }
+        @{ Name = 'slash/name' }
+        @{ Name = 'a' * 65 }
+    )
+    $WeakeningOptions = @(
+        @{ Type = 'PostgreSQL'; Key = 'SslMode'; Value = 'Disable' }
+        @{ Type = 'PostgreSQL'; Key = 'SSL Mode'; Value = 'Disable' }
+        @{ Type = 'PostgreSQL'; Key = 'Trust Server Certificate'; Value = $true }
+        @{ Type = 'PostgreSQL'; Key = 'Root Certificate'; Value = '/tmp/other-ca.pem' }
+        @{ Type = 'Redshift'; Key = 'sslmode'; Value = 'disable' }
+        @{ Type = 'MySQL'; Key = 'SslMode'; Value = 'None' }
+        @{ Type = 'MariaDB'; Key = 'Ssl_Mode'; Value = 'None' }
+        @{ Type = 'MariaDB'; Key = 'SslCa'; Value = '/tmp/other-ca.pem' }
+        @{ Type = 'MindsDB'; Key = 'TlsVersion'; Value = 'Tls 1.0' }
+        @{ Type = 'SqlServer'; Key = 'TrustServerCertificate'; Value = $true }
+        @{ Type = 'SqlServer'; Key = 'Encrypt'; Value = $false }
+    )
+    $SecretOrEndpointOptions = @(
+        @{ Key = 'Password' }
+        @{ Key = 'DB_PASSWORD' }
+        @{ Key = 'Pwd' }
+        @{ Key = 'Host' }
+        @{ Key = 'Port' }
+        @{ Key = 'Database' }
+        @{ Key = 'Username' }
+    )
+    $BadCaFiles = @(
+        @{ Kind = 'a private key'; ErrorId = 'CaCertificateInvalid'; Message = 'private key' }
+        @{ Kind = 'a certificate with its private key'; ErrorId = 'CaCertificateInvalid'; Message = 'private key' }
+        @{ Kind = 'garbage text'; ErrorId = 'CaCertificateInvalid'; Message = 'BEGIN CERTIFICATE' }
+        @{ Kind = 'a DER certificate'; ErrorId = 'CaCertificateInvalid'; Message = 'BEGIN CERTIFICATE' }
+        @{ Kind = 'a PEM block that is not a certificate'; ErrorId = 'CaCertificateInvalid'; Message = 'cannot be read' }
+        @{ Kind = 'a certificate not valid yet'; ErrorId = 'CaCertificateInvalid'; Message = 'not valid before' }
+        @{ Kind = 'an expired certificate'; ErrorId = 'CaCertificateExpired'; Message = 'expired on 2020-01-02' }
+        @{ Kind = 'a missing file'; ErrorId = 'CaCertificateNotFound'; Message = 'does not exist' }
+    )
+}
+
+BeforeAll {
+    . $PSScriptRoot/common.ps1
+
+    $script:ErrorClass = @{
+        New    = 'SecureConnect.Commands.NewSecureIntegrationCommand'
+        Get    = 'SecureConnect.Commands.GetSecureIntegrationCommand'
+        Set    = 'SecureConnect.Commands.SetSecureIntegrationCommand'
+        Remove = 'SecureConnect.Commands.RemoveSecureIntegrationCommand'
+    }
+
+    function Get-ErrorRecord([scriptblock] $Script) {
+        try { & $Script | Out-Null; $null } catch { $_ }
+    }
+
+    function New-TestCertificate {
+        # A self-signed CA certificate (ECDSA P-256) valid from $NotBefore to $NotAfter; returns the X509Certificate2 (with key).
+        param([string] $Subject = 'CN=SecureConnect Test CA', [DateTimeOffset] $NotBefore = [DateTimeOffset]::UtcNow.AddDays(-1), [DateTimeOffset] $NotAfter = [DateTimeOffset]::UtcNow.AddDays(30))
+        $ecdsa = [System.Security.Cryptography.ECDsa]::Create([System.Security.Cryptography.ECCurve+NamedCurves]::nistP256)
+        $request = [System.Security.Cryptography.X509Certificates.CertificateRequest]::new($Subject, $ecdsa, [System.Security.Cryptography.HashAlgorithmName]::SHA256)
+        $request.CertificateExtensions.Add([System.Security.Cryptography.X509Certificates.X509BasicConstraintsExtension]::new($true, $false, 0, $true))
+        $request.CreateSelfSigned($NotBefore, $NotAfter)
+    }
+
+    function New-CaFile([string] $Path, [string] $Kind = 'a valid certificate') {
+        # Writes a CA file of the given kind to $Path (nothing for 'a missing file'); returns the path.
+        switch ($Kind) {
+            'a valid certificate' { Set-Content -Path $Path -Value (New-TestCertificate).ExportCertificatePem() }
+            'a private key' {
+                $rsa = [System.Security.Cryptography.RSA]::Create(2048)
+                Set-Content -Path $Path -Value $rsa.ExportPkcs8PrivateKeyPem()
+            }
+            'a certificate with its private key' {
+                $cert = New-TestCertificate
+                $key = [System.Security.Cryptography.X509Certificates.ECDsaCertificateExtensions]::GetECDsaPrivateKey($cert)
+                Set-Content -Path $Path -Value ($cert.ExportCertificatePem() + "`n" + $key.ExportPkcs8PrivateKeyPem())
+            }
+            'garbage text' { Set-Content -Path $Path -Value "this is not a certificate`n$([guid]::NewGuid())" }
+            'a DER certificate' { [IO.File]::WriteAllBytes($Path, (New-TestCertificate).RawData) }
+            'a PEM block that is not a certificate' {
+                Set-Content -Path $Path -Value "-----BEGIN CERTIFICATE-----`nbm90IGEgY2VydGlmaWNhdGUgYXQgYWxs`n-----END CERTIFICATE-----"
+            }
+            'a certificate not valid yet' {
+                Set-Content -Path $Path -Value (New-TestCertificate -NotBefore ([DateTimeOffset]::UtcNow.AddDays(10)) -NotAfter ([DateTimeOffset]::UtcNow.AddDays(40))).ExportCertificatePem()
+            }
+            'an expired certificate' {
+                $from = [DateTimeOffset]::new(2020, 1, 1, 0, 0, 0, [TimeSpan]::Zero)
+                Set-Content -Path $Path -Value (New-TestCertificate -NotBefore $from -NotAfter $from.AddDays(1).AddHours(12)).ExportCertificatePem()
+            }
+            'a missing file' { }
+            default { throw "unknown CA file kind '$Kind'" }
+        }
+        $Path
+    }
+
+    function New-Fingerprint {
+        # A syntactically valid SHA256 host key fingerprint (43 base64 characters).
+        $hash = [System.Security.Cryptography.SHA256]::HashData([Text.Encoding]::UTF8.GetBytes([guid]::NewGuid().ToString()))
+        'SHA256:' + [Convert]::ToBase64String($hash).TrimEnd('=')
+    }
+
+    function New-TestCredential([string] $User = 'app_user', [string] $Password = ('Pw-' + [guid]::NewGuid().ToString('N'))) {
+        [pscredential]::new($User, (ConvertTo-SecureString $Password -AsPlainText -Force))
+    }
+
+    function New-ScratchDirectory {
+        # Files to upload live outside the workspace (which the module creates on first use).
+        $path = Join-Path ([IO.Path]::GetTempPath()) ("sc-upload-" + [guid]::NewGuid().ToString('N'))
+        New-Item -ItemType Directory -Path $path | Out-Null
+        $path
+    }
+
+    function Get-WorkspaceJson { Get-Content -Raw (Join-Path $env:SECURECONNECT_HOME 'workspace.json') }
+}
+
+Describe 'New-SecureIntegration' {
+    BeforeEach { $script:ws = New-TestWorkspace; $script:scratch = New-ScratchDirectory }
+    AfterEach { Remove-Item -Recurse -Force $ws, $scratch -ErrorAction SilentlyContinue }
+
+    It 'registers a <Type> integration on port <Port> when -Port is omitted' -TestCases $DefaultPorts {
+        $i = New-SecureIntegration -Name 'src1' -Type $Type -HostName 'db.example.test'
+        $i | Should -BeOfType ([SecureConnect.Integration])
+        $i.Name | Should -BeExactly 'src1'
+        "$($i.Type)" | Should -Be $Type
+        $i.HostName | Should -Be 'db.example.test'
+        $i.Port | Should -Be $Port
+        $i.Database | Should -BeNullOrEmpty
+        $i.UserName | Should -BeNullOrEmpty
+        $i.SslMode | Should -Be ([SecureConnect.SslMode]::Preferred)
+        $i.SslModeSource | Should -Be 'BuiltIn'
+        $i.CaCertificate | Should -BeNullOrEmpty
+        $i.SshBastion | Should -BeNullOrEmpty
+        $i.HasSessionCredential | Should -BeFalse
+        (Get-SecureIntegration -Name 'src1').Port | Should -Be $Port
+    }
+
+    It 'takes -Host and -Server as aliases of -HostName' {
+        (New-SecureIntegration -Name 'a1' -Type PostgreSQL -Host 'h1.example.test').HostName | Should -Be 'h1.example.test'
+        (New-SecureIntegration -Name 'a2' -Type SqlServer -Server 'h2.example.test').HostName | Should -Be 'h2.example.test'
+        (Get-SecureIntegration).Name | Should -Be @('a1', 'a2')
+    }
+
+    It 'keeps every setting it was given, and reads them back the same' {
+        $ca = New-CaFile (Join-Path $scratch 'upload-ca.pem')
+        $caCert = [System.Security.Cryptography.X509Certificates.X509Certificate2]::CreateFromPem((Get-Content -Raw $ca))
+        $fingerprint = New-Fingerprint
+        $params = @{
+            Name                  = 'orders.Primary_1'
+            Type                  = 'PostgreSQL'
+            HostName              = 'db.example.test'
+            Port                  = 6543
+            Database              = 'orders'
+            Credential            = New-TestCredential 'report'
+            SslMode               = 'Strict'
+            CaCertificatePath     = $ca
+            SshBastion            = 'bastion.example.test:2200'
+            SshUser               = 'tunnel'
+            SshJumpHost           = @('jumper@jump.example.test:2222')
+            SshHostKeyFingerprint = $fingerprint
+            Option                = @{ 'Command Timeout' = 45 }
+        }
+        $new = New-SecureIntegration @params
+        foreach ($i in $new, (Get-SecureIntegration -Name 'orders.Primary_1')) {
+            $i.Name | Should -BeExactly 'orders.Primary_1'
+            $i.Type | Should -Be ([SecureConnect.IntegrationType]::PostgreSQL)
+            $i.HostName | Should -Be 'db.example.test'
+            $i.Port | Should -Be 6543
+            $i.Database | Should -Be 'orders'
+            $i.UserName | Should -Be 'report'
+            $i.SslMode | Should -Be ([SecureConnect.SslMode]::VerifyFull) -Because 'Strict is VerifyFull'
+            $i.SslModeSource | Should -Be 'Integration'
+            $i.CaCertificate.Thumbprint | Should -Be $caCert.Thumbprint
+            $i.CaCertificate.Subject | Should -Be $caCert.Subject
+            $i.SshBastion | Should -Be 'bastion.example.test'
+            $i.SshBastionPort | Should -Be 2200
+            $i.SshUser | Should -Be 'tunnel'
+            $i.SshJumpHost | Should -Be @('jumper@jump.example.test:2222')
+            $i.SshHostKeyFingerprint | Should -BeExactly $fingerprint
+            $i.Options['Command Timeout'] | Should -Be '45'
+            $i.HasSessionCredential | Should -BeTrue
+        }
+        # A fingerprint without its prefix is stored with it.
+        $bare = $fingerprint.Substring('SHA256:'.Length)
+        (New-SecureIntegration -Name 'pinned' -Type MySQL -HostName 'my.example.test' -SshBastion 'b.example.test' -SshUser 'u' -SshHostKeyFingerprint $bare).SshHostKeyFingerprint | Should -BeExactly $fingerprint
+    }
+
+    It 'takes the SSH user and port from -SshBastion user@host:port' {
+        $i = New-SecureIntegration -Name 'viauser' -Type MariaDB -HostName 'm.example.test' -SshBastion 'ops@bastion.example.test:2022'
+        $i.SshBastion | Should -Be 'bastion.example.test'
+        $i.SshBastionPort | Should -Be 2022
+        $i.SshUser | Should -Be 'ops'
+        (New-SecureIntegration -Name 'port22' -Type MariaDB -HostName 'm.example.test' -SshBastion 'bastion.example.test' -SshUser 'ops').SshBastionPort | Should -Be 22
+    }
+
+    It 'refuses a second integration with the same name, in any case: IntegrationExists' {
+        New-SecureIntegration -Name 'pg' -Type PostgreSQL -HostName 'one.example.test' | Out-Null
+        { New-SecureIntegration -Name 'pg' -Type MySQL -HostName 'two.example.test' -ErrorAction Stop } |
+            Should -Throw -ErrorId "IntegrationExists,$($ErrorClass.New)"
+        { New-SecureIntegration -Name 'PG' -Type MySQL -HostName 'two.example.test' -ErrorAction Stop } |
+            Should -Throw -ErrorId "IntegrationExists,$($ErrorClass.New)"
+        $all = @(Get-SecureIntegration)
+        $all.Count | Should -Be 1
+        $all[0].HostName | Should -Be 'one.example.test'
+        "$($all[0].Type)" | Should -Be 'PostgreSQL'
+    }
+
+    It 'refuses the name ''<Name>'': InvalidIntegrationName' -TestCases $BadNames {
+        { New-SecureIntegration -Name $Name -Type PostgreSQL -HostName 'db.example.test' -ErrorAction Stop } |
+            Should -Throw -ErrorId "InvalidIntegrationName,$($ErrorClass.New)"
+        @(Get-SecureIntegration).Count | Should -Be 0
+    }
+
+    It 'accepts names of letters, digits, ''_'', ''.'', ''-'' up to 64 characters' {
+        foreach ($name in 'a', 'Z9', 'orders_db-2.eu', ('x' * 64)) {
+            (New-SecureIntegration -Name $name -Type PostgreSQL -HostName 'db.example.test').Name | Should -BeExactly $name
+        }
+        @(Get-SecureIntegration).Count | Should -Be 4
+    }
+
+    It 'refuses -SshBastion without -SshUser: SshUserRequired, and stores nothing' {
+        { New-SecureIntegration -Name 'nouser' -Type PostgreSQL -HostName 'db.example.test' -SshBastion 'bastion.example.test' -ErrorAction Stop } |
+            Should -Throw -ErrorId "SshUserRequired,$($ErrorClass.New)"
+        @(Get-SecureIntegration).Count | Should -Be 0
+    }
+
+    It 'refuses -Option @{ ''<Key>'' = ''<Value>'' } for <Type>, which would weaken TLS: SslPolicyViolation' -TestCases $WeakeningOptions {
+        $err = Get-ErrorRecord { New-SecureIntegration -Name 'weak' -Type $Type -HostName 'db.example.test' -Option @{ $Key = $Value } -ErrorAction Stop }
+        $err.FullyQualifiedErrorId | Should -Be "SslPolicyViolation,$($ErrorClass.New)"
+        $err.Exception.Message | Should -Match ([regex]::Escape($Key))
+        @(Get-SecureIntegration).Count | Should -Be 0
+    }
+
+    It 'refuses -Option ''<Key>'' (a secret or the endpoint): InvalidOption, and never writes its value' -TestCases $SecretOrEndpointOptions {
+        $value = 'opt-' + [guid]::NewGuid().ToString('N')
+        $err = Get-ErrorRecord { New-SecureIntegration -Name 'opt' -Type PostgreSQL -HostName 'db.example.test' -Option @{ $Key = $value } -ErrorAction Stop }
+        $err.FullyQualifiedErrorId | Should -Be "InvalidOption,$($ErrorClass.New)"
+        @(Get-SecureIntegration).Count | Should -Be 0
+        $json = Join-Path $ws 'workspace.json'
+        if (Test-Path $json) { Get-Content -Raw $json | Should -Not -Match $value }
+    }
+
+    It 'keeps a harmless driver option, and refuses one the driver does not know: InvalidOption' {
+        $i = New-SecureIntegration -Name 'tuned' -Type PostgreSQL -HostName 'db.example.test' -Option @{ 'Command Timeout' = 90; 'Application Name' = 'nightly-report' }
+        $i.Options['Command Timeout'] | Should -Be '90'
+        $i.Options['Application Name'] | Should -Be 'nightly-report'
+        { New-SecureIntegration -Name 'unknown' -Type PostgreSQL -HostName 'db.example.test' -Option @{ 'No Such Driver Option' = 1 } -ErrorAction Stop } |
+            Should -Throw -ErrorId "InvalidOption,$($ErrorClass.New)"
+        (Get-SecureIntegration).Name | Should -Be @('tuned')
+    }
+
+    It 'registers nothing with -WhatIf' {
+        New-SecureIntegration -Name 'whatif' -Type PostgreSQL -HostName 'db.example.test' -WhatIf | Should -BeNullOrEmpty
+        @(Get-SecureIntegration).Count | Should -Be 0
+        { Get-SecureIntegration -Name 'whatif' -ErrorAction Stop } | Should -Throw -ErrorId "IntegrationNotFound,$($ErrorClass.Get)"
+    }
+}
+
+Describe 'CA certificates of integrations' {
+    BeforeEach { $script:ws = New-TestWorkspace; $script:scratch = New-ScratchDirectory }
+    AfterEach { Remove-Item -Recurse -Force $ws, $scratch -ErrorAction SilentlyContinue }
+
+    It 'copies the CA into ca/withca.pem, owner-only, and keeps using it when the original is gone' {
+        $upload = New-CaFile (Join-Path $scratch 'moving-ca.pem')
+        try {
+            $expected = [System.Security.Cryptography.X509Certificates.X509Certificate2]::CreateFromPem((Get-Content -Raw $upload))
+            $i = New-SecureIntegration -Name 'withca' -Type PostgreSQL -HostName 'db.example.test' -SslMode VerifyFull -CaCertificatePath $upload
+            $copy = Join-Path $ws 'ca/withca.pem'
+            Test-Path $copy | Should -BeTrue
+            (Get-Content -Raw $copy).Trim() | Should -BeExactly (Get-Content -Raw $upload).Trim()
+            if (-not $IsWindows) { Get-UnixMode $copy | Should -Be '600' }
+            $i.CaCertificate.Path | Should -Be $copy
+            $i.CaCertificate.Thumbprint | Should -Be $expected.Thumbprint
+            $i.CaCertificate.NotAfter | Should -Be $expected.NotAfter
+        }
+        finally { Remove-Item $upload -ErrorAction SilentlyContinue }
+
+        Test-Path $upload | Should -BeFalse
+        (Get-SecureIntegration -Name 'withca').CaCertificate.Thumbprint | Should -Be $expected.Thumbprint
+
+        # Replacing the CA (Set-SecureIntegration) rewrites the copy; removing the integration deletes it.
+        $other = New-CaFile (Join-Path $scratch 'other.pem')
+        $otherCert = [System.Security.Cryptography.X509Certificates.X509Certificate2]::CreateFromPem((Get-Content -Raw $other))
+        (Set-SecureIntegration -Name 'withca' -CaCertificatePath $other -PassThru).CaCertificate.Thumbprint | Should -Be $otherCert.Thumbprint
+        (Get-Content -Raw $copy).Trim() | Should -BeExactly (Get-Content -Raw $other).Trim()
+        Remove-SecureIntegration -Name 'withca'
+        Test-Path $copy | Should -BeFalse
+    }
+
+    It 'refuses <Kind> as a CA: <ErrorId>, and registers nothing' -TestCases $BadCaFiles {
+        $path = New-CaFile (Join-Path $scratch 'upload.pem') $Kind
+        $err = Get-ErrorRecord { New-SecureIntegration -Name 'badca' -Type PostgreSQL -HostName 'db.example.test' -SslMode VerifyCA -CaCertificatePath $path -ErrorAction Stop }
+        $err.FullyQualifiedErrorId | Should -Be "$ErrorId,$($ErrorClass.New)"
+        $err.Exception.Message | Should -Match ([regex]::Escape($Message))
+        @(Get-SecureIntegration).Count | Should -Be 0
+        Test-Path (Join-Path $ws 'ca/badca.pem') | Should -BeFalse
+    }
+
+    It 'refuses a bad CA in Set-SecureIntegration and Set-SslPolicy and keeps the previous one' {
+        $good = New-CaFile (Join-Path $scratch 'good.pem')
+        $thumbprint = (New-SecureIntegration -Name 'keep' -Type MariaDB -HostName 'm.example.test' -SslMode VerifyCA -CaCertificatePath $good).CaCertificate.Thumbprint
+        $expired = New-CaFile (Join-Path $scratch 'expired.pem') 'an expired certificate'
+        $key = New-CaFile (Join-Path $scratch 'key.pem') 'a private key'
+
+        { Set-SecureIntegration -Name 'keep' -CaCertificatePath $expired -ErrorAction Stop } |
+            Should -Throw -ErrorId "CaCertificateExpired,$($ErrorClass.Set)"
+        { Set-SslPolicy -Integration 'keep' -Mode VerifyFull -CaCertificatePath $key -ErrorAction Stop } |
+            Should -Throw -ErrorId 'CaCertificateInvalid,SecureConnect.Commands.SetSslPolicyCommand'
+        $i = Get-SecureIntegration -Name 'keep'
+        $i.CaCertificate.Thumbprint | Should -Be $thumbprint
+        $i.SslMode | Should -Be ([SecureConnect.SslMode]::VerifyCA) -Because 'the refused Set-SslPolicy must not change the mode either'
+    }
+}
+
+Describe 'Get-SecureIntegration' {
+    BeforeAll {
+        $script:ws = New-TestWorkspace
+        New-SecureIntegration -Name 'pg-b' -Type PostgreSQL -HostName 'b.example.test' | Out-Null
+        New-SecureIntegration -Name 'pg-a' -Type PostgreSQL -HostName 'a.example.test' | Out-Null
+        New-SecureIntegration -Name 'my-a' -Type MySQL -HostName 'm.example.test' | Out-Null
+    }
+    BeforeEach { $env:SECURECONNECT_HOME = $ws }
+    AfterAll { Remove-Item -Recurse -Force $ws -ErrorAction SilentlyContinue }
+
+    It 'lists every integration sorted by name' {
+        (Get-SecureIntegration).Name | Should -Be @('my-a', 'pg-a', 'pg-b')
+    }
+
+    It 'matches wildcards without regard to case: <Pattern>' -TestCases @(
+        @{ Pattern = 'pg-*'; Expected = @('pg-a', 'pg-b') }
+        @{ Pattern = 'PG-*'; Expected = @('pg-a', 'pg-b') }
+        @{ Pattern = '*-a'; Expected = @('my-a', 'pg-a') }
+        @{ Pattern = '?g-[ab]'; Expected = @('pg-a', 'pg-b') }
+        @{ Pattern = 'MY-A'; Expected = @('my-a') }
+    ) {
+        (Get-SecureIntegration -Name $Pattern).Name | Should -Be $Expected
+    }
+
+    It 'returns nothing and no error for a wildcard that matches nothing' {
+        $found = Get-SecureIntegration -Name 'nomatch*' -ErrorVariable errs
+        $found | Should -BeNullOrEmpty
+        $errs | Should -BeNullOrEmpty
+    }
+
+    It 'reports IntegrationNotFound for a name that does not exist, and still returns the others' {
+        $found = Get-SecureIntegration -Name 'pg-a', 'missing', 'my-a' -ErrorAction SilentlyContinue -ErrorVariable errs
+        $found.Name | Should -Be @('pg-a', 'my-a')
+        @($errs).Count | Should -Be 1
+        $errs[0].FullyQualifiedErrorId | Should -Be "IntegrationNotFound,$($ErrorClass.Get)"
+        $errs[0].Exception.Message | Should -Match 'missing'
+        { Get-SecureIntegration -Name 'missing' -ErrorAction Stop } | Should -Throw -ErrorId "IntegrationNotFound,$($ErrorClass.Get)"
+    }
+
+    It 'takes names from the pipeline' {
+        ('pg-b', 'my-a' | Get-SecureIntegration).Name | Should -Be @('pg-b', 'my-a')
+        ([pscustomobject]@{ Name = 'pg-a' } | Get-SecureIntegration).HostName | Should -Be 'a.example.test'
+    }
+}
+
+Describe 'Set-SecureIntegration' {
+    BeforeEach {
+        $script:ws = New-TestWorkspace
+        New-SecureIntegration -Name 'pg-a' -Type PostgreSQL -HostName 'a.example.test' -Port 5432 -Database 'app' -SslMode Required -SshBastion 'bastion.example.test:2200' -SshUser 'tunnel' -Option @{ 'Command Timeout' = 30 } | Out-Null
+        New-SecureIntegration -Name 'pg-b' -Type PostgreSQL -HostName 'b.example.test' | Out-Null
+        New-SecureIntegration -Name 'my-a' -Type MySQL -HostName 'm.example.test' | Out-Null
+    }
+    AfterEach { Remove-Item -Recurse -Force $ws -ErrorAction SilentlyContinue }
+
+    It 'changes only what it is given; outputs the integration only with -PassThru' {
+        Set-SecureIntegration -Name 'pg-a' -Port 6432 | Should -BeNullOrEmpty
+        $i = Set-SecureIntegration -Name 'pg-a' -Database 'reports' -SslMode Strict -PassThru
+        $i | Should -BeOfType ([SecureConnect.Integration])
+        $i.Port | Should -Be 6432
+        $i.Database | Should -Be 'reports'
+        $i.SslMode | Should -Be ([SecureConnect.SslMode]::VerifyFull)
+        $i.SslModeSource | Should -Be 'Integration'
+        $i.HostName | Should -Be 'a.example.test'
+        $i.SshBastion | Should -Be 'bastion.example.test'
+        $i.SshBastionPort | Should -Be 2200
+        $i.Options['Command Timeout'] | Should -Be '30'
+        (Get-SecureIntegration -Name 'pg-a').Database | Should -Be 'reports'
+        (Get-SecureIntegration -Name 'pg-b').Port | Should -Be 5432
+    }
+
+    It 'sets the user and keeps the credential for the session with -Credential' {
+        (Get-SecureIntegration -Name 'pg-b').HasSessionCredential | Should -BeFalse
+        $i = Set-SecureIntegration -Name 'pg-b' -Credential (New-TestCredential 'reader') -PassThru
+        $i.UserName | Should -Be 'reader'
+        $i.HasSessionCredential | Should -BeTrue
+        (Get-SecureIntegration -Name 'pg-b').HasSessionCredential | Should -BeTrue
+    }
+
+    It 'removes the bastion with -NoSsh, and sets a new one with -SshBastion' {
+        $i = Set-SecureIntegration -Name 'pg-a' -NoSsh -PassThru
+        $i.SshBastion | Should -BeNullOrEmpty
+        $i.SshUser | Should -BeNullOrEmpty
+        (Get-SecureIntegration -Name 'pg-a').SshBastion | Should -BeNullOrEmpty
+        $i = Set-SecureIntegration -Name 'pg-b' -SshBastion 'other.example.test:2222' -SshUser 'ops' -PassThru
+        $i.SshBastion | Should -Be 'other.example.test'
+        $i.SshBastionPort | Should -Be 2222
+        $i.SshUser | Should -Be 'ops'
+        { Set-SecureIntegration -Name 'my-a' -SshBastion 'other.example.test' -ErrorAction Stop } |
+            Should -Throw -ErrorId "SshUserRequired,$($ErrorClass.Set)"
+        (Get-SecureIntegration -Name 'my-a').SshBastion | Should -BeNullOrEmpty
+    }
+
+    It 'replaces the options, refuses weakening ones (SslPolicyViolation) and keeps the previous ones' {
+        (Set-SecureIntegration -Name 'pg-a' -Option @{ 'Application Name' = 'etl' } -PassThru).Options.Keys | Should -Be @('Application Name')
+        { Set-SecureIntegration -Name 'pg-a' -Option @{ 'Trust Server Certificate' = $true } -ErrorAction Stop } |
+            Should -Throw -ErrorId "SslPolicyViolation,$($ErrorClass.Set)"
+        { Set-SecureIntegration -Name 'pg-a' -Option @{ Password = 'x' } -ErrorAction Stop } |
+            Should -Throw -ErrorId "InvalidOption,$($ErrorClass.Set)"
+        $options = (Get-SecureIntegration -Name 'pg-a').Options
+        $options.Keys | Should -Be @('Application Name')
+        $options['Application Name'] | Should -Be 'etl'
+    }
+
+    It 'changes every integration piped in by Name' {
+        Get-SecureIntegration -Name 'pg-*' | Set-SecureIntegration -Port 7000
+        (Get-SecureIntegration -Name 'pg-*').Port | Should -Be @(7000, 7000)
+        (Get-SecureIntegration -Name 'my-a').Port | Should -Be 3306
+        'my-a' | Set-SecureIntegration -Database 'shop'
+        (Get-SecureIntegration -Name 'my-a').Database | Should -Be 'shop'
+    }
+
+    It 'changes nothing with -WhatIf' {
+        Set-SecureIntegration -Name 'pg-a' -Port 9999 -SslMode Preferred -WhatIf
+        $i = Get-SecureIntegration -Name 'pg-a'
+        $i.Port | Should -Be 5432
+        $i.SslMode | Should -Be ([SecureConnect.SslMode]::Required)
+    }
+
+    It 'reports IntegrationNotFound for a name that does not exist' {
+        { Set-SecureIntegration -Name 'missing' -Port 1 -ErrorAction Stop } | Should -Throw -ErrorId "IntegrationNotFound,$($ErrorClass.Set)"
+        @(Get-SecureIntegration).Count | Should -Be 3
+    }
+}
+
+Describe 'Remove-SecureIntegration' {
+    BeforeEach {
+        $script:ws = New-TestWorkspace
+        New-SecureIntegration -Name 'pg-a' -Type PostgreSQL -HostName 'a.example.test' -Credential (New-TestCredential) | Out-Null
+        New-SecureIntegration -Name 'pg-b' -Type PostgreSQL -HostName 'b.example.test' | Out-Null
+        New-SecureIntegration -Name 'my-a' -Type MySQL -HostName 'm.example.test' | Out-Null
+    }
+    AfterEach { Remove-Item -Recurse -Force $ws -ErrorAction SilentlyContinue }
+
+    It 'removes one integration and forgets its session credential' {
+        (Get-SecureIntegration -Name 'pg-a').HasSessionCredential | Should -BeTrue
+        Remove-SecureIntegration -Name 'pg-a'
+        (Get-SecureIntegration).Name | Should -Be @('my-a', 'pg-b')
+        (Get-WorkspaceJson | ConvertFrom-Json).integrations.PSObject.Properties.Name | Should -Not -Contain 'pg-a'
+        # A new integration of the same name does not inherit the removed one's credential.
+        (New-SecureIntegration -Name 'pg-a' -Type PostgreSQL -HostName 'a.example.test').HasSessionCredential | Should -BeFalse
+    }
+
+    It 'removes nothing with -WhatIf' {
+        Remove-SecureIntegration -Name 'pg-a' -WhatIf
+        Get-SecureIntegration -Name 'pg-*' | Remove-SecureIntegration -WhatIf
+        (Get-SecureIntegration).Name | Should -Be @('my-a', 'pg-a', 'pg-b')
+    }
+
+    It 'removes every integration piped in by Name (objects or strings)' {
+        Get-SecureIntegration -Name 'pg-*' | Remove-SecureIntegration
+        (Get-SecureIntegration).Name | Should -Be @('my-a')
+        'my-a' | Remove-SecureIntegration
+        @(Get-SecureIntegration).Count | Should -Be 0
+    }
+
+    It 'reports IntegrationNotFound for a name that does not exist, and removes the others' {
+        'missing', 'pg-b' | Remove-SecureIntegration -ErrorAction SilentlyContinue -ErrorVariable errs
+        @($errs).Count | Should -Be 1
+        $errs[0].FullyQualifiedErrorId | Should -Be "IntegrationNotFound,$($ErrorClass.Remove)"
+        (Get-SecureIntegration).Name | Should -Be @('my-a', 'pg-a')
+        { Remove-SecureIntegration -Name 'missing' -ErrorAction Stop } | Should -Throw -ErrorId "IntegrationNotFound,$($ErrorClass.Remove)"
+    }
+}
+
+Describe 'Integrations persist in workspace.json, credentials do not' {
+    BeforeEach { $script:ws = New-TestWorkspace; $script:scratch = New-ScratchDirectory }
+    AfterEach { Remove-Item -Recurse -Force $ws, $scratch -ErrorAction SilentlyContinue }
+
+    It 'a fresh process sees the integration, without the session credential, and its changes come back' {
+        $password = 'Pw-' + [guid]::NewGuid().ToString('N')
+        $ca = New-CaFile (Join-Path $scratch 'upload.pem')
+        $new = New-SecureIntegration -Name 'persisted' -Type MariaDB -HostName 'm.example.test' -Port 3307 -Database 'shop' -Credential (New-TestCredential 'shopper' $password) -SslMode VerifyCA -CaCertificatePath $ca -SshBastion 'bastion.example.test' -SshUser 'tunnel' -Option @{ 'Connection Lifetime' = 60 }
+        $new.HasSessionCredential | Should -BeTrue
+
+        $raw = Get-WorkspaceJson
+        $raw | Should -Not -Match $password
+        $stored = ($raw | ConvertFrom-Json).integrations.persisted
+        $stored.hostName | Should -Be 'm.example.test'
+        $stored.userName | Should -Be 'shopper'
+
+        $child = Invoke-ChildPwsh -Environment @{ SECURECONNECT_HOME = $ws; SECURECONNECT_MODULE_PATH = $env:SECURECONNECT_MODULE_PATH } -Script @'
+$ErrorActionPreference = 'Stop'
+Import-Module $env:SECURECONNECT_MODULE_PATH
+$i = Get-SecureIntegration -Name 'persisted'
+Set-SecureIntegration -Name 'persisted' -Port 3308
+[pscustomobject]@{
+    Name = $i.Name; Type = "$($i.Type)"; HostName = $i.HostName; Port = $i.Port; Database = $i.Database; UserName = $i.UserName
+    SslMode = "$($i.SslMode)"; SslModeSource = $i.SslModeSource; CaThumbprint = $i.CaCertificate.Thumbprint
+    SshBastion = $i.SshBastion; SshUser = $i.SshUser; Option = $i.Options['Connection Lifetime']; HasSessionCredential = $i.HasSessionCredential
+} | ConvertTo-Json -Compress
+'@
+        $child.ExitCode | Should -Be 0 -Because $child.Error
+        $seen = ($child.Output.Trim() -split "`n" | Select-Object -Last 1) | ConvertFrom-Json
+        $seen.Name | Should -Be 'persisted'
+        $seen.Type | Should -Be 'MariaDB'
+        $seen.HostName | Should -Be 'm.example.test'
+        $seen.Port | Should -Be 3307
+        $seen.Database | Should -Be 'shop'
+        $seen.UserName | Should -Be 'shopper'
+        $seen.SslMode | Should -Be 'VerifyCA'
+        $seen.SslModeSource | Should -Be 'Integration'
+        $seen.CaThumbprint | Should -Be $new.CaCertificate.Thumbprint
+        $seen.SshBastion | Should -Be 'bastion.example.test'
+        $seen.SshUser | Should -Be 'tunnel'
+        $seen.Option | Should -Be '60'
+        $seen.HasSessionCredential | Should -BeFalse -Because 'credentials live in the memory of the process that was given them'
+
+        # The child's change is read back here (the workspace is read on every call); the credential stays.
+        $back = Get-SecureIntegration -Name 'persisted'
+        $back.Port | Should -Be 3308
+        $back.HasSessionCredential | Should -BeTrue
+    }
+
+    It 'keeps session credentials per workspace' {
+        New-SecureIntegration -Name 'same' -Type PostgreSQL -HostName 'db.example.test' -Credential (New-TestCredential) | Out-Null
+        $other = New-TestWorkspace
+        try {
+            $i = New-SecureIntegration -Name 'same' -Type PostgreSQL -HostName 'db.example.test'
+            $i.HasSessionCredential | Should -BeFalse
+            @(Get-SecureIntegration).Count | Should -Be 1
+        }
+        finally {
+            Remove-Item -Recurse -Force $other -ErrorAction SilentlyContinue
+            $env:SECURECONNECT_HOME = $ws
+        }
+        (Get-SecureIntegration -Name 'same').HasSessionCredential | Should -BeTrue
+    }
+}

@@ -1,0 +1,507 @@
+# Invoke-SecureQuery against the lab's REAL PostgreSQL and MariaDB, every connection through the lab's OpenSSH bastion
+# (in netns mode the databases are reachable ONLY through it): rows as objects, streaming and server-side cancel,
+# parameters, runspaces sharing one tunnel, and secrets that appear nowhere. SQL Server runs only when configured.
+BeforeDiscovery {
+    . $PSScriptRoot/common.ps1
+    $lab = Get-LabEndpoints
+    $NoLab = if (-not $lab) { 'the lab is not running (build.ps1 -Task Lab)' }
+    elseif (-not $lab.bastion.available) { "the lab has no bastion sshd: $($lab.bastion.reason)" }
+    elseif (-not $lab.postgresTls.available) { "the lab has no PostgreSQL: $($lab.postgresTls.reason)" }
+    else { $null }
+    $NoMariaDb = if ($NoLab) { $NoLab } elseif (-not $lab.mariadb.available) { "the lab has no MariaDB: $($lab.mariadb.reason)" } else { $null }
+
+    # The same checks on both engines; the SQL that differs is in the case.
+    $Engines = @(
+        @{ Engine = 'PostgreSQL'; Integration = 'pg'; NullSafeEquals = 'note is not distinct from @note::text'; MissingTable = '42P01' }
+        @{ Engine = 'MariaDB'; Integration = 'maria'; NullSafeEquals = 'note <=> @note'; MissingTable = 'MySQL error 1146' }
+    )
+}
+
+BeforeAll {
+    . $PSScriptRoot/common.ps1
+    $script:lab = Get-LabEndpoints
+    $script:QueryError = 'SecureConnect.Commands.InvokeSecureQueryCommand'
+
+    function Get-ErrorRecord([scriptblock] $Script) {
+        try { & $Script | Out-Null; $null } catch { $_ }
+    }
+
+    function New-LabCredential($Db, [string] $Password = $Db.password) {
+        [pscredential]::new($Db.user, (ConvertTo-SecureString $Password -AsPlainText -Force))
+    }
+
+    function Initialize-LabWorkspace {
+        # A fresh workspace whose key the bastion accepts and whose known_hosts trusts the bastion.
+        $script:ws = New-TestWorkspace
+        $key = New-WorkspaceSshKey
+        Set-Content -Path $lab.bastion.authorizedKeysPath -Value ($key | ConvertTo-AuthorizedKey)
+        Get-SshServerKey -HostName $lab.bastion.host -Port $lab.bastion.port | Add-SshKnownHost | Out-Null
+        $script:ssh = @{ SshBastion = "$($lab.bastion.host):$($lab.bastion.port)"; SshUser = $lab.bastion.user }
+    }
+
+    function Remove-LabWorkspace {
+        # A failing Stop-SshTunnel still fails the block, after the rest of the cleanup.
+        try { if (Get-Command Get-SshTunnel -ErrorAction SilentlyContinue) { Get-SshTunnel | Stop-SshTunnel } }
+        finally {
+            if ($lab) { Set-Content -Path $lab.bastion.authorizedKeysPath -Value @() }
+            if ($script:ws) { Remove-Item -Recurse -Force $script:ws -ErrorAction SilentlyContinue }
+        }
+    }
+
+    function New-LabIntegration {
+        # VerifyFull with the lab CA, through the bastion; -NoCredential leaves the login to each call.
+        param([string] $Name, [string] $Type, [string] $Server, [switch] $NoCredential, [hashtable] $Extra = @{})
+        $db = $lab.$Server
+        $params = @{
+            Name = $Name; Type = $Type; HostName = $db.hostName; Port = [int]$db.port; Database = $db.database
+            SslMode = 'VerifyFull'; CaCertificatePath = $lab.ca.labCaPath
+        }
+        if (-not $NoCredential) { $params.Credential = New-LabCredential $db }
+        foreach ($k in $Extra.Keys) { $params[$k] = $Extra[$k] }
+        New-SecureIntegration @params @ssh -ErrorAction Stop
+    }
+
+    function Get-LiveTunnels { @(Get-SshTunnel | Where-Object { "$($_.State)" -ne 'Stopped' }) }
+
+    function Wait-Until([scriptblock] $Condition, [double] $TimeoutSeconds, [int] $IntervalMs = 250) {
+        $deadline = [DateTime]::UtcNow.AddSeconds($TimeoutSeconds)
+        while ($true) {
+            if (& $Condition) { return $true }
+            if ([DateTime]::UtcNow -ge $deadline) { return $false }
+            Start-Sleep -Milliseconds $IntervalMs
+        }
+    }
+
+    function Get-ActiveQueryCount([string] $Marker) {
+        # Sessions (other than this one) whose current query holds $Marker, as PostgreSQL's pg_stat_activity shows them.
+        [int](Invoke-SecureQuery pg "select count(*) from pg_stat_activity where query like '%$Marker%' and state <> 'idle' and pid <> pg_backend_pid()" -As Scalar -ErrorAction Stop)
+    }
+
+    function Get-AllText($Objects) {
+        # Everything a user could see of these objects: formatted, as strings, and as JSON.
+        $items = @($Objects)
+        (($items | Format-List * -Force | Out-String -Width 4096), ($items | ForEach-Object { "$_" }), ($items | ConvertTo-Json -Depth 5 -WarningAction SilentlyContinue)) -join "`n"
+    }
+}
+
+AfterAll {
+    try { if (Get-Command Get-SshTunnel -ErrorAction SilentlyContinue) { Get-SshTunnel | Stop-SshTunnel } }
+    finally { if ($lab) { Set-Content -Path $lab.bastion.authorizedKeysPath -Value @() } }
+}
+
+Describe 'Invoke-SecureQuery rows through the bastion' -Tag Lab {
+    BeforeAll {
+        if ($lab) {
+            Initialize-LabWorkspace
+            New-LabIntegration -Name 'pg' -Type PostgreSQL -Server 'postgresTls' | Out-Null
+            if ($lab.mariadb.available) { New-LabIntegration -Name 'maria' -Type MariaDB -Server 'mariadb' | Out-Null }
+        }
+    }
+    AfterAll { Remove-LabWorkspace }
+
+    It 'returns PSObjects with the columns in query order, unique names, NULL as $null and native types (PostgreSQL)' -Skip:([bool]$NoLab) {
+        $sql = "select 1 as id, 2 as id, 'x'::text as ""Label"", null::text as missing, 12.50::numeric(10,2) as amount, " +
+        "timestamptz '2024-03-10 08:15:00+00' as at, 'a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11'::uuid as u, '\x0102ff'::bytea as b, array[1,2,3] as arr"
+        $rows = @(Invoke-SecureQuery pg $sql -ErrorAction Stop)
+        $rows.Count | Should -Be 1
+        $row = $rows[0]
+        $row.PSObject.BaseObject | Should -BeOfType ([System.Management.Automation.PSCustomObject])
+        $row.PSObject.Properties.Name | Should -Be @('id', 'id1', 'Label', 'missing', 'amount', 'at', 'u', 'b', 'arr')
+        $row.id | Should -Be 1
+        $row.id1 | Should -Be 2
+        $row.Label | Should -BeExactly 'x'
+        $null -eq $row.missing | Should -BeTrue
+        $row.missing | Should -Not -BeOfType ([DBNull])
+        $row.amount | Should -BeOfType ([decimal])
+        $row.amount | Should -Be 12.50
+        $row.at | Should -BeOfType ([datetime])
+        $row.at.ToUniversalTime() | Should -Be ([datetime]::new(2024, 3, 10, 8, 15, 0, [DateTimeKind]::Utc))
+        $row.u | Should -BeOfType ([guid])
+        $row.u | Should -Be ([guid]'a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11')
+        , $row.b | Should -BeOfType ([byte[]])
+        $row.b | Should -Be @(1, 2, 255)
+        , $row.arr | Should -BeOfType ([int[]])
+        $row.arr | Should -Be @(1, 2, 3)
+    }
+
+    It 'returns the result sets of several statements one after another (PostgreSQL)' -Skip:([bool]$NoLab) {
+        $rows = @(Invoke-SecureQuery pg 'select 1 as a; select 2 as b union all select 3' -ErrorAction Stop)
+        $rows.Count | Should -Be 3
+        $rows[0].PSObject.Properties.Name | Should -Be @('a')
+        $rows[0].a | Should -Be 1
+        $rows[1].PSObject.Properties.Name | Should -Be @('b')
+        ($rows | Select-Object -Skip 1).b | Should -Be @(2, 3)
+    }
+
+    It 'reads the people table on <Engine>: 5 rows, non-ASCII intact, the NULL note of id 3 is $null, and a row converts to JSON' -Skip:([bool]$NoLab) -TestCases $Engines {
+        if ($Engine -eq 'MariaDB' -and -not $lab.mariadb.available) { Set-ItResult -Skipped -Because 'the lab has no MariaDB'; return }
+        $rows = @(Invoke-SecureQuery $Integration 'select id, name, email, score, joined, note from people order by id' -ErrorAction Stop)
+        $rows.Count | Should -Be 5
+        $rows.id | Should -Be @(1, 2, 3, 4, 5)
+        $rows[3].name | Should -BeExactly 'Zoë Müller'
+        $rows[0].score | Should -BeOfType ([decimal])
+        $rows[0].joined | Should -BeOfType ([datetime])
+        $grace = $rows | Where-Object id -eq 3
+        $grace.name | Should -Be 'Grace Hopper'
+        $null -eq $grace.note | Should -BeTrue
+        $grace.note | Should -Not -BeOfType ([DBNull])
+        $grace.PSObject.Properties.Name | Should -Contain 'note'
+
+        $json = $grace | ConvertTo-Json -Compress
+        $back = $json | ConvertFrom-Json
+        $back.id | Should -Be 3
+        $back.name | Should -Be 'Grace Hopper'
+        $back.PSObject.Properties.Name | Should -Contain 'note'
+        $null -eq $back.note | Should -BeTrue
+        $json | Should -Match '"note":null'
+    }
+
+    It 'exports to CSV with exactly the query''s columns on <Engine>' -Skip:([bool]$NoLab) -TestCases $Engines {
+        if ($Engine -eq 'MariaDB' -and -not $lab.mariadb.available) { Set-ItResult -Skipped -Because 'the lab has no MariaDB'; return }
+        $f = Join-Path ([IO.Path]::GetTempPath()) ("sc-export-" + [guid]::NewGuid().ToString('N') + '.csv')
+        try {
+            Invoke-SecureQuery $Integration 'select id, name, email from people order by id' -ErrorAction Stop | Export-Csv -Path $f -NoTypeInformation
+            $lines = @(Get-Content -Path $f -Encoding utf8)
+            $lines[0] | Should -BeExactly '"id","name","email"'
+            $lines.Count | Should -Be 6
+            $lines[1] | Should -BeExactly '"1","Ada Lovelace","ada@example.test"'
+            $lines[4] | Should -BeExactly '"4","Zoë Müller","zoe@example.test"'
+        }
+        finally { Remove-Item -Path $f -ErrorAction SilentlyContinue }
+    }
+
+    It 'returns -As Scalar, DataTable, DataRow and NonQuery (PostgreSQL)' -Skip:([bool]$NoLab) {
+        $count = Invoke-SecureQuery pg 'select count(*) from people' -As Scalar -ErrorAction Stop
+        $count | Should -Be 5
+        Invoke-SecureQuery pg 'select note from people where id = 3' -As Scalar -ErrorAction Stop | Should -BeNullOrEmpty
+        # PowerShell itself enumerates a DataTable's rows in @() and Should, so look at it whole.
+        $table = Invoke-SecureQuery pg 'select id, name from people order by id' -As DataTable -ErrorAction Stop
+        $table.GetType().FullName | Should -Be 'System.Data.DataTable'
+        $table.Rows.Count | Should -Be 5
+        $table.Columns.ColumnName | Should -Be @('id', 'name')
+        $table.Rows[3]['name'] | Should -BeExactly 'Zoë Müller'
+        $dataRows = @(Invoke-SecureQuery pg 'select id from people order by id' -As DataRow -ErrorAction Stop)
+        $dataRows.Count | Should -Be 5
+        $dataRows[0] | Should -BeOfType ([System.Data.DataRow])
+        Invoke-SecureQuery pg 'create temp table t (x int); insert into t values (1), (2), (3)' -As NonQuery -ErrorAction Stop | Should -Be 3
+    }
+
+    It 'returns every result set of several statements with -As DataTable and -As DataRow (PostgreSQL)' -Skip:([bool]$NoLab) {
+        $sql = 'select 1 as a; select 2 as b; select 3 as c'
+        # ForEach-Object sees each DataTable whole (the cmdlet writes it without enumerating it).
+        $tables = @(Invoke-SecureQuery pg $sql -As DataTable -ErrorAction Stop | ForEach-Object { $_.GetType().Name + ':' + $_.Columns[0].ColumnName })
+        $tables | Should -Be @('DataTable:a', 'DataTable:b', 'DataTable:c')
+        $rows = @(Invoke-SecureQuery pg $sql -As DataRow -ErrorAction Stop | ForEach-Object { $_.Table.Columns[0].ColumnName + '=' + $_[0] })
+        $rows | Should -Be @('a=1', 'b=2', 'c=3')
+    }
+
+    It 'takes queries from the pipeline, and runs on each integration piped in' -Skip:([bool]$NoMariaDb) {
+        $rows = @('select 1 as a', 'select 2 as b' | Invoke-SecureQuery pg -ErrorAction Stop)
+        $rows.Count | Should -Be 2
+        $rows[0].a | Should -Be 1
+        $rows[1].b | Should -Be 2
+
+        $versions = @(Get-SecureIntegration | Invoke-SecureQuery -Query 'select version() as v' -ErrorAction Stop)
+        $versions.Count | Should -Be 2
+        @($versions.v | Where-Object { $_ -match 'PostgreSQL' }).Count | Should -Be 1
+        @($versions.v | Where-Object { $_ -match 'MariaDB' }).Count | Should -Be 1
+    }
+
+    It 'reports a missing table on <Engine> as QueryFailed with <MissingTable>, without stopping the pipeline' -Skip:([bool]$NoLab) -TestCases $Engines {
+        if ($Engine -eq 'MariaDB' -and -not $lab.mariadb.available) { Set-ItResult -Skipped -Because 'the lab has no MariaDB'; return }
+        $rows = @('select * from no_such_table', 'select 7 as seven' | Invoke-SecureQuery $Integration -ErrorAction SilentlyContinue -ErrorVariable errs)
+        @($errs).Count | Should -Be 1
+        $errs[0].FullyQualifiedErrorId | Should -Be "QueryFailed,$QueryError"
+        $errs[0].Exception.Message | Should -Match ([regex]::Escape($MissingTable))
+        $errs[0].Exception.Message | Should -Match 'no_such_table'
+        $rows.Count | Should -Be 1
+        $rows[0].seven | Should -Be 7
+    }
+}
+
+Describe 'Streaming through the tunnel' -Tag Lab {
+    BeforeAll {
+        if ($lab) {
+            Initialize-LabWorkspace
+            New-LabIntegration -Name 'pg' -Type PostgreSQL -Server 'postgresTls' | Out-Null
+            # Warm up: the tunnel and the first connection are not what is measured.
+            Invoke-SecureQuery pg 'select 1' | Out-Null
+        }
+    }
+    AfterAll { Remove-LabWorkspace }
+
+    It 'Select-Object -First 5 of 1,000,000 rows returns at once, and the query is gone from the server' -Skip:([bool]$NoLab) {
+        $marker = 'marker-' + [guid]::NewGuid().ToString('N')
+        $sw = [Diagnostics.Stopwatch]::StartNew()
+        $rows = @(Invoke-SecureQuery pg "select g as n from generate_series(1, 1000000) g /* $marker */" -ErrorAction Stop | Select-Object -First 5)
+        $sw.Stop()
+        Write-Host "    the first 5 of 1,000,000 rows after $([Math]::Round($sw.Elapsed.TotalSeconds, 2)) s"
+        $rows.Count | Should -Be 5
+        $rows.n | Should -Be @(1, 2, 3, 4, 5)
+        Wait-Until { (Get-ActiveQueryCount $marker) -eq 0 } 10 | Should -BeTrue -Because 'the server must not keep running the query'
+        $sw.Elapsed.TotalSeconds | Should -BeLessThan 5
+    }
+
+    It 'cancels the rest of a long query on the server when the pipeline stops early' -Skip:([bool]$NoLab) {
+        # Left alone this query runs 20 s or more (1 ms per row); streamed, its first rows arrive at once.
+        $marker = 'marker-' + [guid]::NewGuid().ToString('N')
+        $sql = "select g as n from generate_series(1, 20000) g where length(pg_sleep(0.001)::text) >= 0 /* $marker */"
+        $activeWhileStreaming = $null
+        $sw = [Diagnostics.Stopwatch]::StartNew()
+        $rows = @(Invoke-SecureQuery pg $sql -CommandTimeout 60 -ErrorAction Stop | ForEach-Object {
+                if ($null -eq $activeWhileStreaming) { $activeWhileStreaming = Get-ActiveQueryCount $marker }
+                $_
+            } | Select-Object -First 5)
+        $sw.Stop()
+        Write-Host "    the first 5 rows of a 20 s query after $([Math]::Round($sw.Elapsed.TotalSeconds, 2)) s"
+        $rows.n | Should -Be @(1, 2, 3, 4, 5)
+        $activeWhileStreaming | Should -Be 1 -Because 'the server is still running the query while the first row is in hand'
+        $sw.Elapsed.TotalSeconds | Should -BeLessThan 10 -Because 'stopping early must not wait for the rest of the result'
+        Wait-Until { (Get-ActiveQueryCount $marker) -eq 0 } 10 | Should -BeTrue -Because 'the query must be cancelled on the server'
+    }
+}
+
+Describe 'Parameters' -Tag Lab {
+    BeforeAll {
+        if ($lab) {
+            Initialize-LabWorkspace
+            New-LabIntegration -Name 'pg' -Type PostgreSQL -Server 'postgresTls' | Out-Null
+            if ($lab.mariadb.available) { New-LabIntegration -Name 'maria' -Type MariaDB -Server 'mariadb' | Out-Null }
+        }
+    }
+    AfterAll { Remove-LabWorkspace }
+
+    It 'binds text parameters on <Engine>, so SQL in a value stays a value' -Skip:([bool]$NoLab) -TestCases $Engines {
+        if ($Engine -eq 'MariaDB' -and -not $lab.mariadb.available) { Set-ItResult -Skipped -Because 'the lab has no MariaDB'; return }
+        $byName = 'select id from people where name = @n'
+        @(Invoke-SecureQuery $Integration $byName -Parameters @{ n = 'Grace Hopper' } -ErrorAction Stop).id | Should -Be 3
+        @(Invoke-SecureQuery $Integration $byName -Parameters @{ n = 'Zoë Müller' } -ErrorAction Stop).id | Should -Be 4
+        @(Invoke-SecureQuery $Integration $byName -Parameters @{ n = "x' or '1'='1" } -ErrorAction Stop).Count | Should -Be 0
+        @(Invoke-SecureQuery $Integration $byName -Parameters @{ n = "x'; drop table people; --" } -ErrorAction Stop).Count | Should -Be 0
+        Invoke-SecureQuery $Integration 'select count(*) from people' -As Scalar -ErrorAction Stop | Should -Be 5
+    }
+
+    It 'binds numeric parameters on <Engine>' -Skip:([bool]$NoLab) -TestCases $Engines {
+        if ($Engine -eq 'MariaDB' -and -not $lab.mariadb.available) { Set-ItResult -Skipped -Because 'the lab has no MariaDB'; return }
+        (Invoke-SecureQuery $Integration 'select name from people where id = @id' -Parameters @{ id = 4 } -ErrorAction Stop).name | Should -BeExactly 'Zoë Müller'
+        (Invoke-SecureQuery $Integration 'select id from people where score >= @min order by id' -Parameters @{ min = [decimal]97.25 } -ErrorAction Stop).id | Should -Be @(1, 2, 3)
+        (Invoke-SecureQuery $Integration 'select id from people where id between @lo and @hi order by id' -Parameters @{ lo = 2; hi = 3 } -ErrorAction Stop).id | Should -Be @(2, 3)
+    }
+
+    It 'binds a $null parameter as NULL on <Engine>' -Skip:([bool]$NoLab) -TestCases $Engines {
+        if ($Engine -eq 'MariaDB' -and -not $lab.mariadb.available) { Set-ItResult -Skipped -Because 'the lab has no MariaDB'; return }
+        @(Invoke-SecureQuery $Integration "select id from people where $NullSafeEquals" -Parameters @{ note = $null } -ErrorAction Stop).id | Should -Be @(3)
+        @(Invoke-SecureQuery $Integration "select id from people where $NullSafeEquals" -Parameters @{ note = 'kernel' } -ErrorAction Stop).id | Should -Be @(5)
+    }
+}
+
+Describe 'ForEach-Object -Parallel: runspaces share one tunnel' -Tag Lab {
+    BeforeAll {
+        if ($lab) {
+            Initialize-LabWorkspace
+            # No session credential: each runspace must pass its own -Credential.
+            New-LabIntegration -Name 'par' -Type PostgreSQL -Server 'postgresTls' -NoCredential | Out-Null
+        }
+    }
+    AfterAll { Remove-LabWorkspace }
+
+    It 'runs 8 queries in 8 runspaces with -Credential from $using:, through ONE tunnel' -Skip:([bool]$NoLab) {
+        $db = $lab.postgresTls
+        (Get-SecureIntegration -Name 'par').HasSessionCredential | Should -BeFalse
+        Get-SshTunnel | Stop-SshTunnel
+        @(Get-LiveTunnels).Count | Should -Be 0
+
+        $cred = New-LabCredential $db
+        $module = $env:SECURECONNECT_MODULE_PATH
+        $sw = [Diagnostics.Stopwatch]::StartNew()
+        $results = @(1..8 | ForEach-Object -ThrottleLimit 8 -TimeoutSeconds 120 -Parallel {
+                $index = $_
+                Import-Module $using:module
+                try {
+                    $row = Invoke-SecureQuery -Integration 'par' -Query 'select pg_backend_pid() as pid, host(inet_client_addr()) as addr, current_user as who' -Credential $using:cred -ErrorAction Stop
+                    [pscustomobject]@{ Index = $index; Ok = $true; BackendPid = $row.pid; ClientAddress = $row.addr; Who = $row.who; Error = $null }
+                }
+                catch {
+                    [pscustomobject]@{ Index = $index; Ok = $false; Error = "$($_.FullyQualifiedErrorId): $($_.Exception.Message)" }
+                }
+            })
+        $sw.Stop()
+        Write-Host "    8 runspaces done in $([Math]::Round($sw.Elapsed.TotalSeconds, 2)) s"
+        $results.Count | Should -Be 8
+        $failed = @($results | Where-Object { -not $_.Ok })
+        $failed.Count | Should -Be 0 -Because (($failed | ForEach-Object { "#$($_.Index): $($_.Error)" }) -join '; ')
+        @($results.BackendPid | Sort-Object -Unique).Count | Should -Be 8 -Because 'each runspace has its own database session'
+        $results.Who | Sort-Object -Unique | Should -Be $db.user
+        if ($lab.mode -eq 'netns') { $results.ClientAddress | Sort-Object -Unique | Should -Be $lab.network.bastionDbSideAddress }
+
+        $tunnels = @(Get-LiveTunnels | Where-Object { $_.RemoteHost -eq $db.hostName -and $_.RemotePort -eq $db.port })
+        $tunnels.Count | Should -Be 1 -Because 'all runspaces of a process share the tunnel to one remote host:port'
+        "$($tunnels[0].State)" | Should -Be 'Up'
+        $tunnels[0].TotalConnections | Should -BeGreaterOrEqual 8
+        @(Get-LiveTunnels).Count | Should -Be 1
+
+        # The credential really came from the runspaces: without it, the integration cannot log in.
+        { Invoke-SecureQuery 'par' 'select 1' -ErrorAction Stop } | Should -Throw
+    }
+}
+
+Describe 'Passwords appear nowhere' -Tag Lab {
+    BeforeAll {
+        if ($lab) {
+            Initialize-LabWorkspace
+            $script:pgPassword = $lab.postgresTls.password
+            $script:mariaPassword = $lab.mariadb.password
+        }
+    }
+    AfterAll { Remove-LabWorkspace }
+
+    It 'not in the workspace files, after New/Set-SecureIntegration -Credential and queries' -Skip:([bool]$NoLab) {
+        New-LabIntegration -Name 'pg' -Type PostgreSQL -Server 'postgresTls' | Out-Null
+        Set-SecureIntegration -Name 'pg' -Credential (New-LabCredential $lab.postgresTls)
+        Invoke-SecureQuery pg 'select count(*) from people' -As Scalar -ErrorAction Stop | Should -Be 5
+        $raw = Get-Content -Raw (Join-Path $ws 'workspace.json')
+        $raw | Should -Match ([regex]::Escape($lab.postgresTls.user)) -Because 'the file read is the one that holds the integration'
+        $raw.Contains($pgPassword) | Should -BeFalse
+        $files = @(Get-ChildItem -Path $ws -Recurse -File -Force)
+        $files.Count | Should -BeGreaterThan 1
+        foreach ($file in $files) {
+            [IO.File]::ReadAllText($file.FullName).Contains($pgPassword) | Should -BeFalse -Because $file.FullName
+        }
+    }
+
+    It 'not in Verbose or Debug output of New-SecureIntegration and Invoke-SecureQuery (<Engine>)' -Skip:([bool]$NoLab) -TestCases @(
+        @{ Engine = 'PostgreSQL'; Server = 'postgresTls'; UserKey = 'Username' }
+        @{ Engine = 'MariaDB'; Server = 'mariadb'; UserKey = 'User ID' }
+    ) {
+        $db = $lab.$Server
+        if (-not $db.available) { Set-ItResult -Skipped -Because "the lab has no $Server"; return }
+        $name = "verbose-$Engine".ToLowerInvariant()
+        $created = @(New-LabIntegration -Name $name -Type $Engine -Server $Server -Extra @{ Verbose = $true; Debug = $true } 4>&1 5>&1)
+        @($created | Where-Object { $_ -is [System.Management.Automation.VerboseRecord] }).Count | Should -BeGreaterThan 0
+        $streams = @(Invoke-SecureQuery $name 'select 1 as one' -Verbose -Debug -ErrorAction Stop 4>&1 5>&1)
+        @($streams | Where-Object { $_ -isnot [System.Management.Automation.InformationalRecord] }).one | Should -Be 1
+        $connecting = @($streams | Where-Object { $_ -is [System.Management.Automation.VerboseRecord] -and $_.Message -match '^Connecting to ' })
+        $connecting.Count | Should -Be 1
+        $connecting[0].Message | Should -Match ([regex]::Escape("$UserKey=$($db.user)"))
+        $connecting[0].Message | Should -Not -Match 'Password=[^;)]'
+        foreach ($record in @($created) + @($streams)) {
+            "$record".Contains($db.password) | Should -BeFalse -Because "$record"
+        }
+        (Get-AllText $created).Contains($db.password) | Should -BeFalse
+    }
+
+    It 'not in the error record of a wrong password on <Engine>: DatabaseAuthenticationFailed' -Skip:([bool]$NoLab) -TestCases @(
+        @{ Engine = 'PostgreSQL'; Server = 'postgresTls' }
+        @{ Engine = 'MariaDB'; Server = 'mariadb' }
+    ) {
+        $db = $lab.$Server
+        if (-not $db.available) { Set-ItResult -Skipped -Because "the lab has no $Server"; return }
+        $name = "wrongpw-$Engine".ToLowerInvariant()
+        New-LabIntegration -Name $name -Type $Engine -Server $Server | Out-Null
+        $wrong = 'Wrong-' + [guid]::NewGuid().ToString('N')
+        $err = Get-ErrorRecord { Invoke-SecureQuery $name 'select 1' -Credential (New-LabCredential $db $wrong) -Verbose -ErrorAction Stop 4>$null }
+        $err.FullyQualifiedErrorId | Should -Be "DatabaseAuthenticationFailed,$QueryError"
+        $err.Exception.Message | Should -Match ([regex]::Escape($db.user))
+        $texts = @(
+            $err.Exception.Message
+            $err.ToString()
+            ($err | Out-String -Width 4096)
+            ($err | Format-List * -Force | Out-String -Width 4096)
+            $err.Exception.ToString()
+            "$($err.ErrorDetails)"
+            "$($err.TargetObject)"
+        )
+        foreach ($text in $texts) {
+            $text.Contains($wrong) | Should -BeFalse -Because 'the wrong password must not be echoed'
+            $text.Contains($db.password) | Should -BeFalse -Because 'the real password must not appear'
+        }
+    }
+
+    It 'not in Get-SecureIntegration | Format-List * nor its JSON, nor in Test-SecureConnection' -Skip:([bool]$NoLab) {
+        if (-not (Get-SecureIntegration -Name 'pg' -ErrorAction SilentlyContinue)) { New-LabIntegration -Name 'pg' -Type PostgreSQL -Server 'postgresTls' | Out-Null }
+        $integrations = @(Get-SecureIntegration)
+        $integrations.Count | Should -BeGreaterThan 0
+        $list = $integrations | Format-List * | Out-String -Width 4096
+        $json = $integrations | ConvertTo-Json -Depth 5 -WarningAction SilentlyContinue
+        $list | Should -Match ([regex]::Escape($lab.postgresTls.user)) -Because 'the output shows the integration'
+        $json | Should -Match ([regex]::Escape($lab.postgresTls.user))
+        foreach ($password in $pgPassword, $mariaPassword) {
+            $list.Contains($password) | Should -BeFalse
+            $json.Contains($password) | Should -BeFalse
+        }
+        $report = Test-SecureConnection pg -ErrorAction Stop
+        (Get-AllText $report).Contains($pgPassword) | Should -BeFalse
+    }
+}
+
+Describe 'Integrations that do not exist' {
+    BeforeAll { $script:ws = New-TestWorkspace }
+    AfterAll { Remove-Item -Recurse -Force $ws -ErrorAction SilentlyContinue }
+
+    It 'Invoke-SecureQuery and Test-SecureConnection report IntegrationNotFound' {
+        { Invoke-SecureQuery 'missing' 'select 1' -ErrorAction Stop } | Should -Throw -ErrorId "IntegrationNotFound,$QueryError"
+        { Test-SecureConnection 'missing' -ErrorAction Stop } | Should -Throw -ErrorId 'IntegrationNotFound,SecureConnect.Commands.TestSecureConnectionCommand'
+    }
+}
+
+Describe 'SQL Server (real server)' {
+    BeforeAll {
+        $script:sql = $null
+        # Skipped with this reason unless a real server is configured.
+        $script:NoSqlServer = if (-not $env:SECURECONNECT_TEST_SQLSERVER) {
+            'SECURECONNECT_TEST_SQLSERVER is not set (a SQL Server connection string: Server=host[,port];User Id=...;Password=...;Database=...)'
+        }
+        if ($env:SECURECONNECT_TEST_SQLSERVER) {
+            $b = [System.Data.Common.DbConnectionStringBuilder]::new()
+            # (Assigning .ConnectionString in PowerShell would add a key named ConnectionString to this dictionary.)
+            $b.set_ConnectionString($env:SECURECONNECT_TEST_SQLSERVER)
+            function Get-Key([string[]] $Names) { foreach ($n in $Names) { if ($b.ContainsKey($n)) { return [string]$b[$n] } } }
+            $server = Get-Key 'Server', 'Data Source', 'Address', 'Addr'
+            $server = $server -replace '^tcp:', ''
+            $hostName, $port = $server -split ',', 2
+            $script:sql = @{
+                HostName = $hostName.Trim()
+                Port     = if ($port) { [int]$port.Trim() } else { 0 }
+                User     = Get-Key 'User Id', 'UID', 'User'
+                Password = Get-Key 'Password', 'PWD'
+                Database = Get-Key 'Database', 'Initial Catalog'
+            }
+            $script:ws = New-TestWorkspace
+        }
+    }
+    AfterAll { if ($script:sql) { Remove-Item -Recurse -Force $ws -ErrorAction SilentlyContinue } }
+
+    It 'Test-SecureConnection with Required reports an encrypted session, and a query returns rows' {
+        if ($NoSqlServer) { Set-ItResult -Skipped -Because $NoSqlServer; return }
+        $params = @{
+            Name       = 'mssql'
+            Type       = 'SqlServer'
+            HostName   = $sql.HostName
+            Credential = [pscredential]::new($sql.User, (ConvertTo-SecureString $sql.Password -AsPlainText -Force))
+            SslMode    = 'Required'
+        }
+        if ($sql.Port) { $params.Port = $sql.Port }
+        if ($sql.Database) { $params.Database = $sql.Database }
+        New-SecureIntegration @params -ErrorAction Stop | Out-Null
+        $r = Test-SecureConnection 'mssql' -ErrorAction Stop
+        "$($r.Type)" | Should -Be 'SqlServer'
+        "$($r.SslMode)" | Should -Be 'Required'
+        $r.Via | Should -Be 'Direct'
+        $r.Encrypted | Should -BeTrue
+        $r.ServerVersion | Should -Match 'SQL Server'
+        $rows = @(Invoke-SecureQuery 'mssql' 'select name from sys.databases order by database_id' -ErrorAction Stop)
+        $rows.Count | Should -BeGreaterThan 0
+        $rows.name | Should -Contain 'master'
+        (Invoke-SecureQuery 'mssql' 'select @a + 1 as v' -Parameters @{ a = 41 } -ErrorAction Stop).v | Should -Be 42
+    }
+
+    It 'refuses a wrong password with DatabaseAuthenticationFailed, without the password in the error' {
+        if ($NoSqlServer) { Set-ItResult -Skipped -Because $NoSqlServer; return }
+        $wrong = 'Wrong-' + [guid]::NewGuid().ToString('N')
+        $params = @{ Type = 'SqlServer'; HostName = $sql.HostName; SslMode = 'Required'; Credential = [pscredential]::new($sql.User, (ConvertTo-SecureString $wrong -AsPlainText -Force)) }
+        if ($sql.Port) { $params.Port = $sql.Port }
+        $err = Get-ErrorRecord { Invoke-SecureQuery @params -Query 'select 1' -ErrorAction Stop }
+        $err.FullyQualifiedErrorId | Should -Be "DatabaseAuthenticationFailed,$QueryError"
+        ($err | Format-List * -Force | Out-String -Width 4096).Contains($wrong) | Should -BeFalse
+    }
+}
