@@ -21,12 +21,6 @@ BeforeAll {
             -SslMode VerifyFull -CaCertificatePath $Db.caPath -SshBastion "$($lab.bastion.host):$($lab.bastion.port)" -SshUser $lab.bastion.user -ErrorAction Stop
     }
 
-    function Initialize-LabWorkspace {
-        $script:ws = New-TestWorkspace
-        $key = New-WorkspaceSshKey
-        Set-Content $lab.bastion.authorizedKeysPath ($key | ConvertTo-AuthorizedKey)
-        Get-SshServerKey -HostName $lab.bastion.host -Port $lab.bastion.port | Add-SshKnownHost | Out-Null
-    }
 
     function Invoke-PgSuper([string] $Sql) {
         # The lab PostgreSQL's superuser, over its unix socket (no network path needed).

@@ -22,31 +22,9 @@ BeforeAll {
     $script:lab = Get-LabEndpoints
     $script:QueryError = 'SecureConnect.Commands.InvokeSecureQueryCommand'
 
-    function Get-ErrorRecord([scriptblock] $Script) {
-        try { & $Script | Out-Null; $null } catch { $_ }
-    }
 
-    function New-LabCredential($Db, [string] $Password = $Db.password) {
-        [pscredential]::new($Db.user, (ConvertTo-SecureString $Password -AsPlainText -Force))
-    }
 
-    function Initialize-LabWorkspace {
-        # A fresh workspace whose key the bastion accepts and whose known_hosts trusts the bastion.
-        $script:ws = New-TestWorkspace
-        $key = New-WorkspaceSshKey
-        Set-Content -Path $lab.bastion.authorizedKeysPath -Value ($key | ConvertTo-AuthorizedKey)
-        Get-SshServerKey -HostName $lab.bastion.host -Port $lab.bastion.port | Add-SshKnownHost | Out-Null
-        $script:ssh = @{ SshBastion = "$($lab.bastion.host):$($lab.bastion.port)"; SshUser = $lab.bastion.user }
-    }
 
-    function Remove-LabWorkspace {
-        # A failing Stop-SshTunnel still fails the block, after the rest of the cleanup.
-        try { if (Get-Command Get-SshTunnel -ErrorAction SilentlyContinue) { Get-SshTunnel | Stop-SshTunnel } }
-        finally {
-            if ($lab) { Set-Content -Path $lab.bastion.authorizedKeysPath -Value @() }
-            if ($script:ws) { Remove-Item -Recurse -Force $script:ws -ErrorAction SilentlyContinue }
-        }
-    }
 
     function New-LabIntegration {
         # VerifyFull with the lab CA, through the bastion; -NoCredential leaves the login to each call.
