@@ -405,6 +405,8 @@ Errors: IntegrationExists, InvalidIntegrationName, CaCertificateInvalid, CaCerti
 Outputs the registered integrations with their effective SSL mode (and where it comes from), CA certificate (subject, thumbprint, expiry), SSH settings, options, and whether a credential is held for this session. Never a password.
 '@
         Parameters  = @{
+            ConnectionString = 'Ad hoc: the driver''s connection string (host, port, database, user and password are taken from it). TLS settings in it are refused with SslPolicyViolation: -SslMode and the workspace policy set them.'
+            ConnectionString = 'Ad hoc: the driver''s connection string (host, port, database, user and password are taken from it). TLS settings in it are refused with SslPolicyViolation: -SslMode and the workspace policy set them.'
             Name = 'Names; wildcards allowed.'
         }
         Examples    = @(
@@ -515,7 +517,7 @@ Outputs one row for the workspace minimum, one for the default, and one per inte
         Description = @'
 Connects to the integration (through its SSH tunnel when it has a bastion: the first query starts it, later ones reuse it), enforces the SSL policy (the workspace minimum first, before any connection), runs the query with @name placeholders bound as real parameters, and streams one object per row as the reader yields it: columns in query order, NULL as $null, duplicate column names made unique (id, id1), native .NET types. Several result sets come out one after the other. Select-Object -First and Ctrl+C stop promptly and cancel the query on the server.
 
-Ad hoc, without an integration: -Type -HostName [-Port] [-Database] [-Credential] [-SslMode] [-CaCertificatePath] [-Tunnel].
+Ad hoc, without an integration: -Type -HostName [-Port] [-Database] [-Credential] [-SslMode] [-CaCertificatePath] [-Tunnel], or -Type -ConnectionString with the same TLS parameters. Neither -Option nor -ConnectionString can weaken the SSL policy: the effective connection string is checked after it is built.
 
 Errors: QueryFailed (with the server's SQLSTATE, MySQL error number or SQL Server number), ConnectionFailed, DatabaseAuthenticationFailed, SslPolicyViolation, SslCertificateInvalid (saying whether the CA or the name was wrong), SslNotAvailable, IntegrationNotFound. Never a password.
 '@

@@ -483,3 +483,30 @@ Describe 'SQL Server (real server)' {
         ($err | Format-List * -Force | Out-String -Width 4096).Contains($wrong) | Should -BeFalse
     }
 }
+
+Describe 'Ad hoc -ConnectionString through a tunnel' -Tag Lab {
+    BeforeAll {
+        if ($lab) {
+            Initialize-LabWorkspace
+            $db = $lab.postgresTls
+            $script:tunnel = Start-SshTunnel -Bastion $lab.bastion.host -BastionPort $lab.bastion.port -User $lab.bastion.user -RemoteHost $db.hostName -RemotePort $db.port
+            $script:cs = "Host=$($db.hostName);Port=$($db.port);Database=$($db.database);Username=$($db.user);Password=$($db.password)"
+        }
+    }
+    AfterAll { if ($lab) { Remove-LabWorkspace } }
+
+    It 'connects with the connection string, VerifyFull against the real host name through the tunnel' -Skip:([bool]$NoLab) {
+        $rows = Invoke-SecureQuery -Type PostgreSQL -ConnectionString $cs -Tunnel $tunnel -SslMode VerifyFull -CaCertificatePath $lab.ca.labCaPath -Query 'select count(*) as n from people' -ErrorAction Stop
+        $rows.n | Should -Be 5
+        $report = Test-SecureConnection -Type PostgreSQL -ConnectionString $cs -Tunnel $tunnel -SslMode VerifyFull -CaCertificatePath $lab.ca.labCaPath -ErrorAction Stop
+        $report.HostNameVerified | Should -BeTrue
+        $report.Via | Should -Match '^SSH tunnel #'
+    }
+
+    It 'refuses a connection string that would weaken the policy (SslPolicyViolation), before connecting' -Skip:([bool]$NoLab) {
+        { Invoke-SecureQuery -Type PostgreSQL -ConnectionString "$cs;SSL Mode=Disable" -Tunnel $tunnel -SslMode Required -Query 'select 1' -ErrorAction Stop } |
+            Should -Throw -ErrorId 'SslPolicyViolation,SecureConnect.Commands.InvokeSecureQueryCommand'
+        { Invoke-SecureQuery -Type PostgreSQL -ConnectionString "$cs;Trust Server Certificate=true" -Tunnel $tunnel -SslMode VerifyFull -Query 'select 1' -ErrorAction Stop } |
+            Should -Throw -ErrorId 'SslPolicyViolation,SecureConnect.Commands.InvokeSecureQueryCommand'
+    }
+}

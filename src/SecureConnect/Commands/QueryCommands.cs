@@ -45,6 +45,9 @@ public abstract class SecureQueryCmdlet : IntegrationCmdlet
     /// <summary>Parameter set: an ad-hoc connection.</summary>
     protected const string AdHoc = "AdHoc";
 
+    /// <summary>Parameter set: an ad-hoc connection from a connection string.</summary>
+    protected const string ByConnectionString = "ByConnectionString";
+
     /// <summary>The integration: a name, or an Integration object (by property name Name).</summary>
     [Parameter(Mandatory = true, Position = 0, ValueFromPipelineByPropertyName = true, ParameterSetName = ByIntegration)]
     [Alias("Name")]
@@ -53,7 +56,13 @@ public abstract class SecureQueryCmdlet : IntegrationCmdlet
 
     /// <summary>Ad hoc: the engine.</summary>
     [Parameter(Mandatory = true, ParameterSetName = AdHoc)]
+    [Parameter(Mandatory = true, ParameterSetName = ByConnectionString)]
     public IntegrationType Type { get; set; }
+
+    /// <summary>Ad hoc: the driver's connection string; TLS settings in it are refused (the SSL policy sets them).</summary>
+    [Parameter(Mandatory = true, ParameterSetName = ByConnectionString)]
+    [ValidateNotNullOrEmpty]
+    public string ConnectionString { get; set; } = string.Empty;
 
     /// <summary>Ad hoc: the database server's host name (as its certificate names it).</summary>
     [Parameter(Mandatory = true, ParameterSetName = AdHoc)]
@@ -73,16 +82,19 @@ public abstract class SecureQueryCmdlet : IntegrationCmdlet
 
     /// <summary>Ad hoc: the SSL mode (the workspace default when omitted).</summary>
     [Parameter(ParameterSetName = AdHoc)]
+    [Parameter(ParameterSetName = ByConnectionString)]
     [SslModeTransformation]
     public SslMode? SslMode { get; set; }
 
     /// <summary>Ad hoc: a PEM CA certificate.</summary>
     [Parameter(ParameterSetName = AdHoc)]
+    [Parameter(ParameterSetName = ByConnectionString)]
     [ValidateNotNullOrEmpty]
     public string? CaCertificatePath { get; set; }
 
     /// <summary>Ad hoc: connect through this tunnel's local end (the certificate is still checked against -HostName).</summary>
     [Parameter(ParameterSetName = AdHoc)]
+    [Parameter(ParameterSetName = ByConnectionString)]
     public SshTunnel? Tunnel { get; set; }
 
     /// <summary>The login (overrides the session's and the secret's).</summary>
@@ -93,7 +105,7 @@ public abstract class SecureQueryCmdlet : IntegrationCmdlet
     internal (ConnectionSpec Spec, NetworkCredential? Credential, SslPolicyLevels Levels) Resolve()
     {
         SslPolicyLevels levels = Integrations.Policy();
-        if (ParameterSetName == AdHoc)
+        if (ParameterSetName is AdHoc or ByConnectionString)
         {
             SslMode mode = SslMode ?? levels.Default ?? SecureConnect.SslMode.Preferred;
             string source = SslMode is not null ? "Integration" : levels.Default is not null ? "Default" : "BuiltIn";
@@ -102,6 +114,25 @@ public abstract class SecureQueryCmdlet : IntegrationCmdlet
             {
                 caPath = GetUnresolvedProviderPathFromPSPath(CaCertificatePath);
                 CaCertificates.Validate(caPath).Certificate.Dispose();
+            }
+
+            if (ParameterSetName == ByConnectionString)
+            {
+                ParsedConnectionString parsed;
+                try
+                {
+                    parsed = SqlProviders.For(Type).Parse(ConnectionString);
+                }
+                catch (Exception e) when (e is ArgumentException or FormatException or InvalidOperationException)
+                {
+                    throw new SecureConnectException("InvalidConnectionString", ErrorKind.InvalidArgument, $"The connection string is not valid for {Type}: {e.Message}", "ConnectionString", e);
+                }
+
+                string host = parsed.Host ?? throw new SecureConnectException("InvalidConnectionString", ErrorKind.InvalidArgument, "The connection string names no host (Host=, Server= or Data Source=).", "ConnectionString");
+                int parsedPort = parsed.Port is int p and > 0 ? p : SqlProviders.For(Type).DefaultPort(Type);
+                NetworkCredential? login = Credential is not null ? ToNetwork(Credential) : parsed.User is null ? null : new NetworkCredential(parsed.User, parsed.Password);
+                var fromString = new ConnectionSpec($"{host}:{parsedPort}", Type, host, parsedPort, parsed.Database, mode, source, caPath, null, Tunnel, parsed.Options);
+                return (fromString, login, levels);
             }
 
             int port = Port == 0 ? SqlProviders.For(Type).DefaultPort(Type) : Port;

@@ -58,4 +58,13 @@ internal interface ISqlProvider
 
     /// <summary>Maps a driver exception raised while running a command.</summary>
     ClassifiedError ClassifyQueryError(Exception error);
+
+    /// <summary>
+    /// Splits a -ConnectionString into the endpoint, the login and the remaining driver options (which then go
+    /// through the same checks as -Option: TLS keys are refused).
+    /// </summary>
+    ParsedConnectionString Parse(string connectionString);
 }
+
+/// <summary>A connection string taken apart.</summary>
+internal sealed record ParsedConnectionString(string? Host, int? Port, string? Database, string? User, string? Password, IDictionary Options);

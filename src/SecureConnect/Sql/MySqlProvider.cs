@@ -136,6 +136,20 @@ internal sealed class MySqlProvider : ISqlProvider
         return new ClassifiedError("ConnectionFailed", ErrorKind.ConnectionError, NpgsqlProvider.Innermost(error));
     }
 
+    public ParsedConnectionString Parse(string connectionString)
+    {
+        var builder = new MySqlConnectionStringBuilder(connectionString);
+        var parsed = new ParsedConnectionString(
+            string.IsNullOrEmpty(builder.Server) ? null : builder.Server,
+            (int)builder.Port,
+            string.IsNullOrEmpty(builder.Database) ? null : builder.Database,
+            string.IsNullOrEmpty(builder.UserID) ? null : builder.UserID,
+            string.IsNullOrEmpty(builder.Password) ? null : builder.Password,
+            new System.Collections.Hashtable(StringComparer.OrdinalIgnoreCase));
+        ConnectionStrings.CopyRemaining(connectionString, parsed.Options, "Server", "Host", "Data Source", "Port", "Database", "Initial Catalog", "User ID", "UserID", "Uid", "User", "Username", "Password", "Pwd");
+        return parsed;
+    }
+
     public ClassifiedError ClassifyQueryError(Exception error) => error is MySqlException my
         ? new ClassifiedError("QueryFailed", ErrorKind.InvalidOperation, $"MySQL error {my.Number} (SQLSTATE {my.SqlState}): {my.Message}")
         : new ClassifiedError("QueryFailed", ErrorKind.InvalidOperation, NpgsqlProvider.Innermost(error));

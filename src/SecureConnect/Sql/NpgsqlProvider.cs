@@ -128,6 +128,14 @@ internal sealed class NpgsqlProvider : ISqlProvider
         return new ClassifiedError("ConnectionFailed", ErrorKind.ConnectionError, Innermost(error));
     }
 
+    public ParsedConnectionString Parse(string connectionString)
+    {
+        var builder = new NpgsqlConnectionStringBuilder(connectionString);
+        var parsed = new ParsedConnectionString(builder.Host, builder.Port, builder.Database, builder.Username, builder.Password, new System.Collections.Hashtable(StringComparer.OrdinalIgnoreCase));
+        ConnectionStrings.CopyRemaining(connectionString, parsed.Options, "Host", "Server", "Port", "Database", "Username", "User Id", "User", "Password", "Pwd");
+        return parsed;
+    }
+
     public ClassifiedError ClassifyQueryError(Exception error) => error is PostgresException pg
         ? new ClassifiedError("QueryFailed", ErrorKind.InvalidOperation, $"SQLSTATE {pg.SqlState}: {pg.MessageText}" + (pg.Position > 0 ? $" (at character {pg.Position})" : string.Empty))
         : new ClassifiedError("QueryFailed", ErrorKind.InvalidOperation, Innermost(error));

@@ -126,6 +126,29 @@ internal sealed class SqlServerProvider : ISqlProvider
         return new ClassifiedError("ConnectionFailed", ErrorKind.ConnectionError, NpgsqlProvider.Innermost(error));
     }
 
+    public ParsedConnectionString Parse(string connectionString)
+    {
+        var builder = new SqlConnectionStringBuilder(connectionString);
+        string source = builder.DataSource.StartsWith("tcp:", StringComparison.OrdinalIgnoreCase) ? builder.DataSource[4..] : builder.DataSource;
+        int? port = null;
+        int comma = source.LastIndexOf(',');
+        if (comma > 0 && int.TryParse(source[(comma + 1)..], System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out int parsedPort))
+        {
+            port = parsedPort;
+            source = source[..comma];
+        }
+
+        var parsed = new ParsedConnectionString(
+            string.IsNullOrEmpty(source) ? null : source,
+            port,
+            string.IsNullOrEmpty(builder.InitialCatalog) ? null : builder.InitialCatalog,
+            string.IsNullOrEmpty(builder.UserID) ? null : builder.UserID,
+            string.IsNullOrEmpty(builder.Password) ? null : builder.Password,
+            new System.Collections.Hashtable(StringComparer.OrdinalIgnoreCase));
+        ConnectionStrings.CopyRemaining(connectionString, parsed.Options, "Server", "Data Source", "Address", "Addr", "Network Address", "Database", "Initial Catalog", "User ID", "UID", "User", "Password", "PWD");
+        return parsed;
+    }
+
     public ClassifiedError ClassifyQueryError(Exception error) => error is SqlException sql
         ? new ClassifiedError("QueryFailed", ErrorKind.InvalidOperation, $"SQL Server error {sql.Number} (state {sql.State}, line {sql.LineNumber}): {sql.Message}")
         : new ClassifiedError("QueryFailed", ErrorKind.InvalidOperation, NpgsqlProvider.Innermost(error));

@@ -134,4 +134,32 @@ public sealed class ProviderMappingTests
         // PowerShell property names ignore case, so ID collides with id and id1.
         Assert.Equal(new[] { "id", "id1", "name", "ID2", "Column5" }, SecureConnect.Commands.ColumnNames.Unique(new[] { "id", "id", "name", "ID", "" }));
     }
+
+    [Theory]
+    [InlineData(IntegrationType.PostgreSQL, "Host=db.internal;Port=6432;Database=orders;Username=report;Password=pw;Application Name=nightly", "db.internal", 6432, "orders", "report", "pw", "Application Name")]
+    [InlineData(IntegrationType.MariaDB, "Server=db.internal;Port=3307;Database=orders;User ID=report;Password=pw;ConnectionTimeout=5", "db.internal", 3307, "orders", "report", "pw", "ConnectionTimeout")]
+    [InlineData(IntegrationType.SqlServer, "Server=tcp:db.internal,1444;Database=orders;User ID=report;Password=pw;Application Name=nightly", "db.internal", 1444, "orders", "report", "pw", "Application Name")]
+    public void ConnectionString_IsTakenApart(IntegrationType type, string connectionString, string host, int port, string database, string user, string password, string remainingKey)
+    {
+        ParsedConnectionString parsed = SqlProviders.For(type).Parse(connectionString);
+        Assert.Equal(host, parsed.Host);
+        Assert.Equal(port, parsed.Port);
+        Assert.Equal(database, parsed.Database);
+        Assert.Equal(user, parsed.User);
+        Assert.Equal(password, parsed.Password);
+        Assert.True(parsed.Options.Contains(remainingKey));
+        Assert.False(parsed.Options.Contains("Password"));
+    }
+
+    [Theory]
+    [InlineData(IntegrationType.PostgreSQL, "Host=db;SSL Mode=Disable")]
+    [InlineData(IntegrationType.MySQL, "Server=db;SslMode=None")]
+    [InlineData(IntegrationType.SqlServer, "Server=db;Encrypt=False")]
+    public void ConnectionString_CannotWeakenThePolicy(IntegrationType type, string connectionString)
+    {
+        ParsedConnectionString parsed = SqlProviders.For(type).Parse(connectionString);
+        var target = new ConnectionTarget(type, "db", "db", 1, null, null, ScSslMode.Required, null, parsed.Options, 15, null);
+        var error = Assert.Throws<SecureConnectException>(() => SqlProviders.For(type).DescribeConnectionString(target));
+        Assert.Equal("SslPolicyViolation", error.ErrorId);
+    }
 }
