@@ -405,8 +405,6 @@ Errors: IntegrationExists, InvalidIntegrationName, CaCertificateInvalid, CaCerti
 Outputs the registered integrations with their effective SSL mode (and where it comes from), CA certificate (subject, thumbprint, expiry), SSH settings, options, and whether a credential is held for this session. Never a password.
 '@
         Parameters  = @{
-            ConnectionString = 'Ad hoc: the driver''s connection string (host, port, database, user and password are taken from it). TLS settings in it are refused with SslPolicyViolation: -SslMode and the workspace policy set them.'
-            ConnectionString = 'Ad hoc: the driver''s connection string (host, port, database, user and password are taken from it). TLS settings in it are refused with SslPolicyViolation: -SslMode and the workspace policy set them.'
             Name = 'Names; wildcards allowed.'
         }
         Examples    = @(
@@ -522,6 +520,7 @@ Ad hoc, without an integration: -Type -HostName [-Port] [-Database] [-Credential
 Errors: QueryFailed (with the server's SQLSTATE, MySQL error number or SQL Server number), ConnectionFailed, DatabaseAuthenticationFailed, SslPolicyViolation, SslCertificateInvalid (saying whether the CA or the name was wrong), SslNotAvailable, IntegrationNotFound. Never a password.
 '@
         Parameters  = @{
+            ConnectionString = 'Ad hoc: the driver''s connection string (host, port, database, user and password are taken from it). TLS settings in it are refused with SslPolicyViolation: -SslMode and the workspace policy set them.'
             Integration = 'The integration: its name, or an Integration object (Get-SecureIntegration pipes in by property name). Alias: -Name.'
             Type = 'Ad hoc: the engine.'
             HostName = 'Ad hoc: the database servers host name, as its certificate names it. Aliases: -Host, -Server.'
@@ -561,6 +560,7 @@ Errors: QueryFailed (with the server's SQLSTATE, MySQL error number or SQL Serve
 Connects (through the tunnel where configured) and outputs a ConnectionReport: the endpoint, the route (Direct or the tunnel), the SSL mode, whether the session is encrypted as the server reports it (PostgreSQL pg_stat_ssl, MySQL/MariaDB Ssl_version/Ssl_cipher, SQL Server sys.dm_exec_connections), the TLS protocol and cipher, whether the certificate chain and host name were verified, the certificate's subject, issuer and expiry, the server version, the client address the server sees (through a tunnel: the bastion's), the round trip, and warnings (Preferred fell back to plaintext, a certificate expiring within 30 days, a certificate not validated).
 '@
         Parameters  = @{
+            ConnectionString = 'Ad hoc: the driver''s connection string (host, port, database, user and password are taken from it). TLS settings in it are refused with SslPolicyViolation: -SslMode and the workspace policy set them.'
             Integration = 'The integration: its name, or an Integration object (Get-SecureIntegration pipes in by property name). Alias: -Name.'
             Type = 'Ad hoc: the engine.'
             HostName = 'Ad hoc: the database servers host name, as its certificate names it. Aliases: -Host, -Server.'
