@@ -13,21 +13,12 @@ BeforeAll {
     . $PSScriptRoot/common.ps1
     $script:lab = Get-LabEndpoints
 
-    function Get-FreePort {
-        $listener = [System.Net.Sockets.TcpListener]::new([System.Net.IPAddress]::Loopback, 0)
-        $listener.Start()
-        try { $listener.LocalEndpoint.Port } finally { $listener.Stop() }
-    }
 
     function Get-SshArgs([string] $KeyPath) {
         @('-F', '/dev/null', '-i', $KeyPath, '-o', 'BatchMode=yes', '-o', 'IdentitiesOnly=yes', '-o', 'StrictHostKeyChecking=no',
             '-o', 'UserKnownHostsFile=/dev/null', '-o', 'ConnectTimeout=10', '-o', 'LogLevel=ERROR', '-p', [string]$lab.bastion.port)
     }
 
-    function Set-AuthorizedKeys([string[]] $Lines) {
-        # The lab's sshd reads this file on every login.
-        Set-Content -Path $lab.bastion.authorizedKeysPath -Value $Lines
-    }
 }
 
 Describe 'The lab bastion and the workspace key' -Tag Lab {

@@ -21,12 +21,6 @@ BeforeAll {
     # Lines sshd (LogLevel VERBOSE) writes once a client starts user authentication; a key scan must cause none.
     $script:AuthAttemptPattern = 'Accepted |Failed (publickey|none|password|keyboard)|Postponed |authenticating user|Invalid user|Starting session|User child'
 
-    function Get-FreePort {
-        # A port nobody listens on: bound by the kernel, then released.
-        $listener = [System.Net.Sockets.TcpListener]::new([System.Net.IPAddress]::Loopback, 0)
-        $listener.Start()
-        try { $listener.LocalEndpoint.Port } finally { $listener.Stop() }
-    }
 
     function Get-KeyParts([string] $Line) {
         # "type base64 [comment]" -> "type base64"
@@ -44,29 +38,6 @@ BeforeAll {
         if ($Port -eq 22) { $HostName } else { "[$HostName]:$Port" }
     }
 
-    function Invoke-Native([string] $FilePath, [string[]] $Arguments, [int] $TimeoutSeconds = 30) {
-        # Runs a native tool with a hard deadline; stdin is closed so nothing can wait for input.
-        $psi = [System.Diagnostics.ProcessStartInfo]::new($FilePath)
-        foreach ($a in $Arguments) { $psi.ArgumentList.Add($a) }
-        $psi.RedirectStandardOutput = $true
-        $psi.RedirectStandardError = $true
-        $psi.RedirectStandardInput = $true
-        $psi.UseShellExecute = $false
-        $sw = [System.Diagnostics.Stopwatch]::StartNew()
-        $p = [System.Diagnostics.Process]::Start($psi)
-        $p.StandardInput.Close()
-        $out = $p.StandardOutput.ReadToEndAsync()
-        $err = $p.StandardError.ReadToEndAsync()
-        $timedOut = -not $p.WaitForExit($TimeoutSeconds * 1000)
-        if ($timedOut) { $p.Kill($true); $p.WaitForExit(5000) | Out-Null } else { $p.WaitForExit() }
-        [pscustomobject]@{
-            ExitCode = if ($timedOut) { $null } else { $p.ExitCode }
-            TimedOut = $timedOut
-            Output   = $out.Result
-            Error    = $err.Result
-            Seconds  = $sw.Elapsed.TotalSeconds
-        }
-    }
 
     function Invoke-Lab([string[]] $Arguments) {
         $r = Invoke-Native -FilePath (Get-Command bash).Source -Arguments (@((Join-Path $PSScriptRoot 'lab/lab.sh')) + $Arguments) -TimeoutSeconds 90
@@ -93,9 +64,6 @@ BeforeAll {
         }
     }
 
-    function Set-AuthorizedKeys([string[]] $Lines) {
-        Set-Content -Path $lab.bastion.authorizedKeysPath -Value $Lines
-    }
 
     function Get-SshArgs([string] $KeyPath, [string] $KnownHosts) {
         @('-F', '/dev/null', '-i', $KeyPath, '-o', 'BatchMode=yes', '-o', 'IdentitiesOnly=yes', '-o', 'IdentityAgent=none',

@@ -28,11 +28,6 @@ BeforeAll {
     # Lines sshd (LogLevel VERBOSE) writes once a client starts user authentication.
     $script:AuthAttemptPattern = 'Accepted publickey|Failed publickey|Postponed publickey|Failed none|Accepted key|authenticating user|Starting session'
 
-    function Get-FreePort {
-        $listener = [System.Net.Sockets.TcpListener]::new([System.Net.IPAddress]::Loopback, 0)
-        $listener.Start()
-        try { $listener.LocalEndpoint.Port } finally { $listener.Stop() }
-    }
 
     function Test-TcpConnect([string] $HostName, [int] $Port, [int] $TimeoutMs = 3000) {
         # True when a TCP connection is accepted within the time.
@@ -61,30 +56,6 @@ BeforeAll {
         }
     }
 
-    function Invoke-Native([string] $FilePath, [string[]] $Arguments, [int] $TimeoutSeconds = 60) {
-        # Runs a native tool with a hard deadline (killed when it passes); stdin is closed.
-        $psi = [System.Diagnostics.ProcessStartInfo]::new($FilePath)
-        foreach ($a in $Arguments) { $psi.ArgumentList.Add($a) }
-        $psi.RedirectStandardOutput = $true
-        $psi.RedirectStandardError = $true
-        $psi.RedirectStandardInput = $true
-        $psi.UseShellExecute = $false
-        $sw = [System.Diagnostics.Stopwatch]::StartNew()
-        $p = [System.Diagnostics.Process]::Start($psi)
-        $p.StandardInput.Close()
-        $out = $p.StandardOutput.ReadToEndAsync()
-        $err = $p.StandardError.ReadToEndAsync()
-        $timedOut = -not $p.WaitForExit($TimeoutSeconds * 1000)
-        if ($timedOut) { $p.Kill($true); $p.WaitForExit(5000) | Out-Null } else { $p.WaitForExit() }
-        $sw.Stop()
-        [pscustomobject]@{
-            ExitCode = if ($timedOut) { $null } else { $p.ExitCode }
-            TimedOut = $timedOut
-            Output   = $out.Result
-            Error    = $err.Result
-            Seconds  = $sw.Elapsed.TotalSeconds
-        }
-    }
 
     function Invoke-Lab([string[]] $Arguments) {
         $r = Invoke-Native -FilePath (Get-Command bash).Source -Arguments (@((Join-Path $PSScriptRoot 'lab/lab.sh')) + $Arguments) -TimeoutSeconds 90
@@ -109,10 +80,6 @@ BeforeAll {
 
     function Read-PublicKey([string] $Path) { ((Get-Content -Raw $Path).Trim() -split '\s+')[0..1] -join ' ' }
 
-    function Set-AuthorizedKeys([string[]] $Lines) {
-        # The lab's sshd reads this file on every login.
-        Set-Content -Path $lab.bastion.authorizedKeysPath -Value $Lines
-    }
 
     function Add-BastionTrust {
         # Trusts the bastion with the key from the lab's own host key file (independent of Get-SshServerKey).

@@ -89,3 +89,40 @@ function Remove-LabWorkspace {
         if ($script:ws) { Remove-Item -Recurse -Force $script:ws -ErrorAction SilentlyContinue }
     }
 }
+
+function Invoke-Native([string] $FilePath, [string[]] $Arguments, [int] $TimeoutSeconds = 60) {
+    # Runs a native tool with a hard deadline (killed when it passes); stdin is closed.
+    $psi = [System.Diagnostics.ProcessStartInfo]::new($FilePath)
+    foreach ($a in $Arguments) { $psi.ArgumentList.Add($a) }
+    $psi.RedirectStandardOutput = $true
+    $psi.RedirectStandardError = $true
+    $psi.RedirectStandardInput = $true
+    $psi.UseShellExecute = $false
+    $sw = [System.Diagnostics.Stopwatch]::StartNew()
+    $p = [System.Diagnostics.Process]::Start($psi)
+    $p.StandardInput.Close()
+    $out = $p.StandardOutput.ReadToEndAsync()
+    $err = $p.StandardError.ReadToEndAsync()
+    $timedOut = -not $p.WaitForExit($TimeoutSeconds * 1000)
+    if ($timedOut) { $p.Kill($true); $p.WaitForExit(5000) | Out-Null } else { $p.WaitForExit() }
+    $sw.Stop()
+    [pscustomobject]@{
+        ExitCode = if ($timedOut) { $null } else { $p.ExitCode }
+        TimedOut = $timedOut
+        Output   = $out.Result
+        Error    = $err.Result
+        Seconds  = $sw.Elapsed.TotalSeconds
+    }
+}
+
+function Get-FreePort {
+    # A port nobody listens on: bound by the kernel, then released.
+    $listener = [System.Net.Sockets.TcpListener]::new([System.Net.IPAddress]::Loopback, 0)
+    $listener.Start()
+    try { $listener.LocalEndpoint.Port } finally { $listener.Stop() }
+}
+
+function Set-AuthorizedKeys([string[]] $Lines) {
+    # The lab's sshd reads this file on every login.
+    Set-Content -Path $lab.bastion.authorizedKeysPath -Value $Lines
+}
