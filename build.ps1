@@ -30,7 +30,15 @@ param(
     [string] $Configuration = 'Release',
 
     # Pester tags to run (all when empty).
-    [string[]] $Tag = @()
+    [string[]] $Tag = @(),
+
+    # Run the Pester files in a shuffled order (a random seed, printed), or in the order of -Seed.
+    [switch] $Shuffle,
+    [int] $Seed = -1,
+
+    # Let skipped tests pass the run (never in CI): by default a skip fails it, unless it is a real-server test
+    # gated by SECURECONNECT_TEST_<ENGINE>.
+    [switch] $AllowSkip
 )
 
 $ErrorActionPreference = 'Stop'
@@ -45,6 +53,28 @@ $LabEndpoints = Join-Path $LabDir 'endpoints.json'
 
 function Write-Step([string] $Message) {
     Write-Host "==> $Message" -ForegroundColor Cyan
+}
+
+$script:PhaseTimes = [System.Collections.Generic.List[object]]::new()
+$script:CurrentPhase = $null
+function Start-Phase([string] $Name) {
+    # Ends the running phase (if any) and times a new one; Write-PhaseTimes prints them all.
+    Stop-Phase
+    $script:CurrentPhase = [pscustomobject]@{ Phase = $Name; Watch = [Diagnostics.Stopwatch]::StartNew() }
+}
+function Stop-Phase {
+    if (-not $script:CurrentPhase) { return }
+    $script:PhaseTimes.Add([pscustomobject]@{ Phase = $script:CurrentPhase.Phase; Seconds = [Math]::Round($script:CurrentPhase.Watch.Elapsed.TotalSeconds, 1) })
+    $script:CurrentPhase = $null
+}
+
+function Write-PhaseTimes {
+    Stop-Phase
+    if ($script:PhaseTimes.Count -eq 0) { return }
+    Write-Host ''
+    Write-Host 'Time per phase:'
+    foreach ($p in $script:PhaseTimes) { Write-Host ('  {0,-12} {1,7:N1} s' -f $p.Phase, $p.Seconds) }
+    Write-Host ('  {0,-12} {1,7:N1} s' -f 'total', ($script:PhaseTimes | Measure-Object Seconds -Sum).Sum)
 }
 
 function Invoke-Native {
@@ -137,6 +167,12 @@ function Invoke-Lab([string] $Action) {
     $LASTEXITCODE
 }
 
+function Install-LabRequirements {
+    # Installs the Debian packages the lab needs when they are missing (root), or stops with the command that would.
+    $exit = Invoke-Lab 'install'
+    if ($exit -ne 0) { throw "The lab's programs are missing (exit code $exit); see the message above." }
+}
+
 function Get-TrxCounts([string] $Path) {
     $trx = [xml](Get-Content -Raw $Path)
     $counters = $trx.TestRun.ResultSummary.Counters
@@ -148,12 +184,19 @@ function Get-TrxCounts([string] $Path) {
 }
 
 function Invoke-TestTask {
+    if ($env:CI -and $AllowSkip) { throw '-AllowSkip is not for CI: a green CI run means every test ran.' }
+    Start-Phase 'install'
+    Write-Step 'Checking the programs the lab needs'
+    Install-LabRequirements
+
+    Start-Phase 'build'
     Invoke-BuildTask
     $pester = Restore-Tools
     $results = Join-Path $OutputRoot 'test-results'
     if (Test-Path $results) { Remove-Item -Recurse -Force $results }
     New-Item -ItemType Directory -Force $results | Out-Null
 
+    Start-Phase 'xunit'
     Write-Step 'xunit: tests/SecureConnect.Tests'
     & dotnet test (Join-Path $RepoRoot 'tests/SecureConnect.Tests/SecureConnect.Tests.csproj') -c $Configuration --nologo `
         --logger 'trx;LogFileName=xunit.trx' --logger 'console;verbosity=minimal' --results-directory $results
@@ -162,10 +205,12 @@ function Invoke-TestTask {
     $xunit = if (Test-Path $trxPath) { Get-TrxCounts $trxPath } else { [pscustomobject]@{ Passed = 0; Failed = 1; Skipped = 0 } }
     if ($xunitExit -ne 0 -and $xunit.Failed -eq 0) { $xunit.Failed = 1 }
 
+    Start-Phase 'lab start'
     Write-Step 'Starting the lab (real sshd, PostgreSQL, MariaDB, Redis)'
     $labExit = Invoke-Lab 'start'
-    if ($labExit -ne 0) { throw "The lab did not start (exit code $labExit); see its output above." }
+    if ($labExit -ne 0) { Write-PhaseTimes; throw "The lab did not start (exit code $labExit); see its output above." }
     try {
+        Start-Phase 'Pester'
         Write-Step 'Pester: tests/*.Tests.ps1 against the built module, in a child pwsh'
         $summaryPath = Join-Path $results 'pester-summary.json'
         $env:SECURECONNECT_MODULE_PATH = Get-BuiltModulePath
@@ -174,18 +219,24 @@ function Invoke-TestTask {
         $childArgs = @('-PesterPath', $pester, '-TestPath', (Join-Path $RepoRoot 'tests'), '-SummaryPath', $summaryPath,
             '-ResultPath', (Join-Path $results 'pester.xml'))
         if ($Tag) { $childArgs += @('-Tag', ($Tag -join ',')) }
+        $order = if ($Seed -ge 0) { $Seed } elseif ($Shuffle) { Get-Random -Minimum 0 -Maximum 1000000 } else { -1 }
+        if ($order -ge 0) { $childArgs += @('-Seed', "$order") }
+        if (-not $AllowSkip) { $childArgs += '-FailOnSkip' }
         $pesterExit = Invoke-ChildPwsh -File (Join-Path $RepoRoot 'tests/Invoke-PesterRun.ps1') -ArgumentList $childArgs
         $pesterCounts = if (Test-Path $summaryPath) { Get-Content -Raw $summaryPath | ConvertFrom-Json } else { [pscustomobject]@{ Passed = 0; Failed = 1; Skipped = 0 } }
         if ($pesterExit -ne 0 -and $pesterCounts.Failed -eq 0) { $pesterCounts.Failed = 1 }
     }
     finally {
+        Start-Phase 'lab stop'
         Write-Step 'Stopping the lab'
         Invoke-Lab 'stop' | Out-Null
+        Stop-Phase
     }
 
     $passed = $xunit.Passed + $pesterCounts.Passed
     $failed = $xunit.Failed + $pesterCounts.Failed
     $skipped = $xunit.Skipped + $pesterCounts.Skipped
+    Write-PhaseTimes
     Write-Host ''
     Write-Host "xunit: $($xunit.Passed) passed, $($xunit.Failed) failed, $($xunit.Skipped) skipped"
     Write-Host "Pester: $($pesterCounts.Passed) passed, $($pesterCounts.Failed) failed, $($pesterCounts.Skipped) skipped"
@@ -196,6 +247,8 @@ function Invoke-TestTask {
 }
 
 function Invoke-DemoTask {
+    Write-Step 'Checking the programs the lab needs'
+    Install-LabRequirements
     Invoke-BuildTask
     Write-Step 'Starting the lab'
     $labExit = Invoke-Lab 'start'

@@ -28,7 +28,7 @@ Describe 'The lab bastion and the workspace key' -Tag Lab {
         Remove-Item -Recurse -Force $script:ws -ErrorAction SilentlyContinue
     }
 
-    It 'refuses a <Algorithm> key that is not in authorized_keys, and accepts it once the line is installed' -Skip:([bool]$NoLab) -TestCases @(
+    It 'refuses a <Algorithm> key that is not in authorized_keys, and accepts it once the line is installed' -Skip:(Skip-When $NoLab) -TestCases @(
         @{ Algorithm = 'Ed25519' }, @{ Algorithm = 'Rsa' }, @{ Algorithm = 'Ecdsa' }
     ) {
         $key = New-WorkspaceSshKey -Algorithm $Algorithm
@@ -44,7 +44,7 @@ Describe 'The lab bastion and the workspace key' -Tag Lab {
         $out | Should -Contain 'authenticated'
     }
 
-    It 'enforces permitopen: the allowed database forward works, another destination is refused' -Skip:([bool]$NoPsql) {
+    It 'enforces permitopen: the allowed database forward works, another destination is refused' -Skip:(Skip-When $NoPsql) {
         $key = New-WorkspaceSshKey
         $db = $lab.postgresTls
         $allowed = "$($db.hostName):$($db.port)"

@@ -97,7 +97,7 @@ Describe 'Get-SshServerKey' -Tag Lab {
     BeforeEach { $script:ws = New-TestWorkspace }
     AfterEach { Remove-Item -Recurse -Force $script:ws -ErrorAction SilentlyContinue }
 
-    It 'returns the bastion''s host key, fingerprinted exactly as ssh-keygen -l and ssh-keyscan see it' -Skip:([bool]$NoKeyscan) {
+    It 'returns the bastion''s host key, fingerprinted exactly as ssh-keygen -l and ssh-keyscan see it' -Skip:(Skip-When $NoKeyscan) {
         $keys = @(Get-SshServerKey -HostName $lab.bastion.host -Port $lab.bastion.port -ConnectTimeout 10)
 
         # The lab's sshd has exactly one host key (ed25519): one object per key type offered.
@@ -118,7 +118,7 @@ Describe 'Get-SshServerKey' -Tag Lab {
         ($scanned[0] -split ' ', 2)[1].Trim() | Should -BeExactly $k.PublicKey
     }
 
-    It 'does not log in: sshd records the connection but no authentication attempt' -Skip:([bool]$NoLab) {
+    It 'does not log in: sshd records the connection but no authentication attempt' -Skip:(Skip-When $NoLab) {
         $before = Get-LogLineCount $lab.bastion.logPath
         $keys = @(Get-SshServerKey -HostName $lab.bastion.host -Port $lab.bastion.port -ConnectTimeout 10)
         $keys.Count | Should -BeGreaterThan 0
@@ -141,7 +141,7 @@ Describe 'Get-SshServerKey' -Tag Lab {
         $sw.Elapsed.TotalSeconds | Should -BeLessThan 7
     }
 
-    It 'gives up within -ConnectTimeout when packets are silently dropped (link down)' -Skip:([bool]$NoNetns) {
+    It 'gives up within -ConnectTimeout when packets are silently dropped (link down)' -Skip:(Skip-When $NoNetns) {
         Invoke-Lab 'link', 'down'
         try {
             $sw = [Diagnostics.Stopwatch]::StartNew()
@@ -166,7 +166,7 @@ Describe 'Add-SshKnownHost with the lab bastion' -Tag Lab {
         Remove-Item -Recurse -Force $script:ws -ErrorAction SilentlyContinue
     }
 
-    It 'adds the key from Get-SshServerKey by pipeline into an OpenSSH known_hosts (0600) that ssh-keygen -F finds' -Skip:([bool]$NoLab) {
+    It 'adds the key from Get-SshServerKey by pipeline into an OpenSSH known_hosts (0600) that ssh-keygen -F finds' -Skip:(Skip-When $NoLab) {
         $added = @(Get-SshServerKey -HostName $lab.bastion.host -Port $lab.bastion.port -ConnectTimeout 10 | Add-SshKnownHost)
 
         $added.Count | Should -Be 1
@@ -182,7 +182,7 @@ Describe 'Add-SshKnownHost with the lab bastion' -Tag Lab {
         $found.Output | Should -Match ([regex]::Escape((Get-KeyParts (Get-Content -Raw $lab.bastion.hostKeyPath)).Split(' ')[1]))
     }
 
-    It 'writes a known_hosts the real ssh accepts with StrictHostKeyChecking=yes (and an empty one is refused)' -Skip:([bool]$NoLab) {
+    It 'writes a known_hosts the real ssh accepts with StrictHostKeyChecking=yes (and an empty one is refused)' -Skip:(Skip-When $NoLab) {
         $key = New-WorkspaceSshKey
         Set-AuthorizedKeys @($key | ConvertTo-AuthorizedKey)
 
@@ -199,7 +199,7 @@ Describe 'Add-SshKnownHost with the lab bastion' -Tag Lab {
         $ok.Output.Trim() | Should -Be 'authenticated'
     }
 
-    It 'adds by -HostName/-Port/-PublicKey; the same key twice gives one line' -Skip:([bool]$NoLab) {
+    It 'adds by -HostName/-Port/-PublicKey; the same key twice gives one line' -Skip:(Skip-When $NoLab) {
         $public = Get-KeyParts (Get-Content -Raw $lab.bastion.hostKeyPath)
         $first = Add-SshKnownHost -HostName $lab.bastion.host -Port $lab.bastion.port -PublicKey $public
         $first.Fingerprint | Should -BeExactly $lab.bastion.hostKeyFingerprint
@@ -213,7 +213,7 @@ Describe 'Add-SshKnownHost with the lab bastion' -Tag Lab {
     }
 }
 
-Describe 'The workspace known_hosts (file only, no network)' -Skip:([bool]$NoSshTools) {
+Describe 'The workspace known_hosts (file only, no network)' -Skip:(Skip-When $NoSshTools) {
     BeforeEach {
         $script:ws = New-TestWorkspace
         $script:knownHosts = Join-Path $ws 'known_hosts'
@@ -354,7 +354,7 @@ Describe 'The workspace known_hosts (file only, no network)' -Skip:([bool]$NoSsh
     }
 }
 
-Describe 'Remove-SshKnownHost' -Skip:([bool]$NoSshTools) {
+Describe 'Remove-SshKnownHost' -Skip:(Skip-When $NoSshTools) {
     BeforeEach {
         $script:ws = New-TestWorkspace
         $script:knownHosts = Join-Path $ws 'known_hosts'

@@ -17,7 +17,8 @@ BeforeDiscovery {
     $NoPgRedis = if ($NoPostgres) { $NoPostgres } else { $NoRedis }
     $NoNetnsRedis = if ($NoNetns) { $NoNetns } else { $NoRedis }
     $NoNetnsPgRedis = if ($NoNetns) { $NoNetns } else { $NoPgRedis }
-    $NoJump = if ($NoPsql) { $NoPsql } elseif (-not $lab.bastion2.available) { "the lab has no second bastion: $($lab.bastion2.reason)" } else { $null }
+    $NoNetnsPsql = if ($NoNetns) { $NoNetns } else { $NoPsql }
+    $NoJump = if ($NoNetnsPsql) { $NoNetnsPsql } elseif (-not $lab.bastion2.available) { "the lab has no second bastion: $($lab.bastion2.reason)" } else { $null }
     $NoJumpKey = if ($NoLab) { $NoLab } elseif (-not $lab.bastion2.available) { "the lab has no second bastion: $($lab.bastion2.reason)" } elseif (-not $lab.postgresTls.available) { 'the lab has no PostgreSQL' } else { $null }
 }
 
@@ -153,14 +154,12 @@ Describe 'Start-SshTunnel to the databases behind the bastion' -Tag Lab {
     }
     AfterEach { Remove-TestState }
 
-    It 'carries psql to the TLS PostgreSQL that the host cannot reach directly' -Skip:([bool]$NoPsql) {
+    It 'carries psql to the TLS PostgreSQL that the host cannot reach directly' -Skip:(Skip-When $NoNetnsPsql) {
         $pg = $lab.postgresTls
-        if ($lab.mode -eq 'netns') {
-            # The isolation that makes this test meaningful: no direct route from the host.
-            $sw = [Diagnostics.Stopwatch]::StartNew()
-            Test-TcpConnect $pg.host $pg.port 3000 | Should -BeFalse -Because 'in netns mode the database is reachable only through the bastion'
-            $sw.Elapsed.TotalSeconds | Should -BeLessThan 5
-        }
+        # The isolation that makes this test meaningful: no direct route from the host.
+        $sw = [Diagnostics.Stopwatch]::StartNew()
+        Test-TcpConnect $pg.host $pg.port 3000 | Should -BeFalse -Because 'in netns mode the database is reachable only through the bastion'
+        $sw.Elapsed.TotalSeconds | Should -BeLessThan 5
 
         $t = Start-SshTunnel @BastionArgs -RemoteHost $pg.hostName -RemotePort $pg.port
         $t | Should -BeOfType ([SecureConnect.SshTunnel])
@@ -180,7 +179,7 @@ Describe 'Start-SshTunnel to the databases behind the bastion' -Tag Lab {
         $t.TotalConnections | Should -BeGreaterOrEqual 1
     }
 
-    It 'listens on 127.0.0.1 only, on the -LocalPort asked for' -Skip:([bool]$NoRedis) {
+    It 'listens on 127.0.0.1 only, on the -LocalPort asked for' -Skip:(Skip-When $NoRedis) {
         $port = Get-FreePort
         $t = Start-SshTunnel @BastionArgs -RemoteHost $lab.redis.hostName -RemotePort $lab.redis.port -LocalPort $port
         $t.LocalPort | Should -Be $port
@@ -189,7 +188,7 @@ Describe 'Start-SshTunnel to the databases behind the bastion' -Tag Lab {
         $listeners | ForEach-Object { $_.Address.ToString() } | Sort-Object -Unique | Should -Be '127.0.0.1'
     }
 
-    It 'sets <Prefix>_LOCAL_HOST/_LOCAL_PORT for -Name ''<Name>'' and removes them on Stop' -Skip:([bool]$NoRedis) -TestCases @(
+    It 'sets <Prefix>_LOCAL_HOST/_LOCAL_PORT for -Name ''<Name>'' and removes them on Stop' -Skip:(Skip-When $NoRedis) -TestCases @(
         @{ Name = 'my-redis.1'; Prefix = 'MY_REDIS_1' }
         @{ Name = 'orders_db-Primary'; Prefix = 'ORDERS_DB_PRIMARY' }
         @{ Name = 'pg.Reporting'; Prefix = 'PG_REPORTING' }
@@ -215,7 +214,7 @@ Describe 'Start-SshTunnel to the databases behind the bastion' -Tag Lab {
         }
     }
 
-    It 'returns the same tunnel (same Id) for an identical request, and a new one for another remote port' -Skip:([bool]$NoPgRedis) {
+    It 'returns the same tunnel (same Id) for an identical request, and a new one for another remote port' -Skip:(Skip-When $NoPgRedis) {
         $a = Start-SshTunnel @BastionArgs -RemoteHost $lab.redis.hostName -RemotePort $lab.redis.port
         $b = Start-SshTunnel @BastionArgs -RemoteHost $lab.redis.hostName -RemotePort $lab.redis.port
         $b.Id | Should -Be $a.Id
@@ -234,7 +233,7 @@ Describe 'Start-SshTunnel to the databases behind the bastion' -Tag Lab {
         $d.Id | Should -BeGreaterThan ([Math]::Max($a.Id, $c.Id))
     }
 
-    It 'keeps tunnels with Stop-SshTunnel -WhatIf; Get-SshTunnel | Stop-SshTunnel stops all and frees the ports' -Skip:([bool]$NoPgRedis) {
+    It 'keeps tunnels with Stop-SshTunnel -WhatIf; Get-SshTunnel | Stop-SshTunnel stops all and frees the ports' -Skip:(Skip-When $NoPgRedis) {
         $a = Start-SshTunnel @BastionArgs -RemoteHost $lab.redis.hostName -RemotePort $lab.redis.port -Name 'stop-a'
         $b = Start-SshTunnel @BastionArgs -RemoteHost $lab.postgresTls.hostName -RemotePort $lab.postgresTls.port -Name 'stop-b'
         (Get-SshTunnel -Name 'stop-*').Id | Sort-Object | Should -Be (@($a.Id, $b.Id) | Sort-Object)
@@ -254,7 +253,7 @@ Describe 'Start-SshTunnel to the databases behind the bastion' -Tag Lab {
         }
     }
 
-    It 'stops one tunnel by -Id and leaves the other up' -Skip:([bool]$NoPgRedis) {
+    It 'stops one tunnel by -Id and leaves the other up' -Skip:(Skip-When $NoPgRedis) {
         $a = Start-SshTunnel @BastionArgs -RemoteHost $lab.redis.hostName -RemotePort $lab.redis.port
         $b = Start-SshTunnel @BastionArgs -RemoteHost $lab.postgresTls.hostName -RemotePort $lab.postgresTls.port
         Stop-SshTunnel -Id $a.Id
@@ -273,7 +272,7 @@ Describe 'Host key checks' -Tag Lab {
     }
     AfterEach { Remove-TestState }
 
-    It 'refuses an unknown bastion with Strict (HostKeyUnknown), before authenticating, naming fingerprint and Add-SshKnownHost' -Skip:([bool]$NoRedis) {
+    It 'refuses an unknown bastion with Strict (HostKeyUnknown), before authenticating, naming fingerprint and Add-SshKnownHost' -Skip:(Skip-When $NoLab) {
         $before = Get-LogLineCount $lab.bastion.logPath
         $err = Get-ErrorRecord { Start-SshTunnel @BastionArgs -RemoteHost $lab.redis.hostName -RemotePort $lab.redis.port -HostKeyPolicy Strict -ErrorAction Stop }
         $err | Should -Not -BeNullOrEmpty
@@ -288,7 +287,7 @@ Describe 'Host key checks' -Tag Lab {
         $log | Should -Not -Match $AuthAttemptPattern
     }
 
-    It 'trusts on first use with AcceptNew: Up, HostKeyNewlyTrusted, key recorded in known_hosts, Verbose says so' -Skip:([bool]$NoPgRedis) {
+    It 'trusts on first use with AcceptNew: Up, HostKeyNewlyTrusted, key recorded in known_hosts, Verbose says so' -Skip:(Skip-When $NoPgRedis) {
         $all = Start-SshTunnel @BastionArgs -RemoteHost $lab.redis.hostName -RemotePort $lab.redis.port -HostKeyPolicy AcceptNew -Verbose 4>&1
         $t = @($all | Where-Object { $_ -is [SecureConnect.SshTunnel] })[0]
         $verbose = @($all | Where-Object { $_ -is [System.Management.Automation.VerboseRecord] }).Message -join "`n"
@@ -313,13 +312,13 @@ Describe 'Host key checks' -Tag Lab {
         (Start-SshTunnel @BastionArgs -RemoteHost $lab.postgresTls.hostName -RemotePort $lab.postgresTls.port -HostKeyPolicy Strict).State | Should -Be 'Up'
     }
 
-    It 'accepts a -HostKeyFingerprint pin that matches, without any known_hosts entry' -Skip:([bool]$NoRedis) {
+    It 'accepts a -HostKeyFingerprint pin that matches, without any known_hosts entry' -Skip:(Skip-When $NoLab) {
         $t = Start-SshTunnel @BastionArgs -RemoteHost $lab.redis.hostName -RemotePort $lab.redis.port -HostKeyFingerprint $lab.bastion.hostKeyFingerprint
         $t.State | Should -Be 'Up'
         $t.HostKeyFingerprint | Should -BeExactly $lab.bastion.hostKeyFingerprint
     }
 
-    It 'refuses a wrong -HostKeyFingerprint pin (HostKeyMismatch) with both fingerprints, before authenticating' -Skip:([bool]$NoRedis) {
+    It 'refuses a wrong -HostKeyFingerprint pin (HostKeyMismatch) with both fingerprints, before authenticating' -Skip:(Skip-When $NoLab) {
         $before = Get-LogLineCount $lab.bastion.logPath
         $err = Get-ErrorRecord { Start-SshTunnel @BastionArgs -RemoteHost $lab.redis.hostName -RemotePort $lab.redis.port -HostKeyFingerprint $stranger.Fingerprint -ErrorAction Stop }
         $err.FullyQualifiedErrorId | Should -Be 'HostKeyMismatch,SecureConnect.Commands.StartSshTunnelCommand'
@@ -330,7 +329,7 @@ Describe 'Host key checks' -Tag Lab {
         $log | Should -Not -Match $AuthAttemptPattern
     }
 
-    It 'refuses a bastion whose key differs from known_hosts (HostKeyMismatch), with Strict and with AcceptNew' -Skip:([bool]$NoRedis) {
+    It 'refuses a bastion whose key differs from known_hosts (HostKeyMismatch), with Strict and with AcceptNew' -Skip:(Skip-When $NoLab) {
         Add-SshKnownHost -HostName $lab.bastion.host -Port $lab.bastion.port -PublicKey $stranger.PublicKey | Out-Null
         foreach ($policy in 'Strict', 'AcceptNew') {
             $err = Get-ErrorRecord { Start-SshTunnel @BastionArgs -RemoteHost $lab.redis.hostName -RemotePort $lab.redis.port -HostKeyPolicy $policy -ErrorAction Stop }
@@ -351,7 +350,7 @@ Describe 'Authentication and argument errors' -Tag Lab {
     }
     AfterEach { Remove-TestState }
 
-    It 'fails with SshAuthenticationFailed when the bastion does not know the key, naming user, bastion and key' -Skip:([bool]$NoRedis) {
+    It 'fails with SshAuthenticationFailed when the bastion does not know the key, naming user, bastion and key' -Skip:(Skip-When $NoRedis) {
         $key = New-WorkspaceSshKey
         Set-AuthorizedKeys @()
         Add-BastionTrust
@@ -368,13 +367,13 @@ Describe 'Authentication and argument errors' -Tag Lab {
         $log | Should -Not -Match 'Accepted publickey'
     }
 
-    It 'fails with WorkspaceKeyNotFound when the workspace has no key' -Skip:([bool]$NoRedis) {
+    It 'fails with WorkspaceKeyNotFound when the workspace has no key' -Skip:(Skip-When $NoRedis) {
         $err = Get-ErrorRecord { Start-SshTunnel @BastionArgs -RemoteHost $lab.redis.hostName -RemotePort $lab.redis.port -HostKeyFingerprint $lab.bastion.hostKeyFingerprint -ErrorAction Stop }
         $err.FullyQualifiedErrorId | Should -Be 'WorkspaceKeyNotFound,SecureConnect.Commands.StartSshTunnelCommand'
         @(Get-TestTunnels).Count | Should -Be 0
     }
 
-    It 'authenticates with -KeyPath instead of the workspace key' -Skip:([bool]$NoRedis) {
+    It 'authenticates with -KeyPath instead of the workspace key' -Skip:(Skip-When $NoRedis) {
         New-WorkspaceSshKey | Out-Null          # present but NOT authorized
         $other = Join-Path $ws 'other_key'
         & ssh-keygen -q -t ed25519 -N '' -C 'keypath' -f $other | Out-Null
@@ -389,7 +388,7 @@ Describe 'Authentication and argument errors' -Tag Lab {
         $log | Should -Match "Accepted publickey for $([regex]::Escape($lab.bastion.user)) .*$([regex]::Escape($otherFingerprint))"
     }
 
-    It 'opens a passphrase-protected workspace key with -KeyPassphrase only' -Skip:([bool]$NoRedis) {
+    It 'opens a passphrase-protected workspace key with -KeyPassphrase only' -Skip:(Skip-When $NoRedis) {
         $key = New-WorkspaceSshKey -Passphrase (ConvertTo-SecureText 'tunnel pass')
         Set-AuthorizedKeys @($key | ConvertTo-AuthorizedKey)
         Add-BastionTrust
@@ -399,7 +398,7 @@ Describe 'Authentication and argument errors' -Tag Lab {
         $t.State | Should -Be 'Up'
     }
 
-    It 'fails with LocalPortInUse when -LocalPort is taken' -Skip:([bool]$NoRedis) {
+    It 'fails with LocalPortInUse when -LocalPort is taken' -Skip:(Skip-When $NoRedis) {
         $key = New-WorkspaceSshKey
         Set-AuthorizedKeys @($key | ConvertTo-AuthorizedKey)
         Add-BastionTrust
@@ -453,7 +452,7 @@ Describe 'Tunnels shared by the whole process' -Tag Lab {
     }
     AfterEach { Remove-TestState }
 
-    It 'serves 8 ForEach-Object -Parallel runspaces that find it by name and run psql through it' -Skip:([bool]$NoPsql) {
+    It 'serves 8 ForEach-Object -Parallel runspaces that find it by name and run psql through it' -Skip:(Skip-When $NoPsql) {
         $t = Start-SshTunnel @BastionArgs -RemoteHost $lab.postgresTls.hostName -RemotePort $lab.postgresTls.port -Name 'pg-parallel'
         $modulePath = $env:SECURECONNECT_MODULE_PATH
         $psqlPath = (Get-Command psql).Source
@@ -477,7 +476,7 @@ Describe 'Tunnels shared by the whole process' -Tag Lab {
         $t.TotalConnections | Should -BeGreaterOrEqual 8
     }
 
-    It 'holds 64 simultaneous connections to Redis, each answering PING' -Skip:([bool]$NoRedis) {
+    It 'holds 64 simultaneous connections to Redis, each answering PING' -Skip:(Skip-When $NoRedis) {
         $t = Start-SshTunnel @BastionArgs -RemoteHost $lab.redis.hostName -RemotePort $lab.redis.port
         $clients = [System.Collections.Generic.List[System.Net.Sockets.TcpClient]]::new()
         try {
@@ -537,7 +536,7 @@ Describe 'Tunnels shared by the whole process' -Tag Lab {
         $t.TotalConnections | Should -BeGreaterOrEqual 64
     }
 
-    It 'moves 1 GiB from PostgreSQL through the tunnel (psql \copy to /dev/null)' -Skip:([bool]$NoPsql) {
+    It 'moves 1 GiB from PostgreSQL through the tunnel (psql \copy to /dev/null)' -Skip:(Skip-When $NoPsql) {
         $t = Start-SshTunnel @BastionArgs -RemoteHost $lab.postgresTls.hostName -RemotePort $lab.postgresTls.port
         $sql = "\copy (select repeat('x', 1023) from generate_series(1, 1048576)) to '/dev/null'"
         $r = Invoke-Psql -Port $t.LocalPort -Sql $sql -TimeoutSeconds 300
@@ -549,7 +548,7 @@ Describe 'Tunnels shared by the whole process' -Tag Lab {
         $t.State | Should -Be 'Up'
     }
 
-    It 'is stopped by Remove-Module, which frees the port (child pwsh)' -Skip:([bool]$NoRedis) {
+    It 'is stopped by Remove-Module, which frees the port (child pwsh)' -Skip:(Skip-When $NoRedis) {
         $script = @'
 $ErrorActionPreference = 'Stop'
 Import-Module $env:SECURECONNECT_MODULE_PATH
@@ -603,7 +602,7 @@ Describe 'Going through the bastion with restrictions and jump hosts' -Tag Lab {
     }
     AfterEach { Remove-TestState }
 
-    It 'reports with Test-SshTunnel what permitopen allows and what it refuses' -Skip:([bool]$NoPgRedis) {
+    It 'reports with Test-SshTunnel what permitopen allows and what it refuses' -Skip:(Skip-When $NoPgRedis) {
         $pg = $lab.postgresTls
         Set-AuthorizedKeys @($key | ConvertTo-AuthorizedKey -PermitOpen "$($pg.hostName):$($pg.port)")
         Add-BastionTrust
@@ -648,12 +647,10 @@ Describe 'Going through the bastion with restrictions and jump hosts' -Tag Lab {
         ($both | Where-Object TunnelId -eq $refused.Id).Forwarded | Should -BeFalse
     }
 
-    It 'chains through -JumpHost to the second bastion with AcceptNew, and psql works' -Skip:([bool]$NoJump) {
+    It 'chains through -JumpHost to the second bastion with AcceptNew, and psql works' -Skip:(Skip-When $NoJump) {
         Set-AuthorizedKeys @($key | ConvertTo-AuthorizedKey)
         $b2 = $lab.bastion2
-        if ($lab.mode -eq 'netns') {
-            Test-TcpConnect $b2.host $b2.port 3000 | Should -BeFalse -Because 'the second bastion is reachable only from the first'
-        }
+        Test-TcpConnect $b2.host $b2.port 3000 | Should -BeFalse -Because 'the second bastion is reachable only from the first'
         $jump = "$($lab.bastion.user)@$($lab.bastion.host):$($lab.bastion.port)"
         $t = Start-SshTunnel -JumpHost $jump -Bastion $b2.hostName -BastionPort $b2.port -User $b2.user -RemoteHost $lab.postgresTls.hostName -RemotePort $lab.postgresTls.port -HostKeyPolicy AcceptNew -ConnectTimeout 15
         $t.State | Should -Be 'Up'
@@ -670,7 +667,7 @@ Describe 'Going through the bastion with restrictions and jump hosts' -Tag Lab {
         [int]$r.Value | Should -BeGreaterThan 0
     }
 
-    It 'checks every hop''s host key: Strict with only the first hop trusted fails with HostKeyUnknown for bastion2' -Skip:([bool]$NoJumpKey) {
+    It 'checks every hop''s host key: Strict with only the first hop trusted fails with HostKeyUnknown for bastion2' -Skip:(Skip-When $NoJumpKey) {
         Set-AuthorizedKeys @($key | ConvertTo-AuthorizedKey)
         Add-BastionTrust
         $b2 = $lab.bastion2
@@ -699,7 +696,7 @@ Describe 'Supervision: losing and regaining the bastion' -Tag Lab {
     }
     AfterEach { Remove-TestState }
 
-    It 'reconnects after the bastion sshd restarts: Up again, Reconnects >= 1, same LocalPort, psql works' -Skip:([bool]$NoPsql) {
+    It 'reconnects after the bastion sshd restarts: Up again, Reconnects >= 1, same LocalPort, psql works' -Skip:(Skip-When $NoPsql) {
         $t = Start-SshTunnel @BastionArgs -RemoteHost $lab.postgresTls.hostName -RemotePort $lab.postgresTls.port -KeepAliveInterval 2
         $port = $t.LocalPort
         (Invoke-Psql -Port $port).ExitCode | Should -Be 0
@@ -713,7 +710,7 @@ Describe 'Supervision: losing and regaining the bastion' -Tag Lab {
         [int]$r.Value | Should -BeGreaterThan 0
     }
 
-    It 'fails with BastionUnreachable within -ConnectTimeout when the link is cut' -Skip:([bool]$NoNetnsRedis) {
+    It 'fails with BastionUnreachable within -ConnectTimeout when the link is cut' -Skip:(Skip-When $NoNetnsRedis) {
         Invoke-Lab 'link', 'down'
         try {
             $sw = [Diagnostics.Stopwatch]::StartNew()
@@ -727,7 +724,7 @@ Describe 'Supervision: losing and regaining the bastion' -Tag Lab {
         @(Get-TestTunnels).Count | Should -Be 0
     }
 
-    It 'notices a cut link by keep-alive: Reconnecting (or Failed with -NoReconnect) with LastError, and recovers once it is back' -Skip:([bool]$NoNetnsPgRedis) {
+    It 'notices a cut link by keep-alive: Reconnecting (or Failed with -NoReconnect) with LastError, and recovers once it is back' -Skip:(Skip-When $NoNetnsPgRedis) {
         $again = Start-SshTunnel @BastionArgs -RemoteHost $lab.redis.hostName -RemotePort $lab.redis.port -KeepAliveInterval 2
         $once = Start-SshTunnel @BastionArgs -RemoteHost $lab.postgresTls.hostName -RemotePort $lab.postgresTls.port -KeepAliveInterval 2 -NoReconnect
         $again.State | Should -Be 'Up'
@@ -775,7 +772,8 @@ Describe 'Supervision: losing and regaining the bastion' -Tag Lab {
     }
 }
 
-# LAST in this file: these rotate the bastion's host key (endpoints.json is re-read afterwards).
+# These rotate the bastion's host key; each test puts the lab's original key back (and waits for sshd) in its cleanup,
+# so no other test, in this file or another, ever sees a rotated key.
 Describe 'A rotated bastion host key' -Tag Lab {
     BeforeEach {
         $script:lab = Get-LabEndpoints
@@ -786,11 +784,14 @@ Describe 'A rotated bastion host key' -Tag Lab {
         Add-BastionTrust
     }
     AfterEach {
-        Remove-TestState
-        $script:lab = Get-LabEndpoints
+        try { Remove-TestState }
+        finally {
+            Invoke-Lab 'restore-bastion-hostkey'
+            $script:lab = Get-LabEndpoints
+        }
     }
 
-    It 'stops a new tunnel with HostKeyMismatch naming both fingerprints, before any authentication' -Skip:([bool]$NoRedis) {
+    It 'stops a new tunnel with HostKeyMismatch naming both fingerprints, before any authentication' -Skip:(Skip-When $NoLab) {
         $oldFingerprint = $lab.bastion.hostKeyFingerprint
         $t = Start-SshTunnel @BastionArgs -RemoteHost $lab.redis.hostName -RemotePort $lab.redis.port
         $t.State | Should -Be 'Up'
@@ -821,7 +822,7 @@ Describe 'A rotated bastion host key' -Tag Lab {
         (Start-SshTunnel @BastionArgs -RemoteHost $lab.redis.hostName -RemotePort $lab.redis.port).State | Should -Be 'Up'
     }
 
-    It 'does not let an Up tunnel reconnect to the bastion once its key changed' -Skip:([bool]$NoRedis) {
+    It 'does not let an Up tunnel reconnect to the bastion once its key changed' -Skip:(Skip-When $NoLab) {
         $oldFingerprint = $lab.bastion.hostKeyFingerprint
         $t = Start-SshTunnel @BastionArgs -RemoteHost $lab.redis.hostName -RemotePort $lab.redis.port -KeepAliveInterval 2
         $t.State | Should -Be 'Up'

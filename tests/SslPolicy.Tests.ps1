@@ -102,14 +102,14 @@ Describe 'SSL modes against TLS and plaintext servers, through the bastion' -Tag
     BeforeAll { if ($lab) { Initialize-LabWorkspace } }
     AfterAll { Remove-LabWorkspace }
 
-    It 'cannot reach the databases except through the bastion (netns)' -Skip:([bool]$NoNetns) {
+    It 'cannot reach the databases except through the bastion (netns)' -Skip:(Skip-When $NoNetns) {
         $db = $lab.postgresTls
         Test-TcpConnect $db.host $db.port | Should -BeFalse -Because 'in netns mode the database is reachable only through the bastion'
         $err = Get-ErrorRecord { Test-SecureConnection -Type PostgreSQL -HostName $db.host -Port $db.port -Database $db.database -Credential (New-LabCredential $db) -SslMode Required -ErrorAction Stop }
         $err.FullyQualifiedErrorId | Should -Be 'ConnectionFailed,SecureConnect.Commands.TestSecureConnectionCommand'
     }
 
-    It '<Type> -> <Server> with <Mode>: <Outcome>' -Skip:([bool]$NoLab) -TestCases $Matrix {
+    It '<Type> -> <Server> with <Mode>: <Outcome>' -Skip:(Skip-When $NoNetns) -TestCases $Matrix {
         $db = $lab.$Server
         if (-not $db.available) { Set-ItResult -Skipped -Because "the lab has no $($Server): $($db.reason)"; return }
         $name = "$Type-$Server-$Mode".ToLowerInvariant()
@@ -136,7 +136,7 @@ Describe 'SSL modes against TLS and plaintext servers, through the bastion' -Tag
         $r.Endpoint | Should -Be "$($db.hostName):$($db.port)"
         $r.Via | Should -BeLike 'SSH tunnel #*'
         $r.ServerVersion | Should -Not -BeNullOrEmpty
-        if ($lab.mode -eq 'netns') { $r.ClientAddressSeenByServer | Should -Be $lab.network.bastionDbSideAddress }
+        $r.ClientAddressSeenByServer | Should -Be $lab.network.bastionDbSideAddress
         $warnings = $r.Warnings -join "`n"
         if ($Tls) {
             $r.Encrypted | Should -BeTrue
@@ -168,7 +168,7 @@ Describe 'Certificate name and CA checks through the tunnel' -Tag Lab {
     }
     AfterAll { Remove-LabWorkspace }
 
-    It 'VerifyFull passes for <Type> at the name in the certificate, checked against it and not against 127.0.0.1' -Skip:([bool]$NoLab) -TestCases $Engines {
+    It 'VerifyFull passes for <Type> at the name in the certificate, checked against it and not against 127.0.0.1' -Skip:(Skip-When $NoLab) -TestCases $Engines {
         $db = $lab.$Server
         if (-not $db.available) { Set-ItResult -Skipped -Because "the lab has no $($Server): $($db.reason)"; return }
         $name = "full-$Type".ToLowerInvariant()
@@ -183,7 +183,7 @@ Describe 'Certificate name and CA checks through the tunnel' -Tag Lab {
         (Invoke-SecureQuery $name 'select name from people where id = 1' -ErrorAction Stop).name | Should -Be 'Ada Lovelace'
     }
 
-    It 'VerifyFull passes ad hoc over a Start-SshTunnel tunnel (-Tunnel) with -HostName the certificate holds' -Skip:([bool]$NoLab) {
+    It 'VerifyFull passes ad hoc over a Start-SshTunnel tunnel (-Tunnel) with -HostName the certificate holds' -Skip:(Skip-When $NoLab) {
         $db = $lab.postgresTls
         $t = Start-SshTunnel -Bastion $lab.bastion.host -BastionPort $lab.bastion.port -User $lab.bastion.user -RemoteHost $db.hostName -RemotePort $db.port
         $adHoc = @{ Type = 'PostgreSQL'; HostName = $db.hostName; Port = [int]$db.port; Database = $db.database; Credential = (New-LabCredential $db); Tunnel = $t; CaCertificatePath = $lab.ca.labCaPath }
@@ -195,7 +195,7 @@ Describe 'Certificate name and CA checks through the tunnel' -Tag Lab {
         $t.TotalConnections | Should -BeGreaterOrEqual 2
     }
 
-    It 'VerifyFull refuses <Type> at a name that reaches the server but that its certificate does not hold: SslCertificateInvalid' -Skip:([bool]$NoNetns) -TestCases $Engines {
+    It 'VerifyFull refuses <Type> at a name that reaches the server but that its certificate does not hold: SslCertificateInvalid' -Skip:(Skip-When $NoNetns) -TestCases $Engines {
         $db = $lab.$Server
         if (-not $db.available) { Set-ItResult -Skipped -Because "the lab has no $($Server): $($db.reason)"; return }
         if (-not $uncertifiedName) { Set-ItResult -Skipped -Because "the bastion resolves no name to $($lab.network.dbAddress) that the server certificate does not hold"; return }
@@ -221,7 +221,7 @@ Describe 'Certificate name and CA checks through the tunnel' -Tag Lab {
         $err.Exception.Message | Should -Match 'does not hold the name'
     }
 
-    It 'VerifyFull refuses an ad hoc -HostName the certificate does not hold, over a tunnel to the right server' -Skip:([bool]$NoNetns) {
+    It 'VerifyFull refuses an ad hoc -HostName the certificate does not hold, over a tunnel to the right server' -Skip:(Skip-When $NoNetns) {
         if (-not $uncertifiedName) { Set-ItResult -Skipped -Because "the bastion resolves no name to $($lab.network.dbAddress) that the server certificate does not hold"; return }
         $db = $lab.postgresTls
         $t = Start-SshTunnel -Bastion $lab.bastion.host -BastionPort $lab.bastion.port -User $lab.bastion.user -RemoteHost $db.hostName -RemotePort $db.port
@@ -230,7 +230,7 @@ Describe 'Certificate name and CA checks through the tunnel' -Tag Lab {
         $err.Exception.Message | Should -Match 'does not hold the name'
     }
 
-    It 'the rogue CA fails <Type> under VerifyCA and VerifyFull (SslCertificateInvalid); the lab CA passes' -Skip:([bool]$NoLab) -TestCases $Engines {
+    It 'the rogue CA fails <Type> under VerifyCA and VerifyFull (SslCertificateInvalid); the lab CA passes' -Skip:(Skip-When $NoLab) -TestCases $Engines {
         $db = $lab.$Server
         if (-not $db.available) { Set-ItResult -Skipped -Because "the lab has no $($Server): $($db.reason)"; return }
         $name = "rogue-$Type".ToLowerInvariant()
@@ -348,7 +348,7 @@ Describe 'The workspace Default and Minimum at connection time' -Tag Lab {
     BeforeEach { if ($lab) { Initialize-LabWorkspace } }
     AfterEach { Remove-LabWorkspace }
 
-    It 'integrations without their own mode connect with the Default (SslModeSource Default)' -Skip:([bool]$NoLab) {
+    It 'integrations without their own mode connect with the Default (SslModeSource Default)' -Skip:(Skip-When $NoLab) {
         $tls = New-LabIntegration -Name 'tls' -Type PostgreSQL -Server 'postgresTls' -Extra @{ CaCertificatePath = $lab.ca.labCaPath }
         $tls.SslModeSource | Should -Be 'BuiltIn'
         "$($tls.SslMode)" | Should -Be 'Preferred'
@@ -380,7 +380,7 @@ Describe 'The workspace Default and Minimum at connection time' -Tag Lab {
         $r.CertificateValidated | Should -BeFalse
     }
 
-    It 'the Minimum refuses a query below it before any connection: no tunnel, nothing in the server log' -Skip:([bool]$NoLab) {
+    It 'the Minimum refuses a query below it before any connection: no tunnel, nothing in the server log' -Skip:(Skip-When $NoLab) {
         $db = $lab.postgresTls
         $refusedApp = 'sc-min-refused-' + [guid]::NewGuid().ToString('N').Substring(0, 12)
         $allowedApp = 'sc-min-allowed-' + [guid]::NewGuid().ToString('N').Substring(0, 12)

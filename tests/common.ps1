@@ -9,6 +9,16 @@ if (-not (Get-Module SecureConnect)) {
     Import-Module $env:SECURECONNECT_MODULE_PATH -Force
 }
 
+function Skip-When([string[]] $Reason) {
+    # For -Skip:(Skip-When $NoLab): true when there is a reason, which Invoke-PesterRun.ps1 prints and (in CI) fails
+    # the run on. The reason is keyed by the file and line of the It/Describe that asked, because Pester keeps none.
+    $first = @($Reason | Where-Object { $_ }) | Select-Object -First 1
+    if (-not $first) { return $false }
+    if ($null -eq $global:SecureConnectSkipReasons) { $global:SecureConnectSkipReasons = @{} }
+    $global:SecureConnectSkipReasons["$($MyInvocation.ScriptName):$($MyInvocation.ScriptLineNumber)"] = $first
+    $true
+}
+
 function Get-LabEndpoints {
     # The lab's endpoints, or $null when the lab is not running (tests that need it skip with that reason).
     $path = if ($env:SECURECONNECT_LAB_ENDPOINTS) { $env:SECURECONNECT_LAB_ENDPOINTS } else { '/tmp/secureconnect-lab/endpoints.json' }

@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
-# SecureConnect test lab: starts / stops REAL servers (OpenSSH, PostgreSQL 15,
+# SecureConnect test lab: starts / stops REAL servers (OpenSSH, PostgreSQL,
 # MariaDB, Redis) from the distribution packages, for the Pester tests and the
 # demo. No Docker. See tests/lab/README.md.
 #
+#   lab.sh check | install | packages
 #   lab.sh start | stop | status | restart-sshd [bastion|bastion2] [--keep-sessions]
-#   lab.sh rotate-bastion-hostkey | link down|up|status | selftest | purge
+#   lab.sh rotate-bastion-hostkey | restore-bastion-hostkey | link down|up|status | selftest | purge
 #
 # State dir: ${SECURECONNECT_LAB_DIR:-/tmp/secureconnect-lab}
 set -Eeuo pipefail
@@ -34,8 +35,37 @@ NET_GUARD_ROUTE=10.231.0.0/16
 OWNER_DIR=/run/secureconnect-lab
 OWNER_FILE="$OWNER_DIR/netns-owner"
 
-PG_BIN="${SECURECONNECT_LAB_PG_BIN:-/usr/lib/postgresql/15/bin}"
 SAFE_PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
+LINK_UP_TIMEOUT=20
+
+# Every program the lab, the tests and the demo run, with the Debian package that
+# provides it. The ONE list: 'lab.sh check' and 'lab.sh install' read it, '.ci/run'
+# and 'build.ps1 -Task Test|Demo|Lab' call those. PostgreSQL's server programs are
+# looked up in the newest /usr/lib/postgresql/<version>/bin, whatever the version.
+REQUIREMENTS=(
+  "sshd               openssh-server"
+  "ssh                openssh-client"
+  "ssh-keygen         openssh-client"
+  "ssh-keyscan        openssh-client"
+  "postgres           postgresql"
+  "initdb             postgresql"
+  "psql               postgresql-client"
+  "mariadbd           mariadb-server"
+  "mariadb-install-db mariadb-server"
+  "mariadb            mariadb-client"
+  "redis-server       redis-server"
+  "redis-cli          redis-tools"
+  "openssl            openssl"
+  "ip                 iproute2"
+  "ss                 iproute2"
+  "nc                 netcat-openbsd"
+  "iptables-restore   iptables"
+  "nft                nftables"
+  "setpriv            util-linux"
+  "runuser            util-linux"
+  "flock              util-linux"
+  "ps                 procps"
+)
 READY_TIMEOUT=30
 STOP_TIMEOUT=10
 SERVICES=(bastion bastion2 pg-tls pg-plain mariadb redis)
@@ -43,6 +73,15 @@ SERVICES=(bastion bastion2 pg-tls pg-plain mariadb redis)
 IS_ROOT=0; [[ $EUID -eq 0 ]] && IS_ROOT=1
 CUR_USER="$(id -un)"
 export PATH="$PATH:$SAFE_PATH"
+
+# The newest PostgreSQL installed (Debian keeps each major version in its own folder).
+find_pg_bin() {
+  if [[ -n ${SECURECONNECT_LAB_PG_BIN:-} ]]; then printf '%s' "$SECURECONNECT_LAB_PG_BIN"; return 0; fi
+  local d
+  d=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1 || true)
+  printf '%s' "${d:-/usr/lib/postgresql/NOT-INSTALLED/bin}"
+}
+PG_BIN="$(find_pg_bin)"
 export LANG=C.UTF-8 LC_ALL=C.UTF-8 PGCLIENTENCODING=UTF8
 
 # runtime flags
@@ -61,6 +100,75 @@ warn() { printf '[lab] WARNING: %s\n' "$*" >&2; log_file "WARNING: $*"; }
 die() { printf '[lab] ERROR: %s\n' "$*" >&2; log_file "ERROR: $*"; ERR_REPORTED=1; exit 1; }
 have() { command -v "$1" >/dev/null 2>&1; }
 quit() { trap - ERR; exit "$1"; }   # deliberate non-zero exit without the ERR report
+
+# --------------------------------------------------------------------------
+# requirements: checked before anything starts, installed when root
+# --------------------------------------------------------------------------
+program_path() { # program -> its path, or nothing
+  case $1 in
+    postgres|initdb) if [[ -x $PG_BIN/$1 ]]; then printf '%s' "$PG_BIN/$1"; fi ;;
+    *) command -v "$1" 2>/dev/null || true ;;
+  esac
+}
+missing_requirements() { # -> "program package" lines of what is missing
+  local line prog pkg
+  for line in "${REQUIREMENTS[@]}"; do
+    read -r prog pkg <<<"$line"
+    [[ -n "$(program_path "$prog")" ]] || printf '%s %s\n' "$prog" "$pkg"
+  done
+}
+required_packages() { local line; for line in "${REQUIREMENTS[@]}"; do awk '{print $2}' <<<"$line"; done | sort -u | paste -sd' ' -; }
+missing_summary() { # missing-lines -> sets MISSING_PROGRAMS MISSING_PACKAGES
+  MISSING_PROGRAMS=$(awk '{print $1}' <<<"$1" | paste -sd' ' -)
+  MISSING_PACKAGES=$(awk '{print $2}' <<<"$1" | sort -u | paste -sd' ' -)
+}
+install_hint() { # packages -> the exact command a user runs
+  local sudo=""; [[ $IS_ROOT == 1 ]] || sudo="sudo "
+  printf '%sapt-get update && %sDEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends %s' "$sudo" "$sudo" "$1"
+}
+
+cmd_check() {
+  local missing
+  missing=$(missing_requirements)
+  if [[ -z $missing ]]; then
+    info "all ${#REQUIREMENTS[@]} programs the lab uses are installed (PostgreSQL in $PG_BIN)"
+    return 0
+  fi
+  missing_summary "$missing"
+  printf '[lab] missing programs: %s\n[lab] install them with: %s\n' "$MISSING_PROGRAMS" "$(install_hint "$MISSING_PACKAGES")" >&2
+  return 1
+}
+
+# Installs what is missing (root with apt-get), or stops with the one command that would.
+ensure_requirements() {
+  local missing rc=0 made_policy=0
+  missing=$(missing_requirements)
+  [[ -n $missing ]] || return 0
+  missing_summary "$missing"
+  if [[ $IS_ROOT != 1 || -z "$(command -v apt-get)" ]]; then
+    local why="not root"; [[ $IS_ROOT == 1 ]] && why="no apt-get on this machine"
+    die "the lab needs programs that are not installed: $MISSING_PROGRAMS. They cannot be installed here ($why). Install them with: $(install_hint "$MISSING_PACKAGES")"
+  fi
+  info "missing programs: $MISSING_PROGRAMS"
+  info "installing Debian packages: $MISSING_PACKAGES (apt-get update first)"
+  # The lab runs its own servers: the packages must not start their default daemons
+  # (an sshd on the host's port 22, a PostgreSQL on 5432). invoke-rc.d asks policy-rc.d.
+  if [[ ! -e /usr/sbin/policy-rc.d ]]; then
+    printf '#!/bin/sh\n# written by SecureConnect lab.sh while it installs packages\nexit 101\n' >/usr/sbin/policy-rc.d
+    chmod 0755 /usr/sbin/policy-rc.d; made_policy=1
+  fi
+  export DEBIAN_FRONTEND=noninteractive
+  { apt-get update -q && apt-get install -y -q --no-install-recommends $MISSING_PACKAGES; } >&2 || rc=$?
+  [[ $made_policy == 1 ]] && rm -f /usr/sbin/policy-rc.d
+  [[ $rc == 0 ]] || die "apt-get failed (exit $rc) installing: $MISSING_PACKAGES"
+  PG_BIN="$(find_pg_bin)"
+  missing=$(missing_requirements)
+  if [[ -n $missing ]]; then
+    missing_summary "$missing"
+    die "still missing after apt-get install: $MISSING_PROGRAMS"
+  fi
+  info "installed: $MISSING_PACKAGES"
+}
 
 on_err() {
   local rc=$1 line=$2 cmd=$3
@@ -353,6 +461,12 @@ $NET_BASTION_DB_ADDR bastion.lab.internal"
 }
 
 choose_mode() {
+  choose_mode_inner
+  if [[ $MODE == loopback && ${SECURECONNECT_LAB_REQUIRE_NETNS:-0} == 1 ]]; then
+    die "SECURECONNECT_LAB_REQUIRE_NETNS=1 (CI) refuses the loopback lab, whose tests of isolation, link cuts and pg_hba cannot run: $MODE_REASON"
+  fi
+}
+choose_mode_inner() {
   MODE=loopback; MODE_REASON=""
   if [[ ${SECURECONNECT_LAB_NO_NETNS:-0} == 1 ]]; then MODE_REASON="SECURECONNECT_LAB_NO_NETNS=1"; return 0; fi
   if [[ $IS_ROOT != 1 ]]; then MODE_REASON="not root"; return 0; fi
@@ -401,8 +515,10 @@ make_certs() {
   mkdir -p "$d"; chmod 0755 "$d"
   make_ca lab-ca "SecureConnect Lab CA"
   make_ca rogue-ca "SecureConnect Rogue CA (signs nothing)"
-  local san="DNS:db.lab.internal,DNS:pg.lab.internal,DNS:mariadb.lab.internal,DNS:redis.lab.internal,DNS:localhost,IP:127.0.0.1"
-  [[ $DB_ADDR != 127.0.0.1 ]] && san="$san,IP:$DB_ADDR"
+  # Never localhost or 127.0.0.1: a tunnel's local end is 127.0.0.1, so a certificate naming it would let a
+  # client that checks the name against the tunnel (instead of the database) pass VerifyFull.
+  local san="DNS:db.lab.internal,DNS:pg.lab.internal,DNS:mariadb.lab.internal,DNS:redis.lab.internal,IP:$DB_ADDR"
+  [[ $DB_ADDR != 127.0.0.1 ]] || die "internal error: the database address must not be 127.0.0.1"
   cat >"$d/server.ext" <<EOF
 basicConstraints = critical,CA:FALSE
 keyUsage = critical,digitalSignature,keyEncipherment
@@ -812,9 +928,10 @@ set_topology() {
     DB_ADDR=$NET_DB_ADDR; DB_HOSTNAME=db.lab.internal; BASTION2_HOSTNAME=bastion2.lab.internal
     BASTION2_PORT=2222; PG_TLS_PORT=5432; PG_PLAIN_PORT=5433; MARIADB_PORT=3306; REDIS_PORT=6379
   else
+    # The databases listen on 127.0.0.2 (all of 127/8 is loopback): never the tunnels' 127.0.0.1.
     BASTION_NS=""; DB_NS=""
     BASTION_ADDR=127.0.0.1; BASTION_PORT=22022
-    DB_ADDR=127.0.0.1; DB_HOSTNAME=localhost; BASTION2_HOSTNAME=localhost
+    DB_ADDR=127.0.0.2; DB_HOSTNAME=127.0.0.2; BASTION2_HOSTNAME=127.0.0.2
     BASTION2_PORT=22222; PG_TLS_PORT=15432; PG_PLAIN_PORT=15433; MARIADB_PORT=13306; REDIS_PORT=16379
   fi
 }
@@ -911,6 +1028,7 @@ wipe_state() {
 cmd_start() {
   local t0=$SECONDS
   [[ $STATE == / ]] && die "refusing to use / as state dir"
+  ensure_requirements
   mkdir -p "$STATE"; chmod 0755 "$STATE"
   acquire_lock
   cd "$STATE"
@@ -1166,6 +1284,8 @@ cmd_rotate_hostkey() {
   local key=$STATE/ssh_host_ed25519_key old
   old=$(host_key_fp "$key.pub")
   [[ -f $key.pub ]] && cp -f "$key.pub" "$key.pub.prev"
+  # The key the lab started with, for restore-bastion-hostkey (kept across several rotations).
+  if [[ ! -f $key.orig ]]; then cp -p "$key" "$key.orig"; cp -p "$key.pub" "$key.pub.orig"; fi
   kill_sshd bastion 0
   gen_host_key "$key"
   sshd_launch bastion
@@ -1174,6 +1294,22 @@ cmd_rotate_hostkey() {
   reconcile_pid bastion "$STATE/sshd.pid"
   write_endpoints
   info "bastion host key rotated: $old -> $(host_key_fp "$key.pub") (previous public key: $key.pub.prev)"
+}
+
+cmd_restore_hostkey() {
+  acquire_lock
+  require_running
+  [[ $BASTION_AVAILABLE == 1 ]] || die "sshd is not available in this lab"
+  local key=$STATE/ssh_host_ed25519_key
+  if [[ ! -f $key.orig ]]; then info "bastion host key was never rotated; nothing to restore"; return 0; fi
+  kill_sshd bastion 0
+  mv -f "$key.orig" "$key"; mv -f "$key.pub.orig" "$key.pub"
+  sshd_launch bastion
+  local p=$LAST_PID
+  wait_ready bastion "$p" "$STATE/sshd.log" sshd_ready_check bastion
+  reconcile_pid bastion "$STATE/sshd.pid"
+  write_endpoints
+  info "bastion host key restored: $(host_key_fp "$key.pub")"
 }
 
 cmd_link() {
@@ -1189,9 +1325,19 @@ cmd_link() {
     up)
       ip -n "$NS_B" link set "$VETH_B_HOST" up
       ip link set "$VETH_HOST" up
-      local deadline=$((SECONDS + 10))
-      until ip -n "$NS_B" -4 route show dev "$VETH_B_HOST" 2>/dev/null | grep -q . || (( SECONDS >= deadline )); do sleep 0.1; done
-      info "host<->bastion link is UP" ;;
+      # While the link was down the neighbour entries went FAILED, and connects meanwhile fail with
+      # "No route to host" until they expire: forget them, then return only once the host really
+      # reaches the bastion's sshd again (a TCP connect), within a bounded wait.
+      ip neigh flush dev "$VETH_HOST" 2>/dev/null || true
+      ip -n "$NS_B" neigh flush dev "$VETH_B_HOST" 2>/dev/null || true
+      local deadline=$((SECONDS + LINK_UP_TIMEOUT))
+      until nc -z -w 1 "$BASTION_ADDR" "$BASTION_PORT" >/dev/null 2>&1; do
+        if (( SECONDS >= deadline )); then
+          die "host<->bastion link is up, but $BASTION_ADDR:$BASTION_PORT did not accept a TCP connection within ${LINK_UP_TIMEOUT}s"
+        fi
+        sleep 0.1
+      done
+      info "host<->bastion link is UP ($BASTION_ADDR:$BASTION_PORT accepts connections)" ;;
     status|"")
       ip -br link show "$VETH_HOST"; ip -n "$NS_B" -br link show "$VETH_B_HOST" ;;
     *) die "usage: lab.sh link down|up|status" ;;
@@ -1280,8 +1426,8 @@ cmd_selftest() {
     st_ssh -N -o ExitOnForwardFailure=yes -L "127.0.0.1:$lp:$DB_HOSTNAME:$PG_TLS_PORT" -p "$BASTION_PORT" "$B" </dev/null >"$ST_TMP/tunnel.log" 2>&1 &
     ST_TUNNEL_PID=$!
     st_check "ssh -N -L tunnel to $DB_HOSTNAME:$PG_TLS_PORT comes up on 127.0.0.1:$lp" st_wait_port "$lp"
-    st_check "psql through tunnel, sslmode=verify-full host=localhost" \
-      "$psql_bin" -X -tA "host=localhost port=$lp $pgconn sslmode=verify-full sslrootcert=$STATE/ca/lab-ca.crt" \
+    st_check "psql through tunnel, sslmode=verify-full host=$DB_HOSTNAME hostaddr=127.0.0.1" \
+      "$psql_bin" -X -tA "host=$DB_HOSTNAME hostaddr=127.0.0.1 port=$lp $pgconn sslmode=verify-full sslrootcert=$STATE/ca/lab-ca.crt" \
       -c "select count(*) from people where note is null"
     kill "$ST_TUNNEL_PID" 2>/dev/null || true; wait "$ST_TUNNEL_PID" 2>/dev/null || true; ST_TUNNEL_PID=""
 
@@ -1335,6 +1481,10 @@ usage: $0 <command>
   restart-sshd [bastion|bastion2] [--keep-sessions]
                                 SIGKILL the sshd (and its sessions) and start it again, same host key
   rotate-bastion-hostkey        new host key for the bastion sshd, then restart it
+  restore-bastion-hostkey       back to the key the lab started with (after rotations), then restart it
+  check                         are all programs the lab uses installed? (lists what is missing, exit 1)
+  install                       install the missing ones with apt-get (root), or print the command that would
+  packages                      the Debian packages the lab needs
   link down|up|status           cut / restore the host<->bastion link (namespace mode only)
   selftest                      end-to-end checks (uses a throwaway key, restores authorized_keys)
   purge                         stop and delete the state dir
@@ -1350,6 +1500,10 @@ main() {
     status) if cmd_status; then quit 0; else quit 1; fi ;;
     restart-sshd) cmd_restart_sshd "$@" ;;
     rotate-bastion-hostkey) cmd_rotate_hostkey ;;
+    restore-bastion-hostkey) cmd_restore_hostkey ;;
+    check) if cmd_check; then quit 0; else quit 1; fi ;;
+    install) ensure_requirements; cmd_check ;;
+    packages) required_packages ;;
     link) acquire_lock; cmd_link "$@" ;;
     selftest) cmd_selftest; exit $? ;;
     purge) cmd_purge ;;
