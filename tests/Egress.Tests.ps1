@@ -25,7 +25,7 @@ BeforeAll {
     function Invoke-PgSuper([string] $Sql) {
         # The lab PostgreSQL's superuser, over its unix socket (no network path needed).
         $dir = Split-Path $lab.postgresTls.logPath
-        $out = & runuser -u postgres -- /usr/lib/postgresql/15/bin/psql -X -q -v ON_ERROR_STOP=1 -h $dir -p $lab.postgresTls.port -U postgres -d postgres -tAc $Sql 2>&1
+        $out = & runuser -u postgres -- (Get-Command psql).Source -X -q -v ON_ERROR_STOP=1 -h $dir -p $lab.postgresTls.port -U postgres -d postgres -tAc $Sql 2>&1
         if ($LASTEXITCODE -ne 0) { throw "psql as superuser failed: $out" }
         $out
     }
@@ -198,6 +198,29 @@ Describe 'Observed addresses and rules applied to the lab databases' -Tag Lab {
         Remove-EgressAddress $network
     }
 
+    It 'Observed fails with AddressNotObserved when the server reports no client address, naming the integration' -Skip:(Skip-When $NoLab) {
+        # A PostgreSQL that reports no client address (as for a connection over a local socket or some proxies): in a
+        # session whose search_path puts public before pg_catalog, inet_client_addr() resolves to this stand-in.
+        Invoke-SecureQuery pg 'create or replace function public.inet_client_addr() returns inet language sql as $$ select null::inet $$' -As NonQuery -ErrorAction Stop | Out-Null
+        try {
+            $db = $lab.postgresTls
+            New-SecureIntegration -Name noaddr -Type PostgreSQL -HostName $db.hostName -Port $db.port -Database $db.database `
+                -Credential ([pscredential]::new($db.user, (ConvertTo-SecureString $db.password -AsPlainText -Force))) `
+                -SslMode VerifyFull -CaCertificatePath $db.caPath -SshBastion "$($lab.bastion.host):$($lab.bastion.port)" -SshUser $lab.bastion.user `
+                -Option @{ 'Search Path' = 'public,pg_catalog' } -ErrorAction Stop | Out-Null
+            $err = Get-ErrorRecord { Get-EgressAllowlist -Integration noaddr -ErrorAction Stop }
+            $err.FullyQualifiedErrorId | Should -Be 'AddressNotObserved,SecureConnect.Commands.GetEgressAllowlistCommand'
+            $err.TargetObject | Should -Be 'noaddr'
+            $err.Exception.Message | Should -Match "'noaddr'"
+            # The control: the same server without the stand-in reports the address.
+            (Get-EgressAllowlist -Integration pg -ErrorAction Stop).Address | Should -Not -BeNullOrEmpty
+        }
+        finally {
+            Invoke-SecureQuery pg 'drop function if exists public.inet_client_addr()' -As NonQuery -ErrorAction Stop | Out-Null
+            Remove-SecureIntegration -Name noaddr -ErrorAction SilentlyContinue
+        }
+    }
+
     It 'PgHba: the lab PostgreSQL loads the lines without errors; the allowed address connects, another is refused' -Skip:(Skip-When $NoNetns) {
         $hba = Invoke-PgSuper 'show hba_file'
         $original = Get-Content -Raw $hba
@@ -206,19 +229,24 @@ Describe 'Observed addresses and rules applied to the lab databases' -Tag Lab {
             # Only the superuser's local socket and the generated lines: everything else is refused.
             Set-Content -Path $hba -Value (@('local all postgres peer') + $rules)
             Invoke-PgSuper 'select pg_reload_conf()' | Out-Null
-            Start-Sleep -Milliseconds 500
             Invoke-PgSuper 'select count(*) from pg_hba_file_rules where error is not null' | Should -Be '0'
             Invoke-PgSuper "select count(*) from pg_hba_file_rules where type = 'hostssl' and auth_method = 'scram-sha-256'" | Should -Be '1'
 
-            # Allowed: through the tunnel the server sees the bastion's address.
-            Invoke-SecureQuery pg 'select count(*) as n from people' -ErrorAction Stop | ForEach-Object n | Should -Be 5
-
-            # Another address (the database host's own) is refused by pg_hba.
+            # Another address (the database host's own) is refused by pg_hba. The reload is asynchronous (a signal to the
+            # postmaster): wait, bounded, until the new rules are in force rather than for a fixed time.
             $db = $lab.postgresTls
             $env:PGPASSWORD = $db.password
-            $out = & ip netns exec $lab.dbNamespace psql "host=$($db.host) port=$($db.port) dbname=$($db.database) user=$($db.user) sslmode=require connect_timeout=5" -XAtc 'select 1' 2>&1
-            $LASTEXITCODE | Should -Not -Be 0
-            ($out -join "`n") | Should -Match 'no pg_hba.conf entry'
+            $script:refusal = ''
+            $refused = Wait-Until {
+                $out = & ip netns exec $lab.dbNamespace psql "host=$($db.host) port=$($db.port) dbname=$($db.database) user=$($db.user) sslmode=require connect_timeout=5" -XAtc 'select 1' 2>&1
+                $script:refusal = $out -join "`n"
+                $LASTEXITCODE -ne 0
+            } 20
+            $refused | Should -BeTrue -Because "the reloaded pg_hba.conf must refuse the database host's own address: $refusal"
+            $refusal | Should -Match 'no pg_hba.conf entry'
+
+            # Allowed: through the tunnel the server sees the bastion's address.
+            Invoke-SecureQuery pg 'select count(*) as n from people' -ErrorAction Stop | ForEach-Object n | Should -Be 5
         }
         finally {
             Remove-Item Env:PGPASSWORD -ErrorAction SilentlyContinue

@@ -203,11 +203,52 @@ Describe 'Streaming through the tunnel' -Tag Lab {
         if ($lab) {
             Initialize-LabWorkspace
             New-LabIntegration -Name 'pg' -Type PostgreSQL -Server 'postgresTls' | Out-Null
+            New-LabIntegration -Name 'maria' -Type MariaDB -Server 'mariadb' | Out-Null
             # Warm up: the tunnel and the first connection are not what is measured.
             Invoke-SecureQuery pg 'select 1' | Out-Null
         }
     }
     AfterAll { Remove-LabWorkspace }
+
+    It 'Select-Object -First 5 cancels the query on <Engine>: the server shows it gone, having made far fewer rows than a drain' -Skip:(Skip-When $NoMariaDb) -TestCases @(
+        @{
+            Engine = 'PostgreSQL'; Integration = 'pg'
+            Create = 'create sequence {0}'
+            Query  = "select g as n, nextval('{0}') as made from generate_series(1, {1}) g /* {2} */"
+            Made   = 'select last_value from {0}'
+            Active = "select count(*) from pg_stat_activity where query like '%{0}%' and state <> 'idle' and pid <> pg_backend_pid()"
+            Drop   = 'drop sequence if exists {0}'
+        }
+        @{
+            Engine = 'MariaDB'; Integration = 'maria'
+            Create = 'create sequence {0}'
+            Query  = 'select seq as n, nextval({0}) as made from seq_1_to_{1} /* {2} */'
+            Made   = 'select next_not_cached_value - 1 from {0}'
+            Active = "select count(*) from information_schema.processlist where info like '%{0}%' and id <> connection_id()"
+            Drop   = 'drop sequence if exists {0}'
+        }
+    ) {
+        # Each row takes a value from a sequence as the server makes it, and a sequence is not rolled back: the value
+        # left behind says how many rows the server made. Drained, it would be the whole result; cancelled, far less.
+        $total = 2000000
+        $sequence = 'sc_cancel_' + [guid]::NewGuid().ToString('N').Substring(0, 12)
+        $marker = 'marker-' + [guid]::NewGuid().ToString('N')
+        Invoke-SecureQuery $Integration ($Create -f $sequence) -As NonQuery -ErrorAction Stop | Out-Null
+        try {
+            $rows = @(Invoke-SecureQuery $Integration ($Query -f $sequence, $total, $marker) -CommandTimeout 120 -ErrorAction Stop | Select-Object -First 5)
+            $rows.n | Should -Be @(1, 2, 3, 4, 5)
+            $activeQuery = $Active -f $marker
+            Wait-Until { [int](Invoke-SecureQuery $Integration $activeQuery -As Scalar -ErrorAction Stop) -eq 0 } 30 |
+                Should -BeTrue -Because 'the server must stop running the query'
+            $made = [long](Invoke-SecureQuery $Integration ($Made -f $sequence) -As Scalar -ErrorAction Stop)
+            Write-Host "    $Engine made $made of $total rows before the cancel"
+            $made | Should -BeGreaterOrEqual 5
+            $made | Should -BeLessThan ($total / 2) -Because 'a drained result would have made every row'
+        }
+        finally {
+            Invoke-SecureQuery $Integration ($Drop -f $sequence) -As NonQuery -ErrorAction SilentlyContinue | Out-Null
+        }
+    }
 
     It 'Select-Object -First 5 of 1,000,000 rows returns at once, and the query is gone from the server' -Skip:(Skip-When $NoLab) {
         $marker = 'marker-' + [guid]::NewGuid().ToString('N')
@@ -320,7 +361,7 @@ Describe 'ForEach-Object -Parallel: runspaces share one tunnel' -Tag Lab {
         @(Get-LiveTunnels).Count | Should -Be 1
 
         # The credential really came from the runspaces: without it, the integration cannot log in.
-        { Invoke-SecureQuery 'par' 'select 1' -ErrorAction Stop } | Should -Throw
+        { Invoke-SecureQuery 'par' 'select 1' -ErrorAction Stop } | Should -Throw -ErrorId "DatabaseAuthenticationFailed,$QueryError"
     }
 }
 
@@ -410,6 +451,136 @@ Describe 'Passwords appear nowhere' -Tag Lab {
         }
         $report = Test-SecureConnection pg -ErrorAction Stop
         (Get-AllText $report).Contains($pgPassword) | Should -BeFalse
+    }
+}
+
+Describe 'No password on disk' -Tag Lab {
+    BeforeAll {
+        if ($lab) { Initialize-LabWorkspace }
+    }
+    AfterAll { if ($lab) { Remove-LabWorkspace } }
+
+    It 'not in any file written meanwhile under the workspace, the temp folder or the home folder (-Credential, -ConnectionString, both engines)' -Skip:(Skip-When $NoMariaDb) {
+        $since = [DateTime]::Now.AddSeconds(-2)
+        $wrong = 'Wrong-' + [guid]::NewGuid().ToString('N')
+        $secrets = @($lab.postgresTls.password, $lab.mariadb.password, $wrong)
+
+        foreach ($case in @(@{ Name = 'disk-pg'; Type = 'PostgreSQL'; Server = 'postgresTls' }, @{ Name = 'disk-maria'; Type = 'MariaDB'; Server = 'mariadb' })) {
+            $db = $lab.($case.Server)
+            New-LabIntegration -Name $case.Name -Type $case.Type -Server $case.Server | Out-Null
+            Set-SecureIntegration -Name $case.Name -Credential (New-LabCredential $db)
+            Invoke-SecureQuery $case.Name 'select count(*) from people' -As Scalar -ErrorAction Stop | Should -Be 5
+            Test-SecureConnection $case.Name -ErrorAction Stop | Out-Null
+            { Invoke-SecureQuery $case.Name 'select 1' -Credential (New-LabCredential $db $wrong) -ErrorAction Stop } |
+                Should -Throw -ErrorId "DatabaseAuthenticationFailed,$QueryError"
+
+            $tunnel = @(Get-SshTunnel | Where-Object { $_.RemoteHost -eq $db.hostName -and $_.RemotePort -eq $db.port -and "$($_.State)" -eq 'Up' })[0]
+            $userKey = if ($case.Type -eq 'PostgreSQL') { 'Username' } else { 'User ID' }
+            $cs = "Server=$($db.hostName);Port=$($db.port);Database=$($db.database);$userKey=$($db.user);Password=$($db.password)"
+            Invoke-SecureQuery -Type $case.Type -ConnectionString $cs -Tunnel $tunnel -SslMode VerifyFull -CaCertificatePath $lab.ca.labCaPath -Query 'select count(*) from people' -As Scalar -ErrorAction Stop |
+                Should -Be 5
+        }
+
+        # Every file written since the test began, except the lab's own state (its endpoints.json holds the passwords
+        # by design) and the test run's results.
+        $exclude = @((Split-Path $lab.endpointsPath), (Join-Path $PSScriptRoot '../output')) | ForEach-Object { [IO.Path]::GetFullPath($_) }
+        $roots = @($ws, [IO.Path]::GetTempPath(), $HOME) | Where-Object { $_ -and (Test-Path $_) } | ForEach-Object { [IO.Path]::GetFullPath($_) } | Sort-Object -Unique
+        $files = @(foreach ($root in $roots) {
+                & find $root -xdev -type f -newermt ($since.ToString('yyyy-MM-dd HH:mm:ss')) -size -64M 2>$null
+            }) | Sort-Object -Unique | Where-Object { $f = $_; -not ($exclude | Where-Object { $f.StartsWith($_ + '/') }) }
+        @($files | Where-Object { $_.StartsWith($ws) }).Count | Should -BeGreaterThan 0 -Because 'the search must see the workspace files this test wrote'
+        # Bytes compared as Latin-1 text (one char per byte, ordinal): the UTF-8 and the UTF-16 form of each password.
+        $latin1 = [Text.Encoding]::Latin1
+        $needles = foreach ($secret in $secrets) {
+            $latin1.GetString([Text.Encoding]::UTF8.GetBytes($secret)); $latin1.GetString([Text.Encoding]::Unicode.GetBytes($secret))
+        }
+        $found = foreach ($file in $files) {
+            try { $text = $latin1.GetString([IO.File]::ReadAllBytes($file)) } catch { continue }
+            foreach ($needle in $needles) {
+                if ($text.IndexOf($needle, [StringComparison]::Ordinal) -ge 0) { $file; break }
+            }
+        }
+        Write-Host "    searched $(@($files).Count) files written during the test"
+        @($found) | Should -BeNullOrEmpty -Because 'no password may be written to a file'
+    }
+}
+
+Describe 'Credentials from a vault: -CredentialSecret with a stand-in for SecretManagement' -Tag Lab {
+    BeforeAll {
+        if ($lab) { Initialize-LabWorkspace }
+        # TEST DOUBLE of Microsoft.PowerShell.SecretManagement's Get-Secret (that module is not served here): secrets in
+        # memory, "not found" as a non-terminating error, as the real command reports it.
+        function Import-StandInVault { New-Module -Name StandInSecretVault -ScriptBlock {
+            $secrets = @{}
+            function Set-StandInSecret([string] $Name, $Secret) { $secrets[$Name] = $Secret }
+            function Get-Secret {
+                [CmdletBinding()]
+                param([Parameter(Mandatory, Position = 0)] [string] $Name, [string] $Vault, [switch] $AsPlainText)
+                $script:reads++
+                if (-not $secrets.ContainsKey($Name)) {
+                    Write-Error -Message "Get-Secret : The secret $Name was not found." -Category ObjectNotFound -ErrorId 'GetSecretNotFound'
+                    return
+                }
+                $secrets[$Name]
+            }
+            function Get-StandInReadCount { [int]$script:reads }
+            Export-ModuleMember -Function Get-Secret, Set-StandInSecret, Get-StandInReadCount
+        } | Import-Module -Global }
+        Import-StandInVault
+        function New-VaultIntegration([string] $Name, [string] $Secret) {
+            $db = $lab.postgresTls
+            New-SecureIntegration -Name $Name -Type PostgreSQL -HostName $db.hostName -Port $db.port -Database $db.database `
+                -CredentialSecret $Secret -SslMode VerifyFull -CaCertificatePath $lab.ca.labCaPath @ssh -ErrorAction Stop
+        }
+    }
+    AfterAll {
+        Remove-Module StandInSecretVault -ErrorAction SilentlyContinue
+        if ($lab) { Remove-LabWorkspace }
+    }
+
+    It 'reads the PSCredential from Get-Secret at each query; the workspace names the secret, never the password' -Skip:(Skip-When $NoLab) {
+        Set-StandInSecret -Name 'lab-pg' -Secret (New-LabCredential $lab.postgresTls)
+        New-VaultIntegration -Name 'vault-pg' -Secret 'lab-pg' | Out-Null
+        $reads = Get-StandInReadCount
+        Invoke-SecureQuery 'vault-pg' 'select count(*) from people' -As Scalar -ErrorAction Stop | Should -Be 5
+        Get-StandInReadCount | Should -BeGreaterThan $reads
+        $raw = Get-Content -Raw (Join-Path $ws 'workspace.json')
+        $raw | Should -Match 'lab-pg'
+        $raw.Contains($lab.postgresTls.password) | Should -BeFalse
+
+        # Read again at the next query: a changed secret takes effect at once.
+        Set-StandInSecret -Name 'lab-pg' -Secret (New-LabCredential $lab.postgresTls ('Wrong-' + [guid]::NewGuid().ToString('N')))
+        { Invoke-SecureQuery 'vault-pg' 'select 1' -ErrorAction Stop } | Should -Throw -ErrorId "DatabaseAuthenticationFailed,$QueryError"
+    }
+
+    It 'fails with CredentialNotFound (<Case>), naming the secret and the integration' -Skip:(Skip-When $NoLab) -TestCases @(
+        @{ Case = 'the vault has no such secret'; Secret = 'absent'; Value = $null; Category = 'ObjectNotFound' }
+        @{ Case = 'the secret is plain text, not a credential'; Secret = 'plain'; Value = 'just-a-string'; Category = 'InvalidData' }
+    ) {
+        if ($null -ne $Value) { Set-StandInSecret -Name $Secret -Secret $Value }
+        $name = "vault-$Secret"
+        New-VaultIntegration -Name $name -Secret $Secret | Out-Null
+        $err = Get-ErrorRecord { Invoke-SecureQuery $name 'select 1' -ErrorAction Stop }
+        $err.FullyQualifiedErrorId | Should -Be "CredentialNotFound,$QueryError"
+        "$($err.CategoryInfo.Category)" | Should -Be $Category
+        $err.Exception.Message | Should -Match ([regex]::Escape("'$Secret'"))
+        $err.Exception.Message | Should -Match ([regex]::Escape("'$name'"))
+    }
+
+    It 'fails with CredentialNotFound when Get-Secret is not available, saying to install SecretManagement or pass -Credential' -Skip:(Skip-When $NoLab) {
+        New-VaultIntegration -Name 'vault-nomodule' -Secret 'lab-pg' | Out-Null
+        Remove-Module StandInSecretVault
+        try {
+            $err = Get-ErrorRecord { Invoke-SecureQuery 'vault-nomodule' 'select 1' -ErrorAction Stop }
+        }
+        finally {
+            # Back for the tests after this one, whatever the order.
+            Import-StandInVault
+        }
+        $err.FullyQualifiedErrorId | Should -Be "CredentialNotFound,$QueryError"
+        "$($err.CategoryInfo.Category)" | Should -Be 'NotInstalled'
+        $err.Exception.Message | Should -Match 'SecretManagement'
+        $err.Exception.Message | Should -Match '-Credential'
     }
 }
 

@@ -220,6 +220,21 @@ Describe 'The workspace known_hosts (file only, no network)' -Skip:(Skip-When $N
     }
     AfterEach { Remove-Item -Recurse -Force $script:ws -ErrorAction SilentlyContinue }
 
+    It 'refuses a -PublicKey that is not ''type base64'' (InvalidPublicKey: <Case>) and writes nothing' -TestCases @(
+        @{ Case = 'a word'; Value = 'garbage' }
+        @{ Case = 'a type alone'; Value = 'ssh-ed25519' }
+        @{ Case = 'base64 that is not'; Value = 'ssh-ed25519 not*base64!' }
+        @{ Case = 'a private key header'; Value = '-----BEGIN OPENSSH PRIVATE KEY-----' }
+    ) {
+        Add-SshKnownHost -HostName 'other.example.test' -PublicKey $fake.a.PublicKey | Out-Null
+        $before = (Get-FileHash $knownHosts).Hash
+        $err = Get-ErrorRecord { Add-SshKnownHost -HostName 'db1.example.test' -PublicKey $Value -ErrorAction Stop }
+        $err.FullyQualifiedErrorId | Should -Be 'InvalidPublicKey,SecureConnect.Commands.AddSshKnownHostCommand'
+        "$($err.CategoryInfo.Category)" | Should -Be 'InvalidArgument'
+        $err.Exception.Message | Should -Match 'Get-SshServerKey'
+        (Get-FileHash $knownHosts).Hash | Should -Be $before
+    }
+
     It 'writes [host]:port for a port other than 22, and the entries of different ports stay apart' {
         $h = 'db1.example.test'
         $e22 = Add-SshKnownHost -HostName $h -Port 22 -PublicKey $fake.a.PublicKey

@@ -392,10 +392,49 @@ Describe 'Authentication and argument errors' -Tag Lab {
         $key = New-WorkspaceSshKey -Passphrase (ConvertTo-SecureText 'tunnel pass')
         Set-AuthorizedKeys @($key | ConvertTo-AuthorizedKey)
         Add-BastionTrust
-        { Start-SshTunnel @BastionArgs -RemoteHost $lab.redis.hostName -RemotePort $lab.redis.port -ErrorAction Stop } | Should -Throw
+        { Start-SshTunnel @BastionArgs -RemoteHost $lab.redis.hostName -RemotePort $lab.redis.port -ErrorAction Stop } |
+            Should -Throw -ErrorId 'KeyPassphraseRequired,SecureConnect.Commands.StartSshTunnelCommand'
         @(Get-TestTunnels).Count | Should -Be 0
         $t = Start-SshTunnel @BastionArgs -RemoteHost $lab.redis.hostName -RemotePort $lab.redis.port -KeyPassphrase (ConvertTo-SecureText 'tunnel pass')
         $t.State | Should -Be 'Up'
+    }
+
+    It 'refuses a -Name that another tunnel to elsewhere holds (TunnelNameInUse) and keeps the first tunnel' -Skip:(Skip-When $NoPgRedis) {
+        $key = New-WorkspaceSshKey
+        Set-AuthorizedKeys @($key | ConvertTo-AuthorizedKey)
+        Add-BastionTrust
+        $first = Start-SshTunnel @BastionArgs -Name 'taken' -RemoteHost $lab.redis.hostName -RemotePort $lab.redis.port
+        $err = Get-ErrorRecord { Start-SshTunnel @BastionArgs -Name 'taken' -RemoteHost $lab.postgresTls.hostName -RemotePort $lab.postgresTls.port -ErrorAction Stop }
+        $err.FullyQualifiedErrorId | Should -Be 'TunnelNameInUse,SecureConnect.Commands.StartSshTunnelCommand'
+        "$($err.CategoryInfo.Category)" | Should -Be 'ResourceExists'
+        $err.Exception.Message | Should -Match "Stop-SshTunnel -Name taken"
+        @(Get-TestTunnels).Id | Should -Be @($first.Id)
+        "$($first.State)" | Should -Be 'Up'
+        $env:TAKEN_LOCAL_PORT | Should -Be "$($first.LocalPort)"
+    }
+
+    It 'reports an unknown -Id or -Name as TunnelNotFound, per item, and goes on with the others' -Skip:(Skip-When $NoRedis) {
+        $key = New-WorkspaceSshKey
+        Set-AuthorizedKeys @($key | ConvertTo-AuthorizedKey)
+        Add-BastionTrust
+        $t = Start-SshTunnel @BastionArgs -Name 'known' -RemoteHost $lab.redis.hostName -RemotePort $lab.redis.port
+        $missingId = [long]::MaxValue
+
+        { Get-SshTunnel -Id $missingId -ErrorAction Stop } | Should -Throw -ErrorId 'TunnelNotFound,SecureConnect.Commands.GetSshTunnelCommand'
+        { Get-SshTunnel -Name 'no-such-tunnel' -ErrorAction Stop } | Should -Throw -ErrorId 'TunnelNotFound,SecureConnect.Commands.GetSshTunnelCommand'
+        { Stop-SshTunnel -Id $missingId -ErrorAction Stop } | Should -Throw -ErrorId 'TunnelNotFound,SecureConnect.Commands.StopSshTunnelCommand'
+        { Stop-SshTunnel -Name 'no-such-tunnel' -ErrorAction Stop } | Should -Throw -ErrorId 'TunnelNotFound,SecureConnect.Commands.StopSshTunnelCommand'
+
+        # Non-terminating: the known tunnel still comes out, with one error for the unknown id.
+        $found = @(Get-SshTunnel -Id $missingId, $t.Id -ErrorVariable notFound -ErrorAction SilentlyContinue)
+        $found.Id | Should -Be @($t.Id)
+        @($notFound).Count | Should -Be 1
+        $notFound[0].FullyQualifiedErrorId | Should -Be 'TunnelNotFound,SecureConnect.Commands.GetSshTunnelCommand'
+        "$($notFound[0].CategoryInfo.Category)" | Should -Be 'ObjectNotFound'
+        $notFound[0].TargetObject | Should -Be $missingId
+        # A wildcard that matches nothing is not an error.
+        @(Get-SshTunnel -Name 'no-such-*' -ErrorAction Stop).Count | Should -Be 0
+        "$($t.State)" | Should -Be 'Up'
     }
 
     It 'fails with LocalPortInUse when -LocalPort is taken' -Skip:(Skip-When $NoRedis) {

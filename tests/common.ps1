@@ -136,3 +136,13 @@ function Set-AuthorizedKeys([string[]] $Lines) {
     # The lab's sshd reads this file on every login.
     Set-Content -Path $lab.bastion.authorizedKeysPath -Value $Lines
 }
+
+function Wait-Until([scriptblock] $Condition, [double] $TimeoutSeconds, [int] $IntervalMs = 200) {
+    # Polls until the condition holds (true) or the bounded wait runs out (false): for state, never a fixed sleep.
+    $deadline = [DateTime]::UtcNow.AddSeconds($TimeoutSeconds)
+    while ($true) {
+        if (& $Condition) { return $true }
+        if ([DateTime]::UtcNow -ge $deadline) { return $false }
+        Start-Sleep -Milliseconds $IntervalMs
+    }
+}
