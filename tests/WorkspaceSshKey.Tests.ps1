@@ -70,8 +70,13 @@ Describe 'New-WorkspaceSshKey' {
         Test-Path (Join-Path $ws 'workspace.json') | Should -BeTrue
     }
 
-    It 'encrypts with -Passphrase as ssh-keygen does (aes256-ctr, bcrypt) and opens only with that passphrase' -Skip:(-not $HasSshKeygen) {
-        $key = New-WorkspaceSshKey -Passphrase (ConvertTo-SecureText 'right horse battery')
+    It 'encrypts a <Algorithm> key with -Passphrase as ssh-keygen does (aes256-ctr, bcrypt) and opens only with that passphrase' -Skip:(-not $HasSshKeygen) -TestCases @(
+        @{ Algorithm = 'Ed25519' }
+        @{ Algorithm = 'Rsa' }
+        @{ Algorithm = 'Ecdsa' }
+    ) {
+        $key = New-WorkspaceSshKey -Algorithm $Algorithm -Passphrase (ConvertTo-SecureText 'right horse battery')
+        $key.Algorithm | Should -Be $Algorithm
         $key.Encrypted | Should -BeTrue
 
         $header = Read-OpenSshHeader $key.PrivateKeyPath
@@ -265,13 +270,37 @@ Describe 'Import-WorkspaceSshKey' -Skip:(-not $HasSshKeygen) {
         $key.Fingerprint | Should -Be (Get-SshKeygenFingerprint "$path.pub").Fingerprint
     }
 
-    It 'keeps an encrypted key encrypted with the same passphrase' {
-        $path = Join-Path $src 'enc'
-        & ssh-keygen -q -t ed25519 -N 'open sesame' -C 'enc' -f $path | Out-Null
+    It 'keeps an ssh-keygen-encrypted <Name> key encrypted with the same passphrase and the same fingerprint' -TestCases @(
+        @{ Name = 'ed25519'; KeygenArgs = @('-t', 'ed25519'); Algorithm = 'Ed25519' }
+        @{ Name = 'rsa'; KeygenArgs = @('-t', 'rsa', '-b', '2048'); Algorithm = 'Rsa' }
+        @{ Name = 'rsa-pem'; KeygenArgs = @('-t', 'rsa', '-b', '2048', '-m', 'PEM'); Algorithm = 'Rsa' }
+        @{ Name = 'rsa-pkcs8'; KeygenArgs = @('-t', 'rsa', '-b', '2048', '-m', 'PKCS8'); Algorithm = 'Rsa' }
+        @{ Name = 'ecdsa'; KeygenArgs = @('-t', 'ecdsa', '-b', '256'); Algorithm = 'Ecdsa' }
+        @{ Name = 'ecdsa-384'; KeygenArgs = @('-t', 'ecdsa', '-b', '384'); Algorithm = 'Ecdsa' }
+        @{ Name = 'ecdsa-pem'; KeygenArgs = @('-t', 'ecdsa', '-b', '256', '-m', 'PEM'); Algorithm = 'Ecdsa' }
+    ) {
+        $path = Join-Path $src "enc-$Name-$([guid]::NewGuid().ToString('N').Substring(0,6))"
+        & ssh-keygen -q -N 'open sesame' -C "enc-$Name" -f $path @KeygenArgs | Out-Null
+        $LASTEXITCODE | Should -Be 0
+        # The source really is encrypted: ssh-keygen cannot open it without the passphrase.
+        & ssh-keygen -y -P '' -f $path 2>$null | Out-Null
+        $LASTEXITCODE | Should -Not -Be 0
+
         $key = Import-WorkspaceSshKey -Path $path -Passphrase (ConvertTo-SecureText 'open sesame')
+        $key.Algorithm | Should -Be $Algorithm
         $key.Encrypted | Should -BeTrue
-        Get-KeyParts (& ssh-keygen -y -P 'open sesame' -f $key.PrivateKeyPath) | Should -Be (Get-KeyParts (Get-Content "$path.pub"))
+        $key.Fingerprint | Should -Be (Get-SshKeygenFingerprint "$path.pub").Fingerprint
+        (Get-WorkspaceSshKey).Fingerprint | Should -Be $key.Fingerprint
+
+        $header = Read-OpenSshHeader $key.PrivateKeyPath
+        $header.Cipher | Should -Be 'aes256-ctr'
+        $header.Kdf | Should -Be 'bcrypt'
+        $derived = & ssh-keygen -y -P 'open sesame' -f $key.PrivateKeyPath
+        $LASTEXITCODE | Should -Be 0
+        Get-KeyParts $derived | Should -Be (Get-KeyParts (Get-Content "$path.pub"))
         & ssh-keygen -y -P '' -f $key.PrivateKeyPath 2>$null | Out-Null
+        $LASTEXITCODE | Should -Not -Be 0
+        & ssh-keygen -y -P 'not it' -f $key.PrivateKeyPath 2>$null | Out-Null
         $LASTEXITCODE | Should -Not -Be 0
     }
 
