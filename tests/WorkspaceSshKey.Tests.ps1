@@ -234,6 +234,69 @@ Describe 'Remove-WorkspaceSshKey' {
     }
 }
 
+Describe 'A corrupt workspace key (WorkspaceKeyCorrupt)' {
+    BeforeAll {
+        function Get-DiskState([string] $Root) {
+            # Every folder and file under the workspace, files with size, write time and SHA-256.
+            Get-ChildItem -Recurse -Force $Root | Sort-Object FullName | ForEach-Object {
+                $relative = [IO.Path]::GetRelativePath($Root, $_.FullName)
+                if ($_.PSIsContainer) { "$relative/" }
+                else { "$relative $($_.Length) $($_.LastWriteTimeUtc.Ticks) $((Get-FileHash -Algorithm SHA256 $_.FullName).Hash)" }
+            }
+        }
+
+        function Assert-WorkspaceKeyCorrupt([string] $File) {
+            # Every cmdlet that reads the stored key stops with the same id, names the damaged file and says
+            # how to replace it; none of them writes, moves or deletes anything.
+            $before = Get-DiskState $ws
+            $err = { Get-WorkspaceSshKey -ErrorAction Stop } |
+                Should -Throw -ErrorId 'WorkspaceKeyCorrupt,SecureConnect.Commands.GetWorkspaceSshKeyCommand' -PassThru
+            $err.CategoryInfo.Category | Should -Be 'InvalidData'
+            $err.TargetObject | Should -Be $File
+            $err.Exception.Message | Should -Match ([regex]::Escape($File))
+            $err.Exception.Message | Should -Match 'New-WorkspaceSshKey -Force'
+            { ConvertTo-AuthorizedKey -PermitOpen 'db:5432' } |
+                Should -Throw -ErrorId 'WorkspaceKeyCorrupt,SecureConnect.Commands.ConvertToAuthorizedKeyCommand'
+            { Remove-WorkspaceSshKey -Force } |
+                Should -Throw -ErrorId 'WorkspaceKeyCorrupt,SecureConnect.Commands.RemoveWorkspaceSshKeyCommand'
+            $after = Get-DiskState $ws
+            $after -join "`n" | Should -BeExactly ($before -join "`n")
+        }
+    }
+    BeforeEach { $script:ws = New-TestWorkspace; $script:key = New-WorkspaceSshKey }
+    AfterEach { Remove-Item -Recurse -Force $script:ws -ErrorAction SilentlyContinue }
+
+    It 'refuses a private key file that is <Case>, and changes nothing on disk' -TestCases @(
+        @{ Case = 'text'; Bytes = [Text.Encoding]::UTF8.GetBytes("this is not a private key`n") }
+        @{ Case = 'binary'; Bytes = [byte[]](0..255) }
+        @{ Case = 'armored garbage'; Bytes = [Text.Encoding]::UTF8.GetBytes("-----BEGIN OPENSSH PRIVATE KEY-----`nbm90IGEga2V5IGF0IGFsbA==`n-----END OPENSSH PRIVATE KEY-----`n") }
+        @{ Case = 'empty'; Bytes = [byte[]]@() }
+    ) {
+        [IO.File]::WriteAllBytes($key.PrivateKeyPath, $Bytes)
+        Assert-WorkspaceKeyCorrupt $key.PrivateKeyPath
+    }
+
+    It 'refuses a public key file that is <Case>, and changes nothing on disk' -TestCases @(
+        @{ Case = 'not a key line'; Line = 'this is not an OpenSSH public key' }
+        @{ Case = 'not base64'; Line = 'ssh-ed25519 !!!not-base64!!! pester@test' }
+        @{ Case = 'a type SecureConnect does not make'; Line = 'ssh-dss AAAAB3NzaC1kc3M= pester@test' }
+        @{ Case = 'empty'; Line = '' }
+    ) {
+        Set-Content -Path $key.PublicKeyPath -Value $Line
+        Assert-WorkspaceKeyCorrupt $key.PublicKeyPath
+    }
+
+    It 'is repaired as the message says, with New-WorkspaceSshKey -Force, which retires the damaged pair' {
+        Set-Content -Path $key.PrivateKeyPath -Value 'this is not a private key'
+        { Get-WorkspaceSshKey -ErrorAction Stop } | Should -Throw -ErrorId 'WorkspaceKeyCorrupt,SecureConnect.Commands.GetWorkspaceSshKeyCommand'
+        $new = New-WorkspaceSshKey -Force
+        (Get-WorkspaceSshKey).Fingerprint | Should -Be $new.Fingerprint
+        $retired = @(Get-ChildItem (Join-Path $ws 'keys/retired') -Directory)
+        $retired.Count | Should -Be 1
+        (Get-Content -Raw (Join-Path $retired[0].FullName 'workspace_key')).Trim() | Should -Be 'this is not a private key'
+    }
+}
+
 Describe 'Import-WorkspaceSshKey' -Skip:(-not $HasSshKeygen) {
     BeforeAll {
         $script:src = Join-Path ([IO.Path]::GetTempPath()) ("sc-import-" + [guid]::NewGuid().ToString('N'))
