@@ -281,7 +281,10 @@ Describe 'A corrupt workspace key (WorkspaceKeyCorrupt)' {
         @{ Case = 'not base64'; Line = 'ssh-ed25519 !!!not-base64!!! pester@test' }
         @{ Case = 'a type SecureConnect does not make'; Line = 'ssh-dss AAAAB3NzaC1kc3M= pester@test' }
         @{ Case = 'empty'; Line = '' }
+        @{ Case = 'a blob without a key'; Line = 'ssh-ed25519 AAAA pester@test' }
+        @{ Case = 'a type that contradicts its blob'; Line = 'ssh-rsa {ed25519 blob} pester@test' }
     ) {
+        $Line = $Line.Replace('{ed25519 blob}', $key.PublicKey.Split(' ')[1])
         Set-Content -Path $key.PublicKeyPath -Value $Line
         Assert-WorkspaceKeyCorrupt $key.PublicKeyPath
     }
