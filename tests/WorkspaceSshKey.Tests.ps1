@@ -70,8 +70,13 @@ Describe 'New-WorkspaceSshKey' {
         Test-Path (Join-Path $ws 'workspace.json') | Should -BeTrue
     }
 
-    It 'encrypts with -Passphrase as ssh-keygen does (aes256-ctr, bcrypt) and opens only with that passphrase' -Skip:(-not $HasSshKeygen) {
-        $key = New-WorkspaceSshKey -Passphrase (ConvertTo-SecureText 'right horse battery')
+    It 'encrypts a <Algorithm> key with -Passphrase as ssh-keygen does (aes256-ctr, bcrypt) and opens only with that passphrase' -Skip:(-not $HasSshKeygen) -TestCases @(
+        @{ Algorithm = 'Ed25519' }
+        @{ Algorithm = 'Rsa' }
+        @{ Algorithm = 'Ecdsa' }
+    ) {
+        $key = New-WorkspaceSshKey -Algorithm $Algorithm -Passphrase (ConvertTo-SecureText 'right horse battery')
+        $key.Algorithm | Should -Be $Algorithm
         $key.Encrypted | Should -BeTrue
 
         $header = Read-OpenSshHeader $key.PrivateKeyPath
@@ -229,6 +234,72 @@ Describe 'Remove-WorkspaceSshKey' {
     }
 }
 
+Describe 'A corrupt workspace key (WorkspaceKeyCorrupt)' {
+    BeforeAll {
+        function Get-DiskState([string] $Root) {
+            # Every folder and file under the workspace, files with size, write time and SHA-256.
+            Get-ChildItem -Recurse -Force $Root | Sort-Object FullName | ForEach-Object {
+                $relative = [IO.Path]::GetRelativePath($Root, $_.FullName)
+                if ($_.PSIsContainer) { "$relative/" }
+                else { "$relative $($_.Length) $($_.LastWriteTimeUtc.Ticks) $((Get-FileHash -Algorithm SHA256 $_.FullName).Hash)" }
+            }
+        }
+
+        function Assert-WorkspaceKeyCorrupt([string] $File) {
+            # Every cmdlet that reads the stored key stops with the same id, names the damaged file and says
+            # how to replace it; none of them writes, moves or deletes anything.
+            $before = Get-DiskState $ws
+            $err = { Get-WorkspaceSshKey -ErrorAction Stop } |
+                Should -Throw -ErrorId 'WorkspaceKeyCorrupt,SecureConnect.Commands.GetWorkspaceSshKeyCommand' -PassThru
+            $err.CategoryInfo.Category | Should -Be 'InvalidData'
+            $err.TargetObject | Should -Be $File
+            $err.Exception.Message | Should -Match ([regex]::Escape($File))
+            $err.Exception.Message | Should -Match 'New-WorkspaceSshKey -Force'
+            { ConvertTo-AuthorizedKey -PermitOpen 'db:5432' } |
+                Should -Throw -ErrorId 'WorkspaceKeyCorrupt,SecureConnect.Commands.ConvertToAuthorizedKeyCommand'
+            { Remove-WorkspaceSshKey -Force } |
+                Should -Throw -ErrorId 'WorkspaceKeyCorrupt,SecureConnect.Commands.RemoveWorkspaceSshKeyCommand'
+            $after = Get-DiskState $ws
+            $after -join "`n" | Should -BeExactly ($before -join "`n")
+        }
+    }
+    BeforeEach { $script:ws = New-TestWorkspace; $script:key = New-WorkspaceSshKey }
+    AfterEach { Remove-Item -Recurse -Force $script:ws -ErrorAction SilentlyContinue }
+
+    It 'refuses a private key file that is <Case>, and changes nothing on disk' -TestCases @(
+        @{ Case = 'text'; Bytes = [Text.Encoding]::UTF8.GetBytes("this is not a private key`n") }
+        @{ Case = 'binary'; Bytes = [byte[]](0..255) }
+        @{ Case = 'armored garbage'; Bytes = [Text.Encoding]::UTF8.GetBytes("-----BEGIN OPENSSH PRIVATE KEY-----`nbm90IGEga2V5IGF0IGFsbA==`n-----END OPENSSH PRIVATE KEY-----`n") }
+        @{ Case = 'empty'; Bytes = [byte[]]@() }
+    ) {
+        [IO.File]::WriteAllBytes($key.PrivateKeyPath, $Bytes)
+        Assert-WorkspaceKeyCorrupt $key.PrivateKeyPath
+    }
+
+    It 'refuses a public key file that is <Case>, and changes nothing on disk' -TestCases @(
+        @{ Case = 'not a key line'; Line = 'this is not an OpenSSH public key' }
+        @{ Case = 'not base64'; Line = 'ssh-ed25519 !!!not-base64!!! pester@test' }
+        @{ Case = 'a type SecureConnect does not make'; Line = 'ssh-dss AAAAB3NzaC1kc3M= pester@test' }
+        @{ Case = 'empty'; Line = '' }
+        @{ Case = 'a blob without a key'; Line = 'ssh-ed25519 AAAA pester@test' }
+        @{ Case = 'a type that contradicts its blob'; Line = 'ssh-rsa {ed25519 blob} pester@test' }
+    ) {
+        $Line = $Line.Replace('{ed25519 blob}', $key.PublicKey.Split(' ')[1])
+        Set-Content -Path $key.PublicKeyPath -Value $Line
+        Assert-WorkspaceKeyCorrupt $key.PublicKeyPath
+    }
+
+    It 'is repaired as the message says, with New-WorkspaceSshKey -Force, which retires the damaged pair' {
+        Set-Content -Path $key.PrivateKeyPath -Value 'this is not a private key'
+        { Get-WorkspaceSshKey -ErrorAction Stop } | Should -Throw -ErrorId 'WorkspaceKeyCorrupt,SecureConnect.Commands.GetWorkspaceSshKeyCommand'
+        $new = New-WorkspaceSshKey -Force
+        (Get-WorkspaceSshKey).Fingerprint | Should -Be $new.Fingerprint
+        $retired = @(Get-ChildItem (Join-Path $ws 'keys/retired') -Directory)
+        $retired.Count | Should -Be 1
+        (Get-Content -Raw (Join-Path $retired[0].FullName 'workspace_key')).Trim() | Should -Be 'this is not a private key'
+    }
+}
+
 Describe 'Import-WorkspaceSshKey' -Skip:(-not $HasSshKeygen) {
     BeforeAll {
         $script:src = Join-Path ([IO.Path]::GetTempPath()) ("sc-import-" + [guid]::NewGuid().ToString('N'))
@@ -265,13 +336,37 @@ Describe 'Import-WorkspaceSshKey' -Skip:(-not $HasSshKeygen) {
         $key.Fingerprint | Should -Be (Get-SshKeygenFingerprint "$path.pub").Fingerprint
     }
 
-    It 'keeps an encrypted key encrypted with the same passphrase' {
-        $path = Join-Path $src 'enc'
-        & ssh-keygen -q -t ed25519 -N 'open sesame' -C 'enc' -f $path | Out-Null
+    It 'keeps an ssh-keygen-encrypted <Name> key encrypted with the same passphrase and the same fingerprint' -TestCases @(
+        @{ Name = 'ed25519'; KeygenArgs = @('-t', 'ed25519'); Algorithm = 'Ed25519' }
+        @{ Name = 'rsa'; KeygenArgs = @('-t', 'rsa', '-b', '2048'); Algorithm = 'Rsa' }
+        @{ Name = 'rsa-pem'; KeygenArgs = @('-t', 'rsa', '-b', '2048', '-m', 'PEM'); Algorithm = 'Rsa' }
+        @{ Name = 'rsa-pkcs8'; KeygenArgs = @('-t', 'rsa', '-b', '2048', '-m', 'PKCS8'); Algorithm = 'Rsa' }
+        @{ Name = 'ecdsa'; KeygenArgs = @('-t', 'ecdsa', '-b', '256'); Algorithm = 'Ecdsa' }
+        @{ Name = 'ecdsa-384'; KeygenArgs = @('-t', 'ecdsa', '-b', '384'); Algorithm = 'Ecdsa' }
+        @{ Name = 'ecdsa-pem'; KeygenArgs = @('-t', 'ecdsa', '-b', '256', '-m', 'PEM'); Algorithm = 'Ecdsa' }
+    ) {
+        $path = Join-Path $src "enc-$Name-$([guid]::NewGuid().ToString('N').Substring(0,6))"
+        & ssh-keygen -q -N 'open sesame' -C "enc-$Name" -f $path @KeygenArgs | Out-Null
+        $LASTEXITCODE | Should -Be 0
+        # The source really is encrypted: ssh-keygen cannot open it without the passphrase.
+        & ssh-keygen -y -P '' -f $path 2>$null | Out-Null
+        $LASTEXITCODE | Should -Not -Be 0
+
         $key = Import-WorkspaceSshKey -Path $path -Passphrase (ConvertTo-SecureText 'open sesame')
+        $key.Algorithm | Should -Be $Algorithm
         $key.Encrypted | Should -BeTrue
-        Get-KeyParts (& ssh-keygen -y -P 'open sesame' -f $key.PrivateKeyPath) | Should -Be (Get-KeyParts (Get-Content "$path.pub"))
+        $key.Fingerprint | Should -Be (Get-SshKeygenFingerprint "$path.pub").Fingerprint
+        (Get-WorkspaceSshKey).Fingerprint | Should -Be $key.Fingerprint
+
+        $header = Read-OpenSshHeader $key.PrivateKeyPath
+        $header.Cipher | Should -Be 'aes256-ctr'
+        $header.Kdf | Should -Be 'bcrypt'
+        $derived = & ssh-keygen -y -P 'open sesame' -f $key.PrivateKeyPath
+        $LASTEXITCODE | Should -Be 0
+        Get-KeyParts $derived | Should -Be (Get-KeyParts (Get-Content "$path.pub"))
         & ssh-keygen -y -P '' -f $key.PrivateKeyPath 2>$null | Out-Null
+        $LASTEXITCODE | Should -Not -Be 0
+        & ssh-keygen -y -P 'not it' -f $key.PrivateKeyPath 2>$null | Out-Null
         $LASTEXITCODE | Should -Not -Be 0
     }
 

@@ -5,6 +5,7 @@ using System.Text;
 using System.Text.Json.Nodes;
 using SecureConnect.Common;
 using SecureConnect.Ssh.Keys;
+using SecureConnect.Ssh.KnownHosts;
 using SecureConnect.Workspace;
 
 namespace SecureConnect.Ssh;
@@ -278,7 +279,8 @@ internal sealed class WorkspaceKeyService
                     _ when parts[0].StartsWith("ecdsa-sha2-", StringComparison.Ordinal) => SshKeyAlgorithm.Ecdsa,
                     _ => null,
                 };
-                if (algorithm is not null)
+                // The blob must hold a key of the type the line names, or the fingerprint is of nothing.
+                if (algorithm is not null && KnownHostEntry.TryValidateKey(parts[0], blob, out _))
                 {
                     return (algorithm.Value, blob);
                 }
