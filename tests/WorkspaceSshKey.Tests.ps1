@@ -30,14 +30,16 @@ BeforeAll {
 }
 
 BeforeDiscovery {
-    $HasSshKeygen = [bool](Get-Command ssh-keygen -ErrorAction SilentlyContinue)
+    . $PSScriptRoot/common.ps1
+    $NoSshKeygen = if (-not (Get-Command ssh-keygen -ErrorAction SilentlyContinue)) { 'ssh-keygen is not installed (build.ps1 -Task Lab installs it)' }
+    $OnWindows = if ($IsWindows) { 'Unix file modes do not exist on Windows' }
 }
 
 Describe 'New-WorkspaceSshKey' {
     BeforeEach { $script:ws = New-TestWorkspace }
     AfterEach { Remove-Item -Recurse -Force $script:ws -ErrorAction SilentlyContinue }
 
-    It 'creates a <Algorithm> key that the real ssh-keygen reads and fingerprints identically' -Skip:(-not $HasSshKeygen) -TestCases @(
+    It 'creates a <Algorithm> key that the real ssh-keygen reads and fingerprints identically' -Skip:(Skip-When $NoSshKeygen) -TestCases @(
         @{ Algorithm = 'Ed25519'; Type = 'ssh-ed25519'; Bits = 256 }
         @{ Algorithm = 'Rsa'; Type = 'ssh-rsa'; Bits = 4096 }
         @{ Algorithm = 'Ecdsa'; Type = 'ecdsa-sha2-nistp256'; Bits = 256 }
@@ -61,7 +63,7 @@ Describe 'New-WorkspaceSshKey' {
         $key.Fingerprint | Should -Match '^SHA256:[A-Za-z0-9+/]{43}$'
     }
 
-    It 'protects the workspace and the private key with owner-only modes' -Skip:$IsWindows {
+    It 'protects the workspace and the private key with owner-only modes' -Skip:(Skip-When $OnWindows) {
         $key = New-WorkspaceSshKey
         Get-UnixMode $key.PrivateKeyPath | Should -Be '600'
         Get-UnixMode $ws | Should -Be '700'
@@ -70,7 +72,7 @@ Describe 'New-WorkspaceSshKey' {
         Test-Path (Join-Path $ws 'workspace.json') | Should -BeTrue
     }
 
-    It 'encrypts a <Algorithm> key with -Passphrase as ssh-keygen does (aes256-ctr, bcrypt) and opens only with that passphrase' -Skip:(-not $HasSshKeygen) -TestCases @(
+    It 'encrypts a <Algorithm> key with -Passphrase as ssh-keygen does (aes256-ctr, bcrypt) and opens only with that passphrase' -Skip:(Skip-When $NoSshKeygen) -TestCases @(
         @{ Algorithm = 'Ed25519' }
         @{ Algorithm = 'Rsa' }
         @{ Algorithm = 'Ecdsa' }
@@ -300,7 +302,7 @@ Describe 'A corrupt workspace key (WorkspaceKeyCorrupt)' {
     }
 }
 
-Describe 'Import-WorkspaceSshKey' -Skip:(-not $HasSshKeygen) {
+Describe 'Import-WorkspaceSshKey' -Skip:(Skip-When $NoSshKeygen) {
     BeforeAll {
         $script:src = Join-Path ([IO.Path]::GetTempPath()) ("sc-import-" + [guid]::NewGuid().ToString('N'))
         New-Item -ItemType Directory $src | Out-Null
@@ -403,7 +405,7 @@ Describe 'Import-WorkspaceSshKey' -Skip:(-not $HasSshKeygen) {
         Test-Path (Join-Path $ws 'keys/workspace_key') | Should -BeFalse
     }
 
-    It 'refuses a key file that group or others can read (KeyFileUnprotected), as OpenSSH does' -Skip:$IsWindows {
+    It 'refuses a key file that group or others can read (KeyFileUnprotected), as OpenSSH does' -Skip:(Skip-When $OnWindows) {
         $path = New-SourceKey 'open-mode' @('-t', 'ed25519')
         chmod 644 $path
         $err = $null
