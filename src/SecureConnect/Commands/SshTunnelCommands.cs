@@ -154,7 +154,8 @@ public sealed class GetSshTunnelCommand : SecureConnectCmdlet
     /// <inheritdoc/>
     protected override void ProcessRecord()
     {
-        foreach (SshTunnel tunnel in TunnelSelection.Select(this, Name, Id, writeNotFound: Name is not null && Name.Any(n => !WildcardPattern.ContainsWildcardCharacters(n))))
+        // An id or a name without wildcards that matches nothing is an error, as for Get-Process -Id; a wildcard is not.
+        foreach (SshTunnel tunnel in TunnelSelection.Select(this, Name, Id, writeNotFound: true))
         {
             WriteObject(tunnel);
         }
