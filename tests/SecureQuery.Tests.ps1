@@ -42,14 +42,6 @@ BeforeAll {
 
     function Get-LiveTunnels { @(Get-SshTunnel | Where-Object { "$($_.State)" -ne 'Stopped' }) }
 
-    function Wait-Until([scriptblock] $Condition, [double] $TimeoutSeconds, [int] $IntervalMs = 250) {
-        $deadline = [DateTime]::UtcNow.AddSeconds($TimeoutSeconds)
-        while ($true) {
-            if (& $Condition) { return $true }
-            if ([DateTime]::UtcNow -ge $deadline) { return $false }
-            Start-Sleep -Milliseconds $IntervalMs
-        }
-    }
 
     function Get-ActiveQueryCount([string] $Marker) {
         # Sessions (other than this one) whose current query holds $Marker, as PostgreSQL's pg_stat_activity shows them.

@@ -47,15 +47,6 @@ BeforeAll {
         try { $listener.Start(); $true } catch { $false } finally { $listener.Stop() }
     }
 
-    function Wait-Until([scriptblock] $Condition, [double] $TimeoutSeconds, [int] $IntervalMs = 200) {
-        # Polls until the condition holds (true) or the deadline passes (false).
-        $waitDeadline = [DateTime]::UtcNow.AddSeconds($TimeoutSeconds)
-        while ($true) {
-            if (& $Condition) { return $true }
-            if ([DateTime]::UtcNow -ge $waitDeadline) { return $false }
-            Start-Sleep -Milliseconds $IntervalMs
-        }
-    }
 
 
     function Invoke-Lab([string[]] $Arguments) {

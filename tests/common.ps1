@@ -139,10 +139,11 @@ function Set-AuthorizedKeys([string[]] $Lines) {
 
 function Wait-Until([scriptblock] $Condition, [double] $TimeoutSeconds, [int] $IntervalMs = 200) {
     # Polls until the condition holds (true) or the bounded wait runs out (false): for state, never a fixed sleep.
-    $deadline = [DateTime]::UtcNow.AddSeconds($TimeoutSeconds)
+    # (A name no condition uses: the condition runs in a scope below this one and would see a plain $deadline.)
+    $waitUntilDeadline = [DateTime]::UtcNow.AddSeconds($TimeoutSeconds)
     while ($true) {
         if (& $Condition) { return $true }
-        if ([DateTime]::UtcNow -ge $deadline) { return $false }
+        if ([DateTime]::UtcNow -ge $waitUntilDeadline) { return $false }
         Start-Sleep -Milliseconds $IntervalMs
     }
 }
