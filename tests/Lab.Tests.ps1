@@ -11,15 +11,6 @@ BeforeDiscovery {
 BeforeAll {
     . $PSScriptRoot/common.ps1
     $script:lab = Get-LabEndpoints
-    $script:LabScript = Join-Path $PSScriptRoot 'lab/lab.sh'
-
-    function Invoke-Lab([string[]] $Arguments, [hashtable] $Environment = @{}, [string] $AsUser) {
-        $prefix = @()
-        if ($AsUser) { $prefix = @('runuser', '-u', $AsUser, '--') }
-        $envArgs = @($Environment.GetEnumerator() | ForEach-Object { "$($_.Key)=$($_.Value)" })
-        $argv = $prefix + @('env') + $envArgs + @((Get-Command bash).Source, $LabScript) + $Arguments
-        Invoke-Native -FilePath $argv[0] -Arguments @($argv | Select-Object -Skip 1) -TimeoutSeconds 90
-    }
 }
 
 Describe 'The lab' -Tag Lab {
@@ -35,13 +26,13 @@ Describe 'The lab' -Tag Lab {
     }
 
     It 'finds every program it uses (lab.sh check), PostgreSQL whatever its version' {
-        $r = Invoke-Lab 'check'
+        $r = Invoke-LabScript 'check'
         $r.ExitCode | Should -Be 0 -Because $r.Error
         $r.Error | Should -Match 'PostgreSQL in /usr/lib/postgresql/\d+/bin'
     }
 
     It 'names what is missing and the exact command that installs it' {
-        $r = Invoke-Lab 'check' -Environment @{ SECURECONNECT_LAB_PG_BIN = '/nonexistent/bin' }
+        $r = Invoke-LabScript 'check' -Environment @{ SECURECONNECT_LAB_PG_BIN = '/nonexistent/bin' }
         $r.ExitCode | Should -Be 1
         $r.Error | Should -Match 'missing programs: postgres initdb'
         $r.Error | Should -Match 'apt-get update && .*apt-get install -y --no-install-recommends postgresql'
@@ -49,7 +40,7 @@ Describe 'The lab' -Tag Lab {
 
     It 'stops before starting anything when it is not root and a program is missing, with the sudo command' -Skip:(Skip-When $NoRoot) {
         $state = Join-Path ([IO.Path]::GetTempPath()) ("sc-lab-nobody-" + [guid]::NewGuid().ToString('N'))
-        $r = Invoke-Lab 'start' -AsUser nobody -Environment @{ SECURECONNECT_LAB_PG_BIN = '/nonexistent/bin'; SECURECONNECT_LAB_DIR = $state }
+        $r = Invoke-LabScript 'start' -AsUser nobody -Environment @{ SECURECONNECT_LAB_PG_BIN = '/nonexistent/bin'; SECURECONNECT_LAB_DIR = $state }
         $r.ExitCode | Should -Be 1
         $r.Error | Should -Match 'not installed: postgres initdb'
         $r.Error | Should -Match '\(not root\)'
@@ -59,8 +50,8 @@ Describe 'The lab' -Tag Lab {
 
     It 'link up returns only once the host reaches the bastion''s sshd again, every time' -Skip:(Skip-When $NoNetns) {
         foreach ($round in 1..3) {
-            (Invoke-Lab 'link', 'down').ExitCode | Should -Be 0
-            $up = Invoke-Lab 'link', 'up'
+            (Invoke-LabScript 'link', 'down').ExitCode | Should -Be 0
+            $up = Invoke-LabScript 'link', 'up'
             $up.ExitCode | Should -Be 0 -Because $up.Error
             # Immediately, with no retry: a real SSH exchange with the bastion.
             $keys = @(Get-SshServerKey -HostName $lab.bastion.host -Port $lab.bastion.port -ConnectTimeout 5 -ErrorAction Stop)
@@ -71,11 +62,11 @@ Describe 'The lab' -Tag Lab {
     It 'restore-bastion-hostkey puts back the key the lab started with, after several rotations' -Skip:(Skip-When $NoLab) {
         $original = $lab.bastion.hostKeyFingerprint
         try {
-            foreach ($i in 1..2) { (Invoke-Lab 'rotate-bastion-hostkey').ExitCode | Should -Be 0 }
+            foreach ($i in 1..2) { (Invoke-LabScript 'rotate-bastion-hostkey').ExitCode | Should -Be 0 }
             (Get-LabEndpoints).bastion.hostKeyFingerprint | Should -Not -Be $original
         }
         finally {
-            $restore = Invoke-Lab 'restore-bastion-hostkey'
+            $restore = Invoke-LabScript 'restore-bastion-hostkey'
         }
         $restore.ExitCode | Should -Be 0 -Because $restore.Error
         (Get-LabEndpoints).bastion.hostKeyFingerprint | Should -Be $original

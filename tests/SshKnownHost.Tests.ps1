@@ -39,14 +39,7 @@ BeforeAll {
     }
 
 
-    function Invoke-Lab([string[]] $Arguments) {
-        $r = Invoke-Native -FilePath (Get-Command bash).Source -Arguments (@((Join-Path $PSScriptRoot 'lab/lab.sh')) + $Arguments) -TimeoutSeconds 90
-        if ($r.ExitCode -ne 0) { throw "lab.sh $($Arguments -join ' ') failed ($($r.ExitCode)): $($r.Error)" }
-    }
 
-    function Get-ErrorRecord([scriptblock] $Script) {
-        try { & $Script | Out-Null; $null } catch { $_ }
-    }
 
     function Get-LogLineCount([string] $Path) { @(Get-Content -Path $Path).Count }
 

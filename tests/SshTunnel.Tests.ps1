@@ -49,10 +49,6 @@ BeforeAll {
 
 
 
-    function Invoke-Lab([string[]] $Arguments) {
-        $r = Invoke-Native -FilePath (Get-Command bash).Source -Arguments (@((Join-Path $PSScriptRoot 'lab/lab.sh')) + $Arguments) -TimeoutSeconds 90
-        if ($r.ExitCode -ne 0) { throw "lab.sh $($Arguments -join ' ') failed ($($r.ExitCode)): $($r.Error)" }
-    }
 
     function Get-PsqlConnInfo([int] $Port) {
         # verify-full cannot work against 127.0.0.1 (the certificate names the db host), so TLS is required but not name-checked.
@@ -66,9 +62,6 @@ BeforeAll {
         $r | Add-Member -NotePropertyName Value -NotePropertyValue $last -PassThru
     }
 
-    function Get-ErrorRecord([scriptblock] $Script) {
-        try { & $Script | Out-Null; $null } catch { $_ }
-    }
 
     function Read-PublicKey([string] $Path) { ((Get-Content -Raw $Path).Trim() -split '\s+')[0..1] -join ' ' }
 

@@ -147,3 +147,17 @@ function Wait-Until([scriptblock] $Condition, [double] $TimeoutSeconds, [int] $I
         Start-Sleep -Milliseconds $IntervalMs
     }
 }
+
+function Invoke-LabScript([string[]] $Arguments, [hashtable] $Environment = @{}, [string] $AsUser) {
+    # Runs tests/lab/lab.sh (optionally as another user, with extra environment) and returns its exit code and output.
+    $prefix = if ($AsUser) { @('runuser', '-u', $AsUser, '--') } else { @() }
+    $envArgs = @($Environment.GetEnumerator() | ForEach-Object { "$($_.Key)=$($_.Value)" })
+    $argv = $prefix + @('env') + $envArgs + @((Get-Command bash).Source, (Join-Path $PSScriptRoot 'lab/lab.sh')) + $Arguments
+    Invoke-Native -FilePath $argv[0] -Arguments @($argv | Select-Object -Skip 1) -TimeoutSeconds 90
+}
+
+function Invoke-Lab([string[]] $Arguments) {
+    # A lab action a test needs to succeed (link down/up, restart-sshd, rotate/restore the host key).
+    $r = Invoke-LabScript $Arguments
+    if ($r.ExitCode -ne 0) { throw "lab.sh $($Arguments -join ' ') failed ($($r.ExitCode)): $($r.Error)" }
+}

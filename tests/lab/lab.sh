@@ -1056,7 +1056,6 @@ cmd_start() {
   CREATED_AT=$(ts)
   info "starting lab in $STATE"
 
-  have openssl || die "openssl is required"
   choose_mode
   set_topology
   set_os_users
