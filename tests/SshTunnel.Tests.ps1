@@ -247,6 +247,164 @@ Describe 'Start-SshTunnel to the databases behind the bastion' -Tag Lab {
     }
 }
 
+Describe 'Reuse only of a tunnel that is the same in everything that matters' -Tag Lab {
+    BeforeEach {
+        $script:preexistingIds = Get-TunnelIds
+        $script:ws = New-TestWorkspace
+        $script:key = New-WorkspaceSshKey
+        Set-AuthorizedKeys @($key | ConvertTo-AuthorizedKey)
+    }
+    AfterEach {
+        Remove-TestState
+        foreach ($v in 'SECOND_LOCAL_HOST', 'SECOND_LOCAL_PORT', 'FIRST_LOCAL_HOST', 'FIRST_LOCAL_PORT', 'MY_SSH_TUNNEL_LOCAL_HOST', 'MY_SSH_TUNNEL_LOCAL_PORT', 'MY_DB_LOCAL_HOST', 'MY_DB_LOCAL_PORT', 'DB_LOCAL_HOST', 'DB_LOCAL_PORT') {
+            [Environment]::SetEnvironmentVariable($v, $null)
+        }
+    }
+
+    It 'checks the pinned fingerprint again: a wrong -HostKeyFingerprint fails with HostKeyMismatch although an AcceptNew tunnel is up' -Skip:(Skip-When $NoRedis) {
+        $first = Start-SshTunnel @BastionArgs -RemoteHost $lab.redis.hostName -RemotePort $lab.redis.port -HostKeyPolicy AcceptNew
+        $first.State | Should -Be 'Up'
+        $err = Get-ErrorRecord { Start-SshTunnel @BastionArgs -RemoteHost $lab.redis.hostName -RemotePort $lab.redis.port -HostKeyFingerprint $stranger.Fingerprint -ErrorAction Stop }
+        $err.FullyQualifiedErrorId | Should -Be 'HostKeyMismatch,SecureConnect.Commands.StartSshTunnelCommand'
+        @(Get-TestTunnels).Id | Should -Be @($first.Id)
+        $first.State | Should -Be 'Up'
+    }
+
+    It 'does not reuse a tunnel after its bastion''s key was removed from known_hosts (Strict fails with HostKeyUnknown)' -Skip:(Skip-When $NoRedis) {
+        Add-BastionTrust
+        $first = Start-SshTunnel @BastionArgs -RemoteHost $lab.redis.hostName -RemotePort $lab.redis.port
+        Remove-SshKnownHost -HostName $lab.bastion.host -Port $lab.bastion.port -Confirm:$false
+        $err = Get-ErrorRecord { Start-SshTunnel @BastionArgs -RemoteHost $lab.redis.hostName -RemotePort $lab.redis.port -ErrorAction Stop }
+        $err.FullyQualifiedErrorId | Should -Be 'HostKeyUnknown,SecureConnect.Commands.StartSshTunnelCommand'
+        $first.State | Should -Be 'Up'
+    }
+
+    It 'does not reuse a tunnel of another workspace (its known_hosts and key)' -Skip:(Skip-When $NoRedis) {
+        Add-BastionTrust
+        $first = Start-SshTunnel @BastionArgs -RemoteHost $lab.redis.hostName -RemotePort $lab.redis.port
+        $firstWs = $ws
+        try {
+            $script:ws = New-TestWorkspace
+            $null = New-WorkspaceSshKey
+            # The second workspace trusts nothing: Strict must fail there, not hand out the first workspace's tunnel.
+            $err = Get-ErrorRecord { Start-SshTunnel @BastionArgs -RemoteHost $lab.redis.hostName -RemotePort $lab.redis.port -ErrorAction Stop }
+            $err.FullyQualifiedErrorId | Should -Be 'HostKeyUnknown,SecureConnect.Commands.StartSshTunnelCommand'
+        }
+        finally { Remove-Item -Recurse -Force $firstWs -ErrorAction SilentlyContinue }
+        $first.State | Should -Be 'Up'
+    }
+
+    It 'does not reuse a tunnel that authenticated with another key (-KeyPath)' -Skip:(Skip-When $NoRedis) {
+        Add-BastionTrust
+        $other = Join-Path $ws 'other_key'
+        & ssh-keygen -q -t ed25519 -N '' -C 'other' -f $other | Out-Null
+        Set-AuthorizedKeys @(($key | ConvertTo-AuthorizedKey), (Get-Content "$other.pub"))
+        $first = Start-SshTunnel @BastionArgs -RemoteHost $lab.redis.hostName -RemotePort $lab.redis.port
+        $second = Start-SshTunnel @BastionArgs -RemoteHost $lab.redis.hostName -RemotePort $lab.redis.port -KeyPath $other
+        $second.Id | Should -Not -Be $first.Id
+        # A -KeyPath the bastion refuses must fail, not fall back to the workspace key's tunnel.
+        Set-AuthorizedKeys @($key | ConvertTo-AuthorizedKey)
+        Stop-SshTunnel -Id $second.Id
+        $err = Get-ErrorRecord { Start-SshTunnel @BastionArgs -RemoteHost $lab.redis.hostName -RemotePort $lab.redis.port -KeyPath $other -ErrorAction Stop }
+        $err.FullyQualifiedErrorId | Should -Be 'SshAuthenticationFailed,SecureConnect.Commands.StartSshTunnelCommand'
+    }
+
+    It 'starts a new tunnel on the -LocalPort asked for instead of handing back one on another port' -Skip:(Skip-When $NoRedis) {
+        Add-BastionTrust
+        $first = Start-SshTunnel @BastionArgs -RemoteHost $lab.redis.hostName -RemotePort $lab.redis.port
+        $port = Get-FreePort
+        $second = Start-SshTunnel @BastionArgs -RemoteHost $lab.redis.hostName -RemotePort $lab.redis.port -LocalPort $port
+        $second.LocalPort | Should -Be $port
+        $second.Id | Should -Not -Be $first.Id
+        # The same port asked for again is that tunnel.
+        (Start-SshTunnel @BastionArgs -RemoteHost $lab.redis.hostName -RemotePort $lab.redis.port -LocalPort $port).Id | Should -Be $second.Id
+    }
+
+    It 'adds a second -Name to an identical tunnel: both names'' variables, one tunnel; Stop clears both' -Skip:(Skip-When $NoRedis) {
+        Add-BastionTrust
+        $first = Start-SshTunnel @BastionArgs -RemoteHost $lab.redis.hostName -RemotePort $lab.redis.port -Name 'first'
+        $second = Start-SshTunnel @BastionArgs -RemoteHost $lab.redis.hostName -RemotePort $lab.redis.port -Name 'second'
+        $second.Id | Should -Be $first.Id
+        $env:SECOND_LOCAL_HOST | Should -Be '127.0.0.1'
+        $env:SECOND_LOCAL_PORT | Should -Be "$($first.LocalPort)"
+        $env:FIRST_LOCAL_PORT | Should -Be "$($first.LocalPort)"
+        $second.Names | Should -Be @('first', 'second')
+        $second.EnvironmentVariables | Sort-Object | Should -Be @('FIRST_LOCAL_HOST', 'FIRST_LOCAL_PORT', 'SECOND_LOCAL_HOST', 'SECOND_LOCAL_PORT')
+        (Get-SshTunnel -Name 'second').Id | Should -Be $first.Id
+        Stop-SshTunnel -Name 'second'
+        $first.State | Should -Be 'Stopped'
+        $env:SECOND_LOCAL_PORT | Should -BeNullOrEmpty
+        $env:FIRST_LOCAL_PORT | Should -BeNullOrEmpty
+    }
+
+    It 'takes free-text names: ''My SSH tunnel'' gives MY_SSH_TUNNEL_LOCAL_HOST/_PORT' -Skip:(Skip-When $NoRedis) {
+        Add-BastionTrust
+        $t = Start-SshTunnel @BastionArgs -RemoteHost $lab.redis.hostName -RemotePort $lab.redis.port -Name 'My SSH tunnel'
+        $t.Name | Should -BeExactly 'My SSH tunnel'
+        $env:MY_SSH_TUNNEL_LOCAL_HOST | Should -Be '127.0.0.1'
+        $env:MY_SSH_TUNNEL_LOCAL_PORT | Should -Be "$($t.LocalPort)"
+        (Get-SshTunnel -Name 'My SSH tunnel').Id | Should -Be $t.Id
+        Stop-SshTunnel -Name 'My SSH tunnel'
+        $env:MY_SSH_TUNNEL_LOCAL_PORT | Should -BeNullOrEmpty
+    }
+
+    It 'refuses a name whose variables another tunnel''s name already sets (TunnelNameConflict), changing nothing' -Skip:(Skip-When $NoPgRedis) {
+        Add-BastionTrust
+        $t = Start-SshTunnel @BastionArgs -RemoteHost $lab.redis.hostName -RemotePort $lab.redis.port -Name 'my db'
+        foreach ($request in @(
+                @{ RemoteHost = $lab.postgresTls.hostName; RemotePort = $lab.postgresTls.port }   # another tunnel
+                @{ RemoteHost = $lab.redis.hostName; RemotePort = $lab.redis.port })) {           # the same tunnel, another alias
+            $err = Get-ErrorRecord { Start-SshTunnel @BastionArgs @request -Name 'my-db' -ErrorAction Stop }
+            $err.FullyQualifiedErrorId | Should -Be 'TunnelNameConflict,SecureConnect.Commands.StartSshTunnelCommand'
+            $err.Exception.Message | Should -Match 'MY_DB_LOCAL_HOST'
+            $err.Exception.Message | Should -Match "'my db'"
+        }
+        $env:MY_DB_LOCAL_PORT | Should -Be "$($t.LocalPort)"
+        @(Get-TestTunnels).Count | Should -Be 1
+    }
+
+    It 'starts one tunnel for 8 parallel Start-SshTunnel -Name db, and its variables stay set' -Skip:(Skip-When $NoRedis) {
+        Add-BastionTrust
+        $modulePath = $env:SECURECONNECT_MODULE_PATH
+        $bastionArgs = $BastionArgs
+        $remote = $lab.redis
+        $ids = @(1..8 | ForEach-Object -ThrottleLimit 8 -TimeoutSeconds 120 -Parallel {
+                Import-Module $using:modulePath
+                $a = $using:bastionArgs
+                (Start-SshTunnel @a -RemoteHost $using:remote.hostName -RemotePort $using:remote.port -Name db -ErrorAction Stop).Id
+            })
+        $ids.Count | Should -Be 8
+        @($ids | Sort-Object -Unique).Count | Should -Be 1
+        $tunnels = @(Get-TestTunnels)
+        $tunnels.Count | Should -Be 1
+        $tunnels[0].Id | Should -Be $ids[0]
+        $env:DB_LOCAL_HOST | Should -Be '127.0.0.1'
+        $env:DB_LOCAL_PORT | Should -Be "$($tunnels[0].LocalPort)"
+    }
+}
+
+Describe 'A forward the bastion refuses' -Tag Lab {
+    BeforeEach {
+        $script:preexistingIds = Get-TunnelIds
+        $script:ws = New-TestWorkspace
+        $script:key = New-WorkspaceSshKey
+        Add-BastionTrust
+    }
+    AfterEach { Remove-TestState }
+
+    It 'fails Start-SshTunnel with ForwardRefused naming the destination and the permitopen line that allows it' -Skip:(Skip-When $NoPgRedis) {
+        $pg = $lab.postgresTls
+        Set-AuthorizedKeys @($key | ConvertTo-AuthorizedKey -PermitOpen "$($pg.hostName):$($pg.port)")
+        $err = Get-ErrorRecord { Start-SshTunnel @BastionArgs -RemoteHost $lab.redis.hostName -RemotePort $lab.redis.port -Name 'refused' -ErrorAction Stop }
+        $err.FullyQualifiedErrorId | Should -Be 'ForwardRefused,SecureConnect.Commands.StartSshTunnelCommand'
+        $err.Exception.Message | Should -Match ([regex]::Escape("$($lab.redis.hostName):$($lab.redis.port)"))
+        $err.Exception.Message | Should -Match 'administratively prohibited'
+        $err.Exception.Message | Should -Match ([regex]::Escape("permitopen=""$($lab.redis.hostName):$($lab.redis.port)"""))
+        @(Get-TestTunnels).Count | Should -Be 0
+        $env:REFUSED_LOCAL_PORT | Should -BeNullOrEmpty
+    }
+}
+
 Describe 'Host key checks' -Tag Lab {
     BeforeEach {
         $script:preexistingIds = Get-TunnelIds
@@ -557,6 +715,72 @@ Describe 'Tunnels shared by the whole process' -Tag Lab {
         }
         Wait-Until { $t.ActiveConnections -eq 0 } 10 | Should -BeTrue -Because "ActiveConnections is still $($t.ActiveConnections) after all clients closed"
         $t.TotalConnections | Should -BeGreaterOrEqual 64
+    }
+
+    It 'keeps answering other connections while one client does not read (no head-of-line blocking), with bounded memory' -Skip:(Skip-When $NoRedis) {
+        $t = Start-SshTunnel @BastionArgs -RemoteHost $lab.redis.hostName -RemotePort $lab.redis.port
+        function Send-Resp($Stream, [string[]] $Parts, [byte[]] $Blob) {
+            $head = "*$($Parts.Count + [int]($null -ne $Blob))`r`n" + (($Parts | ForEach-Object { "`$$($_.Length)`r`n$_`r`n" }) -join '')
+            $bytes = [Text.Encoding]::ASCII.GetBytes($head)
+            $Stream.Write($bytes, 0, $bytes.Length)
+            if ($null -ne $Blob) {
+                $h = [Text.Encoding]::ASCII.GetBytes("`$$($Blob.Length)`r`n"); $Stream.Write($h, 0, $h.Length)
+                $Stream.Write($Blob, 0, $Blob.Length)
+                $crlf = [Text.Encoding]::ASCII.GetBytes("`r`n"); $Stream.Write($crlf, 0, 2)
+            }
+        }
+        function Read-Line($Client) {
+            $buffer = [byte[]]::new(64); $n = $Client.GetStream().Read($buffer, 0, 64)
+            [Text.Encoding]::ASCII.GetString($buffer, 0, [Math]::Max($n, 0)).Trim()
+        }
+        $slow = [System.Net.Sockets.TcpClient]::new()
+        $other = [System.Net.Sockets.TcpClient]::new()
+        try {
+            $slow.Connect('127.0.0.1', $t.LocalPort)
+            $slow.ReceiveTimeout = 15000
+            Send-Resp $slow.GetStream() @('SET', 'sc-hol-big') ([byte[]]::new(1MB))
+            Read-Line $slow | Should -Be '+OK'
+            $before = [Diagnostics.Process]::GetCurrentProcess().Refresh() ; $wsBefore = [Diagnostics.Process]::GetCurrentProcess().WorkingSet64
+            # 400 MB of answers asked for, none read.
+            $get = [Text.Encoding]::ASCII.GetBytes("*2`r`n`$3`r`nGET`r`n`$10`r`nsc-hol-big`r`n" * 400)
+            $slow.GetStream().Write($get, 0, $get.Length)
+            # Let the answers pile up in every buffer on the way (Redis, sshd, the tunnel).
+            Start-Sleep -Seconds 4
+
+            $other.ReceiveTimeout = 10000
+            $other.Connect('127.0.0.1', $t.LocalPort)
+            $sw = [Diagnostics.Stopwatch]::StartNew()
+            Send-Resp $other.GetStream() @('PING') $null
+            $answer = try { Read-Line $other } catch { "no answer: $($_.Exception.InnerException.Message)" }
+            $sw.Stop()
+            Write-Host "    PING through the tunnel while another client does not read: $([Math]::Round($sw.Elapsed.TotalMilliseconds)) ms"
+            $answer | Should -Be '+PONG' -Because 'a client that does not read must stall only its own connection'
+            $t.State | Should -Be 'Up'
+            $p = [Diagnostics.Process]::GetCurrentProcess(); $p.Refresh()
+            $grewMb = ($p.WorkingSet64 - $wsBefore) / 1MB
+            Write-Host "    working set grew by $([Math]::Round($grewMb)) MB with 400 MB unread"
+            $grewMb | Should -BeLessThan 100 -Because 'the tunnel buffers a bounded amount per connection, not the 400 MB the slow client did not read'
+        }
+        finally { $slow.Dispose(); $other.Dispose() }
+    }
+
+    It 'leaves the process''s thread-pool minimum alone (child pwsh)' -Skip:(Skip-When $NoRedis) {
+        $script = @'
+$ErrorActionPreference = 'Stop'
+$w = 0; $c = 0; [System.Threading.ThreadPool]::GetMinThreads([ref]$w, [ref]$c); "BEFORE $w"
+Import-Module $env:SECURECONNECT_MODULE_PATH
+$t = Start-SshTunnel -Bastion $env:SC_BASTION -BastionPort ([int]$env:SC_BASTION_PORT) -User $env:SC_USER -RemoteHost $env:SC_REMOTE_HOST -RemotePort ([int]$env:SC_REMOTE_PORT) -HostKeyFingerprint $env:SC_FINGERPRINT -ConnectTimeout 10
+[System.Threading.ThreadPool]::GetMinThreads([ref]$w, [ref]$c); "AFTER $w"
+$t | Stop-SshTunnel
+'@
+        $result = Invoke-ChildPwsh -Script $script -TimeoutSeconds 90 -Environment @{
+            SECURECONNECT_HOME = $ws; SC_BASTION = $lab.bastion.host; SC_BASTION_PORT = $lab.bastion.port; SC_USER = $lab.bastion.user
+            SC_REMOTE_HOST = $lab.redis.hostName; SC_REMOTE_PORT = $lab.redis.port; SC_FINGERPRINT = $lab.bastion.hostKeyFingerprint
+        }
+        $result.ExitCode | Should -Be 0 -Because "$($result.Output)`n$($result.Error)"
+        $lines = $result.Output -split "`r?`n"
+        $before = ($lines | Where-Object { $_ -like 'BEFORE *' }) -replace '^BEFORE '
+        ($lines | Where-Object { $_ -like 'AFTER *' }) -replace '^AFTER ' | Should -Be $before
     }
 
     It 'moves 1 GiB from PostgreSQL through the tunnel (psql \copy to /dev/null)' -Skip:(Skip-When $NoPsql) {
