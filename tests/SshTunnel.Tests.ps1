@@ -849,12 +849,18 @@ Describe 'Going through the bastion with restrictions and jump hosts' -Tag Lab {
     }
     AfterEach { Remove-TestState }
 
-    It 'reports with Test-SshTunnel what permitopen allows and what it refuses' -Skip:(Skip-When $NoPgRedis) {
+    It 'reports with Test-SshTunnel what permitopen allows and, after the bastion restricted it, what it refuses' -Skip:(Skip-When $NoPgRedis) {
         $pg = $lab.postgresTls
-        Set-AuthorizedKeys @($key | ConvertTo-AuthorizedKey -PermitOpen "$($pg.hostName):$($pg.port)")
+        Set-AuthorizedKeys @($key | ConvertTo-AuthorizedKey)
         Add-BastionTrust
+        $allowed = Start-SshTunnel @BastionArgs -RemoteHost $pg.hostName -RemotePort $pg.port -KeepAliveInterval 2
+        $refused = Start-SshTunnel @BastionArgs -RemoteHost $lab.redis.hostName -RemotePort $lab.redis.port -KeepAliveInterval 2
 
-        $allowed = Start-SshTunnel @BastionArgs -RemoteHost $pg.hostName -RemotePort $pg.port
+        # The bastion now allows only PostgreSQL for this key; both tunnels log in again with that restriction.
+        Set-AuthorizedKeys @($key | ConvertTo-AuthorizedKey -PermitOpen "$($pg.hostName):$($pg.port)")
+        Invoke-Lab 'restart-sshd', 'bastion'
+        Wait-Until { $allowed.Reconnects -ge 1 -and $refused.Reconnects -ge 1 -and "$($allowed.State)$($refused.State)" -eq 'UpUp' } 60 | Should -BeTrue -Because "States $($allowed.State)/$($refused.State)"
+
         $ok = $allowed | Test-SshTunnel
         $ok | Should -BeOfType ([SecureConnect.SshTunnelTestResult])
         $ok.TunnelId | Should -Be $allowed.Id
@@ -863,11 +869,11 @@ Describe 'Going through the bastion with restrictions and jump hosts' -Tag Lab {
         $ok.State | Should -Be 'Up'
 
         $before = Get-LogLineCount $lab.bastion.logPath
-        $refused = Start-SshTunnel @BastionArgs -RemoteHost $lab.redis.hostName -RemotePort $lab.redis.port
         $no = $refused | Test-SshTunnel
         $no.TunnelId | Should -Be $refused.Id
         $no.Forwarded | Should -BeFalse
-        $no.Reason | Should -Match 'prohibited|refused|denied|permitopen'
+        $no.Reason | Should -Match 'administratively prohibited'
+        $no.Reason | Should -Match ([regex]::Escape("permitopen=""$($lab.redis.hostName):$($lab.redis.port)"""))
         # It is sshd that refused it.
         $log = (Get-NewLogLines -Path $lab.bastion.logPath -Skip $before -Expect 'request was denied') -join "`n"
         $log | Should -Match "connect to host $([regex]::Escape($lab.redis.hostName)) port $($lab.redis.port), but the request was denied"
@@ -885,7 +891,8 @@ Describe 'Going through the bastion with restrictions and jump hosts' -Tag Lab {
             $sw.Elapsed.TotalSeconds | Should -BeLessThan 9 -Because 'closed, not left hanging until the read timeout'
         }
         finally { $client.Dispose() }
-        Wait-Until { $refused.LastError -match 'prohibited|refused|denied|permitopen' } 5 | Should -BeTrue -Because "LastError is '$($refused.LastError)'"
+        Wait-Until { $refused.LastError -match 'administratively prohibited' } 5 | Should -BeTrue -Because "LastError is '$($refused.LastError)'"
+        $refused.State | Should -Be 'Up' -Because 'the SSH connection is fine; only this destination is refused'
 
         # Both through the pipeline at once.
         $both = @(Get-SshTunnel | Test-SshTunnel)

@@ -126,6 +126,8 @@ public sealed class SshTunnel
     private string? _lastError;
     private string? _hostKeyFingerprint;
     private bool _hostKeyNewlyTrusted;
+    private string[] _names;
+    private string[] _environmentVariables;
 
     /// <summary>Creates the object; used by the module.</summary>
     public SshTunnel(
@@ -146,7 +148,6 @@ public sealed class SshTunnel
         string[] environmentVariables)
     {
         Id = id;
-        Name = name;
         LocalHost = localHost;
         LocalPort = localPort;
         RemoteHost = remoteHost;
@@ -159,7 +160,10 @@ public sealed class SshTunnel
         KeepAliveInterval = keepAliveInterval;
         ConnectTimeout = connectTimeout;
         Reconnect = reconnect;
-        EnvironmentVariables = environmentVariables;
+        // The names are given by the registry once the tunnel is registered (a name is claimed only then).
+        _ = name;
+        _names = Array.Empty<string>();
+        _environmentVariables = environmentVariables;
         Started = DateTimeOffset.Now;
         _state = (int)SshTunnelState.Connecting;
     }
@@ -167,8 +171,11 @@ public sealed class SshTunnel
     /// <summary>The tunnel's number, never reused in the process.</summary>
     public long Id { get; }
 
-    /// <summary>The name given with -Name, if any.</summary>
-    public string? Name { get; }
+    /// <summary>The tunnel's first name (-Name), if any.</summary>
+    public string? Name => Volatile.Read(ref _names) is { Length: > 0 } names ? names[0] : null;
+
+    /// <summary>Every name the tunnel answers to: an identical Start-SshTunnel with another -Name adds one.</summary>
+    public string[] Names => (string[])Volatile.Read(ref _names).Clone();
 
     /// <summary>The local address: always 127.0.0.1.</summary>
     public string LocalHost { get; }
@@ -230,8 +237,8 @@ public sealed class SshTunnel
     /// <summary>Connections accepted since the tunnel started.</summary>
     public long TotalConnections => Interlocked.Read(ref _totalConnections);
 
-    /// <summary>The process environment variables that name the local end (with -Name).</summary>
-    public string[] EnvironmentVariables { get; }
+    /// <summary>The process environment variables that name the local end (NAME_LOCAL_HOST/_PORT for each name).</summary>
+    public string[] EnvironmentVariables => (string[])Volatile.Read(ref _environmentVariables).Clone();
 
     /// <inheritdoc/>
     public override string ToString() => $"{LocalHost}:{LocalPort} -> {RemoteHost}:{RemotePort} via {User}@{Bastion}:{BastionPort} ({State})";
@@ -240,6 +247,12 @@ public sealed class SshTunnel
 
     internal bool TrySetState(SshTunnelState expected, SshTunnelState state) =>
         Interlocked.CompareExchange(ref _state, (int)state, (int)expected) == (int)expected;
+
+    internal void SetNames(string[] names, string[] environmentVariables)
+    {
+        Volatile.Write(ref _names, names);
+        Volatile.Write(ref _environmentVariables, environmentVariables);
+    }
 
     internal void SetLastError(string? message) => Volatile.Write(ref _lastError, message);
 

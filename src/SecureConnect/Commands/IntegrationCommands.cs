@@ -112,11 +112,11 @@ public abstract class IntegrationCmdlet : SecureConnectCmdlet
         SslPolicyLevels levels = Integrations.Policy();
         IntegrationRecord record = Integrations.Get(name);
         (SslMode effective, string modeSource) = IntegrationStore.Effective(record, levels);
-        TunnelOptions? tunnel = null;
+        TunnelSpec? tunnel = null;
         if (record.SshBastion is not null)
         {
             string user = record.SshUser!;
-            tunnel = new TunnelOptions(
+            tunnel = new TunnelSpec(
                 new SshHop(record.SshBastion, record.SshBastionPort, user),
                 record.SshJumpHost.Select(j => JumpHostParser.Parse(j, user)).ToList(),
                 record.HostName,

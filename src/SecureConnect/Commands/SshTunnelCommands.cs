@@ -44,9 +44,9 @@ public sealed class StartSshTunnelCommand : SecureConnectCmdlet
     [ValidateRange(0, 65535)]
     public int LocalPort { get; set; }
 
-    /// <summary>A name; sets NAME_LOCAL_HOST and NAME_LOCAL_PORT in the process environment.</summary>
+    /// <summary>A name (free text, e.g. 'My SSH tunnel'); sets MY_SSH_TUNNEL_LOCAL_HOST and MY_SSH_TUNNEL_LOCAL_PORT in the process environment.</summary>
     [Parameter(ValueFromPipelineByPropertyName = true)]
-    [ValidatePattern("^[A-Za-z_][A-Za-z0-9_.-]{0,63}$")]
+    [ValidateLength(1, EnvironmentNames.MaxNameLength)]
     public string? Name { get; set; }
 
     /// <summary>A private key other than the workspace key.</summary>
@@ -94,7 +94,7 @@ public sealed class StartSshTunnelCommand : SecureConnectCmdlet
             var bastion = new SshHop(Bastion, BastionPort, User);
             IReadOnlyList<SshHop> jumps = (JumpHost ?? Array.Empty<string>()).Select(j => JumpHostParser.Parse(j, User)).ToList();
             string? pin = HostKeyFingerprint is null ? null : (HostKeyFingerprint.StartsWith("SHA256:", StringComparison.Ordinal) ? HostKeyFingerprint : "SHA256:" + HostKeyFingerprint).TrimEnd('=');
-            var options = new TunnelOptions(
+            var options = new TunnelSpec(
                 bastion,
                 jumps,
                 RemoteHost,
@@ -107,9 +107,7 @@ public sealed class StartSshTunnelCommand : SecureConnectCmdlet
                 TimeSpan.FromSeconds(ConnectTimeout),
                 !NoReconnect);
 
-            string route = string.Join(" -> ", jumps.Select(j => j.ToString()).Append(bastion.ToString())) + $" -> {RemoteHost}:{RemotePort}";
-            if (TunnelRegistry.FindIdentical(options) is null &&
-                !ShouldProcess(route, $"Start an SSH tunnel from 127.0.0.1:{(LocalPort == 0 ? "<free port>" : LocalPort)}"))
+            if (!ShouldProcess(options.Route, $"Start an SSH tunnel from 127.0.0.1:{(LocalPort == 0 ? "<free port>" : LocalPort)} (or use the identical one that is up)"))
             {
                 return;
             }
@@ -219,7 +217,7 @@ public sealed class StopSshTunnelCommand : TunnelTargetCmdlet
                 continue;
             }
 
-            runtime.Stop();
+            TunnelRegistry.Stop(runtime);
             WriteVerbose($"Stopped tunnel #{tunnel.Id}; 127.0.0.1:{tunnel.LocalPort} is free.");
             if (PassThru)
             {
@@ -290,7 +288,7 @@ internal static class TunnelSelection
         {
             var pattern = new WildcardPattern(name, WildcardOptions.IgnoreCase);
             bool any = false;
-            foreach (SshTunnel tunnel in all.Where(t => t.Name is not null && pattern.IsMatch(t.Name)))
+            foreach (SshTunnel tunnel in all.Where(t => t.Names.Any(n => pattern.IsMatch(n) || string.Equals(n, name, StringComparison.OrdinalIgnoreCase))))
             {
                 any = true;
                 if (seen.Add(tunnel.Id))

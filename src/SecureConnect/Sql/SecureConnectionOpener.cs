@@ -21,7 +21,7 @@ internal sealed record ConnectionSpec(
     SslMode Mode,
     string ModeSource,
     string? CaPath,
-    TunnelOptions? Tunnel,
+    TunnelSpec? Tunnel,
     SshTunnel? ExistingTunnel,
     IDictionary Options);
 

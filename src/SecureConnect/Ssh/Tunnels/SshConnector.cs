@@ -16,8 +16,8 @@ internal sealed record SshHop(string HostName, int Port, string User)
     public override string ToString() => $"{User}@{HostName}:{Port}";
 }
 
-/// <summary>A connected, authenticated hop.</summary>
-internal sealed record ConnectedHop(SshClient Client, string HostKeyFingerprint, bool NewlyTrusted);
+/// <summary>A connected, authenticated hop, with the host key it proved it holds.</summary>
+internal sealed record ConnectedHop(SshHop Hop, SshClient Client, string HostKeyFingerprint, string HostKeyType, byte[] HostKeyBlob, bool NewlyTrusted);
 
 /// <summary>
 /// Connects and authenticates one SSH hop with the host key verified before anything else is sent: an unknown or
@@ -104,7 +104,7 @@ internal sealed class SshConnector
         }
 
         verbose($"Connected to {hop} (host key {decision.PresentedFingerprint}, {Describe(decision.Outcome)}); authenticated with the key {_key.Fingerprint}.");
-        return new ConnectedHop(client, decision.PresentedFingerprint, newlyTrusted);
+        return new ConnectedHop(hop, client, decision.PresentedFingerprint, presentedType, presentedBlob, newlyTrusted);
     }
 
     private bool RecordNewKey(SshHop hop, string keyType, byte[] blob, string fingerprint, Action<string> verbose)

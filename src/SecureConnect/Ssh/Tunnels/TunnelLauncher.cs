@@ -1,38 +1,40 @@
 using System;
 using System.Security;
 using System.Threading;
-using SecureConnect.Common;
 using SecureConnect.Ssh.KnownHosts;
 using SecureConnect.Workspace;
 
 namespace SecureConnect.Ssh.Tunnels;
 
-/// <summary>Starts a tunnel, or returns the identical one that is already up (Start-SshTunnel and integrations).</summary>
+/// <summary>Starts a tunnel, or returns the identical one that is already up or starting (Start-SshTunnel and integrations).</summary>
 internal static class TunnelLauncher
 {
-    public static SshTunnel StartOrReuse(WorkspaceStore store, TunnelOptions options, string? keyPath, SecureString? passphrase, Action<string> verbose, CancellationToken cancel)
+    public static SshTunnel StartOrReuse(WorkspaceStore store, TunnelSpec spec, string? keyPath, SecureString? passphrase, Action<string> verbose, CancellationToken cancel)
     {
-        TunnelRuntime? identical = TunnelRegistry.FindIdentical(options);
-        if (identical is not null)
+        if (spec.Name is not null)
         {
-            verbose($"Tunnel #{identical.Model.Id} to {options.RemoteHost}:{options.RemotePort} through {options.Bastion} is already up on 127.0.0.1:{identical.Model.LocalPort}; using it.");
-            return identical.Model;
+            EnvironmentNames.Validate(spec.Name);
         }
 
-        if (options.Name is not null && TunnelRegistry.FindByName(options.Name) is { } named)
-        {
-            throw new SecureConnectException(
-                "TunnelNameInUse",
-                ErrorKind.ResourceExists,
-                $"The tunnel name '{options.Name}' is used by tunnel #{named.Model.Id} ({named.Model}). Stop it first (Stop-SshTunnel -Name {options.Name}) or choose another name.",
-                options.Name);
-        }
+        SshNetInternals.EnsureAvailable();
+        string resolvedKey = keyPath is null ? new WorkspaceKeyService(store).Get().PrivateKeyPath : System.IO.Path.GetFullPath(keyPath);
+        TunnelIdentity identity = TunnelIdentity.For(spec, store.Paths.Root, resolvedKey);
+        var knownHosts = new KnownHostsStore(store);
 
-        TunnelKey key = TunnelKey.Load(store, keyPath, passphrase);
-        var connector = new SshConnector(new KnownHostsStore(store), key, options.ConnectTimeout);
-        TunnelRuntime runtime = TunnelRuntime.Start(TunnelRegistry.NextId(), options, connector, verbose, cancel);
-        TunnelRuntime registered = TunnelRegistry.Add(runtime);
-        verbose($"Tunnel #{registered.Model.Id}: 127.0.0.1:{registered.Model.LocalPort} -> {options.Bastion} -> {options.RemoteHost}:{options.RemotePort}.");
-        return registered.Model;
+        TunnelRuntime runtime = TunnelRegistry.GetOrStart(
+            spec,
+            identity,
+            existing => existing.HostKeysStillTrusted(knownHosts.Read()),
+            () =>
+            {
+                TunnelKey key = TunnelKey.Load(store, keyPath, passphrase);
+                var connector = new SshConnector(knownHosts, key, spec.ConnectTimeout);
+                TunnelRuntime started = TunnelRuntime.Start(TunnelRegistry.NextId(), spec, identity, connector, verbose, cancel);
+                verbose($"Tunnel #{started.Model.Id}: 127.0.0.1:{started.Model.LocalPort} -> {spec.Bastion} -> {spec.RemoteHost}:{spec.RemotePort}.");
+                return started;
+            },
+            verbose,
+            cancel);
+        return runtime.Model;
     }
 }
