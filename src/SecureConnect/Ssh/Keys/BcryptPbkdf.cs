@@ -62,6 +62,20 @@ internal static class BcryptPbkdf
         return output;
     }
 
+    /// <summary>Null when SSH.NET's bcrypt_pbkdf resolves; else why not (checked by a test, so an upgrade that moves it fails loudly).</summary>
+    internal static string? Unavailable()
+    {
+        try
+        {
+            _ = Resolve();
+            return null;
+        }
+        catch (InvalidOperationException e)
+        {
+            return e.Message;
+        }
+    }
+
     private static (Type Type, MethodInfo Method) Resolve()
     {
         Assembly sshNet = typeof(PrivateKeyFile).Assembly;
