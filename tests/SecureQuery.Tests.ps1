@@ -322,6 +322,9 @@ Describe 'ForEach-Object -Parallel: runspaces share one tunnel' -Tag Lab {
         (Get-SecureIntegration -Name 'par').HasSessionCredential | Should -BeFalse
         Get-SshTunnel | Stop-SshTunnel
         @(Get-LiveTunnels).Count | Should -Be 0
+        # The last tunnel id handed out so far: a start that is shared allocates exactly one more.
+        $marker = Start-SshTunnel -Bastion $lab.bastion.host -BastionPort $lab.bastion.port -User $lab.bastion.user -RemoteHost $lab.redis.hostName -RemotePort $lab.redis.port
+        $marker | Stop-SshTunnel
 
         $cred = New-LabCredential $db
         $module = $env:SECURECONNECT_MODULE_PATH
@@ -348,12 +351,67 @@ Describe 'ForEach-Object -Parallel: runspaces share one tunnel' -Tag Lab {
 
         $tunnels = @(Get-LiveTunnels | Where-Object { $_.RemoteHost -eq $db.hostName -and $_.RemotePort -eq $db.port })
         $tunnels.Count | Should -Be 1 -Because 'all runspaces of a process share the tunnel to one remote host:port'
+        $tunnels[0].Id | Should -Be ($marker.Id + 1) -Because 'the first start is shared by everyone who asked meanwhile: no tunnel was started and thrown away'
         "$($tunnels[0].State)" | Should -Be 'Up'
         $tunnels[0].TotalConnections | Should -BeGreaterOrEqual 8
         @(Get-LiveTunnels).Count | Should -Be 1
 
         # The credential really came from the runspaces: without it, the integration cannot log in.
         { Invoke-SecureQuery 'par' 'select 1' -ErrorAction Stop } | Should -Throw -ErrorId "DatabaseAuthenticationFailed,$QueryError"
+    }
+}
+
+Describe 'Queries while the bastion restarts under load' -Tag Lab {
+    BeforeAll {
+        if ($lab) {
+            Initialize-LabWorkspace
+            New-LabIntegration -Name 'soak' -Type PostgreSQL -Server 'postgresTls' | Out-Null
+        }
+    }
+    AfterAll { Remove-LabWorkspace }
+
+    It 'returns every result whole or fails with a clear id while sshd is killed 6 times, and the first query after the last restart works' -Skip:(Skip-When $NoNetns) {
+        $rows = 200000
+        $sql = "select g, md5(g::text) as h from generate_series(1, $rows) g"
+        (Invoke-SecureQuery soak "select count(*) from ($sql) x" -As Scalar -ErrorAction Stop) | Should -Be $rows
+        $labScript = Join-Path $PSScriptRoot 'lab/lab.sh'
+        # The killer runs beside the queries, in a thread job of this process; fixed intervals between 1.5 and 4 s.
+        $killer = Start-ThreadJob -ScriptBlock {
+            param($LabScript)
+            foreach ($pause in 1.5, 4, 2, 3.5, 1.5, 2.5) {
+                Start-Sleep -Seconds $pause
+                $out = & bash $LabScript restart-sshd bastion 2>&1
+                if ($LASTEXITCODE -ne 0) { throw "restart-sshd failed: $out" }
+            }
+        } -ArgumentList $labScript
+        $outcomes = [System.Collections.Generic.List[string]]::new()
+        try {
+            while ($killer.State -in 'NotStarted', 'Running') {
+                try {
+                    $n = (Invoke-SecureQuery soak $sql -ErrorAction Stop | Measure-Object).Count
+                    $outcomes.Add($(if ($n -eq $rows) { 'whole' } else { "SHORT: $n rows" }))
+                }
+                catch {
+                    $outcomes.Add($_.FullyQualifiedErrorId.Split(',')[0] + ': ' + $_.Exception.Message)
+                }
+            }
+            Receive-Job $killer -Wait -ErrorAction Stop | Out-Null
+        }
+        finally { Remove-Job $killer -Force }
+
+        $summary = $outcomes | Group-Object { ($_ -split ':')[0] } | ForEach-Object { "$($_.Count) x $($_.Name)" }
+        Write-Host "    $($outcomes.Count) queries during 6 sshd restarts: $($summary -join ', ')"
+        @($outcomes | Where-Object { $_ -like 'SHORT*' }).Count | Should -Be 0 -Because 'a result is whole or an error, never short'
+        $unclear = @($outcomes | Where-Object { $_ -ne 'whole' -and $_ -notmatch '^(ConnectionFailed|QueryFailed|BastionUnreachable):' })
+        $unclear.Count | Should -Be 0 -Because ($unclear -join '; ')
+
+        # The first query after the last restart works: the tunnel came back and opens forwards again.
+        (Invoke-SecureQuery soak $sql -ErrorAction Stop | Measure-Object).Count | Should -Be $rows
+        $tunnels = @(Get-LiveTunnels | Where-Object { $_.RemoteHost -eq $lab.postgresTls.hostName })
+        $tunnels.Count | Should -Be 1 -Because 'failing queries must not start more tunnels'
+        "$($tunnels[0].State)" | Should -Be 'Up'
+        $tunnels[0].Reconnects | Should -BeGreaterOrEqual 1
+        $tunnels[0].LastError | Should -BeNullOrEmpty -Because 'a healthy tunnel shows no stale error'
     }
 }
 

@@ -5,7 +5,7 @@
 #
 #   lab.sh check | install | packages
 #   lab.sh start | stop | status | restart-sshd [bastion|bastion2] [--keep-sessions]
-#   lab.sh rotate-bastion-hostkey | restore-bastion-hostkey | link down|up|status | selftest | purge
+#   lab.sh rotate-bastion-hostkey | restore-bastion-hostkey | auth-delay N | link down|up|status | selftest | purge
 #
 # State dir: ${SECURECONNECT_LAB_DIR:-/tmp/secureconnect-lab}
 set -Eeuo pipefail
@@ -17,6 +17,10 @@ STATE_RAW="${SECURECONNECT_LAB_DIR:-/tmp/secureconnect-lab}"
 STATE="$(realpath -m -- "$STATE_RAW")"
 ENDPOINTS="$STATE/endpoints.json"
 STATE_ENV="$STATE/state.env"
+# sshd runs an AuthorizedKeysCommand only from a root-owned path no one else can write (so not under /tmp):
+# the hook that delays authentication (lab.sh auth-delay) lives here, one directory per state dir.
+AUTH_HOOK_DIR="/run/secureconnect-lab-auth-$(printf '%s' "$STATE" | md5sum | cut -c1-8)"
+AUTH_DELAY_FILE="$STATE/auth-delay"
 LAB_LOG="$STATE/lab.log"
 PIDS="$STATE/pids"
 MARKER=".secureconnect-lab"
@@ -630,12 +634,41 @@ sshd_ready_check() { # service
   tcp_open "$ns" "$SD_ADDR" "$SD_PORT"
 }
 
+install_auth_hook() { # cfg -- root only: the bastion's keys come from a hook that first sleeps $AUTH_DELAY_FILE seconds
+  [[ $IS_ROOT == 1 ]] || return 0
+  rm -f "$AUTH_DELAY_FILE"
+  mkdir -p "$AUTH_HOOK_DIR"; chown root:root "$AUTH_HOOK_DIR"; chmod 0755 "$AUTH_HOOK_DIR"
+  {
+    printf '#!/bin/sh\n'
+    printf '# SecureConnect lab: delays the bastion authentication by the seconds in %s (lab.sh auth-delay N).\n' "$AUTH_DELAY_FILE"
+    printf '# sshd reads authorized_keys files before this command, so the keys are served from here, after the delay.\n'
+    printf 'd=$(cat "%s" 2>/dev/null) || d=0\n' "$AUTH_DELAY_FILE"
+    printf 'case "$d" in ""|*[!0-9]*) d=0 ;; esac\n'
+    printf '[ "$d" -gt 0 ] && sleep "$d"\n'
+    printf 'cat "%s" 2>/dev/null\n' "$STATE/authorized_keys"
+    printf 'exit 0\n'
+  } >"$AUTH_HOOK_DIR/auth-delay"
+  chown root:root "$AUTH_HOOK_DIR/auth-delay"; chmod 0755 "$AUTH_HOOK_DIR/auth-delay"
+  sed -i "s#^AuthorizedKeysFile .*#AuthorizedKeysFile none#" "$1"
+  printf 'AuthorizedKeysCommand %s/auth-delay %%u\nAuthorizedKeysCommandUser root\n' "$AUTH_HOOK_DIR" >>"$1"
+}
+
+cmd_auth_delay() { # seconds
+  local secs=${1:-}
+  [[ $secs =~ ^[0-9]+$ && $secs -le 60 ]] || die "usage: lab.sh auth-delay <seconds 0-60>"
+  require_running
+  [[ -x $AUTH_HOOK_DIR/auth-delay ]] || die "auth-delay needs the lab started as root (the sshd hook is not installed)"
+  if [[ $secs == 0 ]]; then rm -f "$AUTH_DELAY_FILE"; else printf '%s\n' "$secs" >"$AUTH_DELAY_FILE.tmp"; mv -f "$AUTH_DELAY_FILE.tmp" "$AUTH_DELAY_FILE"; fi
+  info "bastion authentication delay: ${secs}s"
+}
+
 sshd_setup() { # service
   sshd_paths "$1"
   mkdir -p "$SD_DIR"; chmod 0755 "$SD_DIR"
   gen_host_key "$SD_KEY"
   write_sshd_config "$SD_CFG" "$SD_ADDR" "$SD_PORT" "$SD_KEY" "$SD_PID"
   [[ $1 == bastion ]] && probe_sshd_features "$SD_CFG"
+  [[ $1 == bastion ]] && install_auth_hook "$SD_CFG"
   [[ $1 == bastion2 && ${SSHD_HAS_PENALTIES:-0} == 1 ]] && echo "PerSourcePenalties no" >>"$SD_CFG"
   local err
   err=$(/usr/sbin/sshd -t -f "$SD_CFG" 2>&1) || die "sshd config test failed for $1: $err"
@@ -848,6 +881,7 @@ write_endpoints() {
     printf '    "hostKeyFingerprint": %s,\n' "$(json_str_or_null "$(host_key_fp "$STATE/ssh_host_ed25519_key.pub")")"
     printf '    "configPath": %s,\n' "$(json_str "$STATE/sshd_config")"
     printf '    "logPath": %s,\n' "$(json_str "$STATE/sshd.log")"
+    printf '    "authDelayAvailable": %s,\n' "$(json_bool "$([[ -x $AUTH_HOOK_DIR/auth-delay ]] && echo 1 || echo 0)")"
     printf '    "pid": %s,\n' "$(json_num_or_null "$(cur_pid bastion)")"
     printf '    "namespace": %s\n' "$ns_b_json"
     printf '  },\n'
@@ -979,6 +1013,8 @@ do_stop() { # [quiet]
   local m; m=$(cat "$STATE/mode" 2>/dev/null || true)
   if [[ $m != loopback || "$(netns_owner)" == "$STATE" ]]; then netns_teardown; fi
   if [[ -f $STATE/.created-run-sshd ]]; then rmdir /run/sshd 2>/dev/null || true; rm -f "$STATE/.created-run-sshd"; fi
+  if [[ $IS_ROOT == 1 && -d $AUTH_HOOK_DIR ]]; then rm -rf "$AUTH_HOOK_DIR"; fi
+  rm -f "$AUTH_DELAY_FILE"
   if [[ -z $quiet ]]; then info "stopped"; fi
   return 0
 }
@@ -1479,6 +1515,7 @@ usage: $0 <command>
   status                        print endpoints.json (exit 1 if not running)
   restart-sshd [bastion|bastion2] [--keep-sessions]
                                 SIGKILL the sshd (and its sessions) and start it again, same host key
+  auth-delay <seconds>          delay every public-key authentication at the bastion (0 ends it; root only)
   rotate-bastion-hostkey        new host key for the bastion sshd, then restart it
   restore-bastion-hostkey       back to the key the lab started with (after rotations), then restart it
   check                         are all programs the lab uses installed? (lists what is missing, exit 1)
@@ -1498,6 +1535,7 @@ main() {
     stop) [[ -d $STATE ]] || { netns_teardown; info "not running"; return 0; }; cmd_stop ;;
     status) if cmd_status; then quit 0; else quit 1; fi ;;
     restart-sshd) cmd_restart_sshd "$@" ;;
+    auth-delay) cmd_auth_delay "$@" ;;
     rotate-bastion-hostkey) cmd_rotate_hostkey ;;
     restore-bastion-hostkey) cmd_restore_hostkey ;;
     check) if cmd_check; then quit 0; else quit 1; fi ;;

@@ -29,6 +29,7 @@ internal sealed class TunnelRuntime : IDisposable
     private readonly ConcurrentDictionary<Socket, byte> _clients = new();
     private readonly TunnelSupervisor _supervisor;
     private HopChain? _chain;
+    private System.Collections.Generic.IReadOnlyList<ConnectedHop> _verifiedHops = Array.Empty<ConnectedHop>();
     private TaskCompletionSource _up = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
     private TunnelRuntime(TunnelSpec spec, TunnelIdentity identity, SshConnector connector, LoopbackListener listener, SshTunnel model)
@@ -107,6 +108,7 @@ internal sealed class TunnelRuntime : IDisposable
             lock (runtime._gate)
             {
                 runtime._chain = chain;
+                runtime._verifiedHops = chain.Hops;
                 model.TrySetState(SshTunnelState.Connecting, SshTunnelState.Up);
                 runtime._up.TrySetResult();
             }
@@ -154,20 +156,16 @@ internal sealed class TunnelRuntime : IDisposable
     /// <summary>True while the host keys this tunnel verified are still trusted by <paramref name="known"/> as it asks.</summary>
     public bool HostKeysStillTrusted(KnownHosts.KnownHostsFile known)
     {
-        HopChain? chain;
-        lock (_gate)
-        {
-            chain = _chain;
-        }
-
-        if (chain is null)
+        // The keys of the last chain that came up: a tunnel that is reconnecting is still the same tunnel.
+        System.Collections.Generic.IReadOnlyList<ConnectedHop> hops = Volatile.Read(ref _verifiedHops);
+        if (hops.Count == 0)
         {
             return false;
         }
 
-        foreach (ConnectedHop hop in chain.Hops)
+        foreach (ConnectedHop hop in hops)
         {
-            bool last = ReferenceEquals(hop, chain.Hops[^1]);
+            bool last = ReferenceEquals(hop, hops[^1]);
             KnownHosts.HostKeyDecision decision = KnownHosts.HostKeyVerifier.Decide(
                 known, hop.Hop.HostName, hop.Hop.Port, hop.HostKeyType, hop.HostKeyBlob, HostKeyPolicy.Strict, last ? Spec.PinnedFingerprint : null);
             if (decision.Outcome is not (KnownHosts.HostKeyOutcome.Trusted or KnownHosts.HostKeyOutcome.TrustedByPin))
@@ -263,6 +261,7 @@ internal sealed class TunnelRuntime : IDisposable
             }
 
             _chain = chain;
+            _verifiedHops = chain.Hops;
             Model.TrySetState(SshTunnelState.Reconnecting, SshTunnelState.Up);
             Model.CountReconnect();
             Model.SetLastError(null);
