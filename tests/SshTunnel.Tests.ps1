@@ -19,6 +19,7 @@ BeforeDiscovery {
     $NoNetnsPgRedis = if ($NoNetns) { $NoNetns } else { $NoPgRedis }
     $NoNetnsPsql = if ($NoNetns) { $NoNetns } else { $NoPsql }
     $NoJump = if ($NoNetnsPsql) { $NoNetnsPsql } elseif (-not $lab.bastion2.available) { "the lab has no second bastion: $($lab.bastion2.reason)" } else { $null }
+    $NoAuthDelay = if ($NoLab) { $NoLab } elseif (-not $lab.bastion.authDelayAvailable) { 'the lab cannot delay the bastion''s authentication (it runs without root)' } else { $null }
     $NoJumpKey = if ($NoLab) { $NoLab } elseif (-not $lab.bastion2.available) { "the lab has no second bastion: $($lab.bastion2.reason)" } elseif (-not $lab.postgresTls.available) { 'the lab has no PostgreSQL' } else { $null }
 }
 
@@ -1023,6 +1024,99 @@ Describe 'Supervision: losing and regaining the bastion' -Tag Lab {
         "$($once.State)" | Should -Be 'Stopped'
         "$($again.State)" | Should -Be 'Stopped'
         @(Get-TestTunnels).Count | Should -Be 0
+    }
+}
+
+Describe 'Stopping, reconnecting and tearing down under load' -Tag Lab {
+    BeforeAll {
+        function Get-BastionSockets {
+            # This process's TCP connections to the bastion's sshd, as the kernel lists them (ss -tnp).
+            $r = Invoke-Native -FilePath (Get-Command ss).Source -Arguments @('-Htnp', 'dst', "$($lab.bastion.host):$($lab.bastion.port)") -TimeoutSeconds 10
+            @($r.Output -split "`n" | Where-Object { $_ -match "pid=$PID," })
+        }
+    }
+    BeforeEach {
+        $script:preexistingIds = Get-TunnelIds
+        $script:ws = New-TestWorkspace
+        $script:key = New-WorkspaceSshKey
+        Set-AuthorizedKeys @($key | ConvertTo-AuthorizedKey)
+        Add-BastionTrust
+    }
+    AfterEach {
+        Invoke-LabScript 'auth-delay', '0' | Out-Null
+        Remove-TestState
+    }
+
+    It 'stays Stopped, with no SSH connection left, when stopped while a reconnect is logging in' -Skip:(Skip-When $NoAuthDelay) {
+        $t = Start-SshTunnel @BastionArgs -RemoteHost $lab.redis.hostName -RemotePort $lab.redis.port -KeepAliveInterval 2
+        $delay = 4
+        Invoke-Lab 'auth-delay', "$delay"
+        $before = Get-LogLineCount $lab.bastion.logPath
+        Invoke-Lab 'restart-sshd', 'bastion'
+        # The tunnel notices and reconnects; its new connection is now waiting in the delayed authentication.
+        Wait-Until { "$($t.State)" -eq 'Reconnecting' } 15 | Should -BeTrue -Because "State $($t.State)"
+        Wait-Until { @(Get-Content $lab.bastion.logPath | Select-Object -Skip $before | Where-Object { $_ -match 'Connection from ' }).Count -ge 1 } 15 | Should -BeTrue
+        Stop-SshTunnel -Id $t.Id
+        "$($t.State)" | Should -Be 'Stopped'
+
+        # Past the delay sshd finishes that login; the tunnel must not come back, and must hold no connection.
+        $deadline = [DateTime]::UtcNow.AddSeconds(2 * $delay + 4)
+        while ([DateTime]::UtcNow -lt $deadline) {
+            "$($t.State)" | Should -Be 'Stopped'
+            Start-Sleep -Milliseconds 250
+        }
+        $left = Get-BastionSockets
+        $left.Count | Should -Be 0 -Because "no connection to the bastion may be left: $($left -join ' | ')"
+        $t.Reconnects | Should -Be 0
+        @(Get-TestTunnels).Count | Should -Be 0
+    }
+
+    It 'stays Stopped, with no false warning, when stopped while a keep-alive probe waits for a dead link' -Skip:(Skip-When $NoNetnsRedis) {
+        $t = Start-SshTunnel @BastionArgs -RemoteHost $lab.redis.hostName -RemotePort $lab.redis.port -KeepAliveInterval 2
+        Get-SshTunnel 3>&1 | Out-Null   # takes any earlier message
+        Invoke-Lab 'link', 'down'
+        try {
+            Start-Sleep -Seconds 1.5    # a probe is now waiting for a reply that cannot come
+            Stop-SshTunnel -Id $t.Id
+            Start-Sleep -Seconds 5      # longer than the probe's reply deadline (2 intervals)
+            "$($t.State)" | Should -Be 'Stopped'
+        }
+        finally { Invoke-Lab 'link', 'up' }
+        $warnings = @(Get-SshTunnel 3>&1 | Where-Object { $_ -is [System.Management.Automation.WarningRecord] } | ForEach-Object Message)
+        @($warnings | Where-Object { $_ -match "#$($t.Id)\b" }).Count | Should -Be 0 -Because "a stopped tunnel reports nothing: $($warnings -join ' | ')"
+        "$($t.State)" | Should -Be 'Stopped'
+    }
+
+    It 'comes back through a jump host after the jump host and the second bastion both restart' -Skip:(Skip-When $NoJump) {
+        $b2 = $lab.bastion2
+        $jump = "$($lab.bastion.user)@$($lab.bastion.host):$($lab.bastion.port)"
+        $t = Start-SshTunnel -JumpHost $jump -Bastion $b2.hostName -BastionPort $b2.port -User $b2.user -RemoteHost $lab.postgresTls.hostName -RemotePort $lab.postgresTls.port -HostKeyPolicy AcceptNew -ConnectTimeout 15 -KeepAliveInterval 2
+        (Invoke-Psql -Port $t.LocalPort).ExitCode | Should -Be 0
+        Invoke-Lab 'restart-sshd', 'bastion2'
+        Wait-Until { $t.Reconnects -ge 1 -and "$($t.State)" -eq 'Up' } 60 | Should -BeTrue -Because "State $($t.State), LastError '$($t.LastError)'"
+        Invoke-Lab 'restart-sshd', 'bastion'
+        Wait-Until { $t.Reconnects -ge 2 -and "$($t.State)" -eq 'Up' } 60 | Should -BeTrue -Because "State $($t.State), LastError '$($t.LastError)'"
+        $r = Invoke-Psql -Port $t.LocalPort
+        $r.ExitCode | Should -Be 0 -Because $r.Error
+        $t.LastError | Should -BeNullOrEmpty
+    }
+
+    It 'tears down 200 open connections 20 times over with no socket to the bastion left and no growing thread count' -Skip:(Skip-When $NoRedis) {
+        $threads = foreach ($round in 1..20) {
+            $t = Start-SshTunnel @BastionArgs -RemoteHost $lab.redis.hostName -RemotePort $lab.redis.port
+            $clients = foreach ($i in 1..200) { $c = [System.Net.Sockets.TcpClient]::new(); $c.Connect('127.0.0.1', $t.LocalPort); $c }
+            try {
+                Wait-Until { $t.ActiveConnections -ge 200 } 20 | Should -BeTrue -Because "round $($round): $($t.ActiveConnections) connections open"
+                Stop-SshTunnel -Id $t.Id
+                "$($t.State)" | Should -Be 'Stopped'
+            }
+            finally { foreach ($c in $clients) { $c.Dispose() } }
+            Wait-Until { @(Get-BastionSockets).Count -eq 0 } 10 | Should -BeTrue -Because "round $($round): $((Get-BastionSockets) -join ' | ')"
+            [GC]::Collect(); [GC]::WaitForPendingFinalizers()
+            [Diagnostics.Process]::GetCurrentProcess().Threads.Count
+        }
+        Write-Host "    threads after rounds 1, 5, 10, 20: $($threads[0]), $($threads[4]), $($threads[9]), $($threads[19])"
+        $threads[19] | Should -BeLessOrEqual ($threads[4] + 10) -Because "threads per round: $($threads -join ', ')"
     }
 }
 
