@@ -404,6 +404,24 @@ Describe 'A forward the bastion refuses' -Tag Lab {
         @(Get-TestTunnels).Count | Should -Be 0
         $env:REFUSED_LOCAL_PORT | Should -BeNullOrEmpty
     }
+
+    It 'carries the refusal into the error of a query whose connection the bastion refuses later (ForwardRefused)' -Skip:(Skip-When $NoPgRedis) {
+        $pg = $lab.postgresTls
+        Set-AuthorizedKeys @($key | ConvertTo-AuthorizedKey)
+        $t = Start-SshTunnel @BastionArgs -RemoteHost $pg.hostName -RemotePort $pg.port -KeepAliveInterval 2
+        # From now on the bastion lets this key reach Redis only; the tunnel logs in again with that restriction.
+        Set-AuthorizedKeys @($key | ConvertTo-AuthorizedKey -PermitOpen "$($lab.redis.hostName):$($lab.redis.port)")
+        Invoke-Lab 'restart-sshd', 'bastion'
+        Wait-Until { $t.Reconnects -ge 1 -and "$($t.State)" -eq 'Up' } 60 | Should -BeTrue -Because "State $($t.State)"
+        $query = @{
+            Type = 'PostgreSQL'; HostName = $pg.hostName; Port = [int]$pg.port; Database = $pg.database; Credential = (New-LabCredential $pg)
+            SslMode = 'VerifyFull'; CaCertificatePath = $lab.ca.labCaPath; Tunnel = $t; Query = 'select 1'
+        }
+        $err = Get-ErrorRecord { Invoke-SecureQuery @query -ErrorAction Stop }
+        $err.FullyQualifiedErrorId | Should -Be 'ForwardRefused,SecureConnect.Commands.InvokeSecureQueryCommand'
+        $err.Exception.Message | Should -Match 'administratively prohibited'
+        $err.Exception.Message | Should -Match ([regex]::Escape("permitopen=""$($pg.hostName):$($pg.port)"""))
+    }
 }
 
 Describe 'Host key checks' -Tag Lab {

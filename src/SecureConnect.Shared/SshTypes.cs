@@ -127,6 +127,8 @@ public sealed class SshTunnel
     private string? _hostKeyFingerprint;
     private bool _hostKeyNewlyTrusted;
     private string[] _names;
+    private long _forwardRefusals;
+    private string? _lastForwardRefusal;
     private string[] _environmentVariables;
 
     /// <summary>Creates the object; used by the module.</summary>
@@ -252,6 +254,18 @@ public sealed class SshTunnel
     {
         Volatile.Write(ref _names, names);
         Volatile.Write(ref _environmentVariables, environmentVariables);
+    }
+
+    /// <summary>How many connections the bastion refused to forward (for the query that sees its connection closed).</summary>
+    internal long ForwardRefusals => Interlocked.Read(ref _forwardRefusals);
+
+    /// <summary>Why the last refused connection was refused, with what to do.</summary>
+    internal string? LastForwardRefusal => Volatile.Read(ref _lastForwardRefusal);
+
+    internal void CountForwardRefusal(string message)
+    {
+        Volatile.Write(ref _lastForwardRefusal, message);
+        Interlocked.Increment(ref _forwardRefusals);
     }
 
     internal void SetLastError(string? message) => Volatile.Write(ref _lastError, message);

@@ -105,6 +105,7 @@ internal static class SecureConnectionOpener
         var observer = new TlsObserver(spec.Mode, spec.HostName, ca);
         DbConnection connection = provider.CreateConnection(target, observer);
         verbose($"Connecting to {spec.Type} {spec.HostName}:{spec.Port} via {via} with SSL mode {spec.Mode} ({provider.DescribeConnectionString(target)}).");
+        long refusalsBefore = tunnel?.ForwardRefusals ?? 0;
         try
         {
             connection.OpenAsync(cancel).GetAwaiter().GetResult();
@@ -112,6 +113,12 @@ internal static class SecureConnectionOpener
         catch (Exception e) when (e is not OperationCanceledException || !cancel.IsCancellationRequested)
         {
             connection.Dispose();
+            if (tunnel is not null && tunnel.ForwardRefusals > refusalsBefore && tunnel.LastForwardRefusal is { } refusal)
+            {
+                // The driver saw only a closed connection; the bastion said why.
+                throw new SecureConnectException("ForwardRefused", ErrorKind.PermissionDenied, $"Could not connect to {spec.Type} at {spec.HostName}:{spec.Port} ('{spec.Name}'): {refusal}", spec.Name, e);
+            }
+
             ClassifiedError error = provider.ClassifyOpenError(e, target, observer);
             throw new SecureConnectException(error.ErrorId, error.Kind, Describe(error, spec), spec.Name, e);
         }

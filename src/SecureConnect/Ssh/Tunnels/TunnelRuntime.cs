@@ -373,6 +373,7 @@ internal sealed class TunnelRuntime : IDisposable
                 {
                     SecureConnectException error = ForwardError(e);
                     Model.SetLastError(error.Message);
+                    Model.CountForwardRefusal(error.Message);
                     TunnelRegistry.Report($"SSH tunnel {Describe()}: {error.Message}");
                     return;
                 }
