@@ -242,15 +242,17 @@ Get-SshServerKey bastion.example.com | Add-SshKnownHost'
     'Start-SshTunnel'         = @{
         Synopsis    = 'Starts an SSH tunnel from a local port through a bastion to a host and port on a private network.'
         Description = @'
-Connects to the bastion (through -JumpHost hops first, if any) with the workspace key, verifies each hop's host key, and forwards 127.0.0.1:<LocalPort> to RemoteHost:RemotePort as seen from the bastion. The tunnel runs in the background of the PowerShell process and is shared by every runspace in it (ForEach-Object -Parallel, thread jobs).
+Connects to the bastion (through -JumpHost hops first, if any) with the workspace key, verifies each hop's host key, checks once that the bastion forwards to RemoteHost:RemotePort, and forwards 127.0.0.1:<LocalPort> there as seen from the bastion. Each local connection is its own SSH channel with its own flow control, so a client that stops reading slows only its own connection. The cipher is the fastest both sides allow (AES-GCM first). The tunnel runs in the background of the PowerShell process and is shared by every runspace in it (ForEach-Object -Parallel, thread jobs).
 
 Host keys: Strict (default) accepts only keys in the workspace's known_hosts and fails with HostKeyUnknown, whose message shows the fingerprint and the command that trusts it; AcceptNew trusts an unknown host on first use and records it (HostKeyNewlyTrusted on the tunnel, and Verbose, say so); -HostKeyFingerprint pins the bastion's key. A key that differs from the trusted one fails with HostKeyMismatch under every policy, before any authentication is attempted. Nothing ever prompts.
 
-Supervision: the bastion connection is probed every -KeepAliveInterval seconds with a request that the server must answer, so a dead bastion is detected within about two intervals. The tunnel then goes Reconnecting, reconnects with backoff (host keys verified again) on the same local port, and counts Reconnects; clients that connect meanwhile wait up to -ConnectTimeout. -NoReconnect turns this off. Errors from the background go to LastError and as warnings to the next SecureConnect command.
+Supervision: the bastion connection is probed every -KeepAliveInterval seconds with a request that the server must answer, so a silent bastion is detected within about two intervals and a closed connection at once. The tunnel then goes Reconnecting, reconnects with backoff (host keys verified again) on the same local port, and counts Reconnects; clients that connect meanwhile wait up to -ConnectTimeout. Up means new connections are forwarded; LastError is cleared once the tunnel is Up again. A changed host key ends reconnecting (Failed); -NoReconnect turns reconnecting off. Stop-SshTunnel always wins: a stopped tunnel never comes back, and a login still in progress is closed. Errors from the background go to LastError and as warnings to the next SecureConnect command.
 
-With -Name, the process environment gets <NAME>_LOCAL_HOST and <NAME>_LOCAL_PORT (upper-cased, other characters as _), removed when the tunnel stops. Starting a tunnel identical to one that is up returns that one.
+Names are free text: -Name 'My SSH tunnel' sets MY_SSH_TUNNEL_LOCAL_HOST and MY_SSH_TUNNEL_LOCAL_PORT (upper-cased, every character other than A-Z and 0-9 as _, runs of _ kept), removed when the tunnel stops. A name whose variables another tunnel's name already sets is refused (TunnelNameConflict).
 
-Errors: HostKeyUnknown, HostKeyMismatch, SshAuthenticationFailed (naming user, bastion and the key offered), BastionUnreachable (within -ConnectTimeout), LocalPortInUse, WorkspaceKeyNotFound, TunnelNameInUse, InvalidJumpHost.
+Reuse: a request returns the tunnel that is already up (or reconnecting, or being started by another runspace at the same moment) only when everything that matters is the same: the hops and users, the remote end, the host-key policy and pinned fingerprint, the workspace (its known_hosts), the key (-KeyPath and its content), -KeepAliveInterval and -NoReconnect, and -LocalPort when one is given; and only while the host keys it verified are still trusted. Otherwise a new tunnel starts and checks everything again. A different -Name on an identical tunnel adds that name (and its variables) to it; Stop-SshTunnel by any of its names stops it.
+
+Errors: HostKeyUnknown, HostKeyMismatch, SshAuthenticationFailed (naming user, bastion and the key offered), BastionUnreachable (within -ConnectTimeout), ForwardRefused (the bastion refuses the destination, e.g. permitopen; the message names the permitopen entry that would allow it), RemoteUnreachable (the bastion cannot connect to the remote end), LocalPortInUse, WorkspaceKeyNotFound, TunnelNameInUse, TunnelNameConflict, InvalidTunnelName, InvalidJumpHost, SshLibraryIncompatible.
 '@
         Parameters  = @{
             Bastion            = 'The bastion (the last SSH hop).'
@@ -259,7 +261,7 @@ Errors: HostKeyUnknown, HostKeyMismatch, SshAuthenticationFailed (naming user, b
             RemoteHost         = 'The host the bastion connects to, as the bastion resolves it (e.g. db.internal).'
             RemotePort         = 'The port the bastion connects to.'
             LocalPort          = 'The local port on 127.0.0.1. 0 (default) takes a free port; the tunnel object and the environment variables tell which.'
-            Name               = 'A name for the tunnel; also sets <NAME>_LOCAL_HOST and <NAME>_LOCAL_PORT in the process environment.'
+            Name               = 'A name for the tunnel, free text of up to 128 characters (''My SSH tunnel''); also sets <NAME>_LOCAL_HOST and <NAME>_LOCAL_PORT in the process environment (MY_SSH_TUNNEL_LOCAL_HOST). A second name on an identical tunnel is added to it.'
             KeyPath            = 'A private key file to use instead of the workspace key (OpenSSH or PEM; owner-only permissions).'
             KeyPassphrase      = 'The passphrase of an encrypted key. It is used in memory only, once, when the tunnel starts.'
             JumpHost           = 'Intermediate bastions to go through first, in order, as user@host[:port]. Each hop''s host key is checked.'
