@@ -405,6 +405,23 @@ Describe 'A forward the bastion refuses' -Tag Lab {
         $env:REFUSED_LOCAL_PORT | Should -BeNullOrEmpty
     }
 
+    It 'fails Start-SshTunnel with RemoteUnreachable when the bastion cannot connect to the remote end' -Skip:(Skip-When $NoRedis) {
+        Set-AuthorizedKeys @($key | ConvertTo-AuthorizedKey)
+        # Nothing listens on this port of the database host.
+        $err = Get-ErrorRecord { Start-SshTunnel @BastionArgs -RemoteHost $lab.redis.hostName -RemotePort 1 -ErrorAction Stop }
+        $err.FullyQualifiedErrorId | Should -Be 'RemoteUnreachable,SecureConnect.Commands.StartSshTunnelCommand'
+        $err.Exception.Message | Should -Match ([regex]::Escape("$($lab.redis.hostName):1"))
+        $err.Exception.Message | Should -Match 'connect failed'
+        @(Get-TestTunnels).Count | Should -Be 0
+    }
+
+    It 'refuses a name with a control character (InvalidTunnelName) before connecting' -Skip:(Skip-When $NoRedis) {
+        Set-AuthorizedKeys @($key | ConvertTo-AuthorizedKey)
+        $err = Get-ErrorRecord { Start-SshTunnel @BastionArgs -RemoteHost $lab.redis.hostName -RemotePort $lab.redis.port -Name "db`tprimary" -ErrorAction Stop }
+        $err.FullyQualifiedErrorId | Should -Be 'InvalidTunnelName,SecureConnect.Commands.StartSshTunnelCommand'
+        @(Get-TestTunnels).Count | Should -Be 0
+    }
+
     It 'carries the refusal into the error of a query whose connection the bastion refuses later (ForwardRefused)' -Skip:(Skip-When $NoPgRedis) {
         $pg = $lab.postgresTls
         Set-AuthorizedKeys @($key | ConvertTo-AuthorizedKey)
