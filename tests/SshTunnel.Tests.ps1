@@ -991,8 +991,16 @@ Describe 'Supervision: losing and regaining the bastion' -Tag Lab {
         $port = $t.LocalPort
         (Invoke-Psql -Port $port).ExitCode | Should -Be 0
 
+        Get-SshTunnel 3>&1 | Out-Null   # takes any earlier message
         Invoke-Lab 'restart-sshd', 'bastion'
         Wait-Until { $t.Reconnects -ge 1 -and "$($t.State)" -eq 'Up' } 60 | Should -BeTrue -Because "State $($t.State), Reconnects $($t.Reconnects), LastError '$($t.LastError)'"
+        # The warning tells the real cause: the connection was closed, not a keep-alive that went unanswered.
+        $warnings = @(Get-SshTunnel 3>&1 | Where-Object { $_ -is [System.Management.Automation.WarningRecord] } | ForEach-Object Message)
+        $lost = @($warnings | Where-Object { $_ -match "#$($t.Id)\b.*lost its connection" })
+        $lost.Count | Should -BeGreaterOrEqual 1 -Because ($warnings -join ' | ')
+        $lost | Should -Not -Match 'keep-alive'
+        $lost | Should -Match 'closed|aborted|reset'
+        $t.LastError | Should -BeNullOrEmpty -Because 'the tunnel is healthy again'
         $t.LocalPort | Should -Be $port
         (Get-SshTunnel -Id $t.Id).LocalPort | Should -Be $port
         $r = Invoke-Psql -Port $port
