@@ -1,8 +1,5 @@
 using System;
-using System.Collections.Concurrent;
 using System.Linq;
-using System.Net;
-using System.Net.Sockets;
 using System.Threading;
 using System.Threading.Tasks;
 using SecureConnect.Common;
@@ -10,9 +7,9 @@ using SecureConnect.Common;
 namespace SecureConnect.Ssh.Tunnels;
 
 /// <summary>
-/// One running tunnel: a loopback listener whose every connection becomes a channel of the bastion's SSH
-/// connection, and the state machine that says when that connection may be used. The listener keeps the local port
-/// for the tunnel's whole life, so clients that connect while it reconnects wait instead of being refused.
+/// One running tunnel: the state machine that says when the bastion's SSH connection (the chain of hops) may be
+/// used, and the local relay whose every connection becomes a channel of it. The relay keeps the local port for the
+/// tunnel's whole life, so clients that connect while it reconnects wait instead of being refused.
 /// </summary>
 /// <remarks>
 /// States: Connecting, then Up; Up to Reconnecting (or Failed with -NoReconnect) when the chain is lost;
@@ -24,9 +21,8 @@ internal sealed class TunnelRuntime : IDisposable
 {
     private readonly object _gate = new();
     private readonly SshConnector _connector;
-    private readonly LoopbackListener _listener;
+    private readonly LocalRelay _relay;
     private readonly CancellationTokenSource _life = new();
-    private readonly ConcurrentDictionary<Socket, byte> _clients = new();
     private readonly TunnelSupervisor _supervisor;
     private HopChain? _chain;
     private System.Collections.Generic.IReadOnlyList<ConnectedHop> _verifiedHops = Array.Empty<ConnectedHop>();
@@ -37,7 +33,7 @@ internal sealed class TunnelRuntime : IDisposable
         Spec = spec;
         Identity = identity;
         _connector = connector;
-        _listener = listener;
+        _relay = new LocalRelay(listener, this);
         Model = model;
         _supervisor = new TunnelSupervisor(this);
     }
@@ -119,7 +115,7 @@ internal sealed class TunnelRuntime : IDisposable
             throw;
         }
 
-        _ = listener.RunAsync(runtime.ServeAsync);
+        runtime._relay.Start();
         runtime._supervisor.Start();
         return runtime;
     }
@@ -197,11 +193,7 @@ internal sealed class TunnelRuntime : IDisposable
         {
         }
 
-        _listener.Dispose();
-        foreach (Socket socket in _clients.Keys)
-        {
-            socket.Dispose();
-        }
+        _relay.Dispose();
 
         if (chain is not null)
         {
@@ -314,91 +306,14 @@ internal sealed class TunnelRuntime : IDisposable
         }
         catch (ChannelOpenException e)
         {
-            throw ForwardError(e);
+            throw ForwardErrors.For(Spec, e);
         }
 
         await channel.CloseAsync().ConfigureAwait(false);
     }
 
-    private SecureConnectException ForwardError(ChannelOpenException e)
-    {
-        string target = $"{Spec.RemoteHost}:{Spec.RemotePort}";
-        if (e.ReasonCode == 2)
-        {
-            return new SecureConnectException(
-                "RemoteUnreachable",
-                ErrorKind.ConnectionError,
-                $"The bastion {Spec.Bastion} could not connect to {target} ({e.Message}). Check that the service runs there and that the bastion can reach it.",
-                target,
-                e);
-        }
-
-        if (e.Refused)
-        {
-            return new SecureConnectException(
-                "ForwardRefused",
-                ErrorKind.PermissionDenied,
-                $"The bastion {Spec.Bastion} refused to forward to {target} ({e.Message}). If the authorized_keys line of this key restricts destinations, add permitopen=\"{target}\" to it " +
-                $"(ConvertTo-AuthorizedKey -PermitOpen '{target}'); otherwise allow it with PermitOpen or AllowTcpForwarding in the bastion's sshd_config.",
-                target,
-                e);
-        }
-
-        return new SecureConnectException("BastionUnreachable", ErrorKind.ConnectionError, e.Message, Spec.Bastion.ToString(), e);
-    }
-
-    private async Task ServeAsync(Socket client)
-    {
-        Model.ConnectionOpened();
-        _clients.TryAdd(client, 0);
-        CancellationToken token = _life.Token;
-        try
-        {
-            // One retry: a connection that finds the chain dead triggers recovery and waits for it.
-            for (int attempt = 0; attempt < 2; attempt++)
-            {
-                HopChain? chain = await WaitUntilUpAsync(token).ConfigureAwait(false);
-                if (chain is null)
-                {
-                    return;
-                }
-
-                int originPort = client.RemoteEndPoint is IPEndPoint origin ? origin.Port : 0;
-                DirectTcpipChannel channel;
-                try
-                {
-                    channel = await chain.Bastion.OpenAsync(Spec.RemoteHost, Spec.RemotePort, originPort, Spec.ConnectTimeout, token).ConfigureAwait(false);
-                }
-                catch (ChannelOpenException e) when (e.Refused)
-                {
-                    SecureConnectException error = ForwardError(e);
-                    Model.SetLastError(error.Message);
-                    Model.CountForwardRefusal(error.Message);
-                    TunnelRegistry.Report($"SSH tunnel {Describe()}: {error.Message}");
-                    return;
-                }
-                catch (ChannelOpenException e)
-                {
-                    OnChainLost(chain, chain.LostReason ?? e.Message);
-                    continue;
-                }
-
-                await channel.RelayAsync(client, token).ConfigureAwait(false);
-                return;
-            }
-        }
-        catch (Exception e) when (e is OperationCanceledException or ObjectDisposedException or SocketException)
-        {
-        }
-        finally
-        {
-            _clients.TryRemove(client, out _);
-            client.Dispose();
-            Model.ConnectionClosed();
-        }
-    }
-
-    private async Task<HopChain?> WaitUntilUpAsync(CancellationToken token)
+    /// <summary>The chain once the tunnel is Up (waiting up to -ConnectTimeout while it connects or reconnects); null when it is stopped, failed or still down.</summary>
+    internal async Task<HopChain?> WaitUntilUpAsync(CancellationToken token)
     {
         DateTime deadline = DateTime.UtcNow + Spec.ConnectTimeout;
         while (true)
