@@ -12,6 +12,7 @@ param(
     [int] $Baseline = 16,
     [int] $RedisValueBytes = 64KB,
     [int] $RedisRounds = 4,
+    [int] $ManyRuns = 3,
     # A case that failed or was disturbed by another user of the lab (an sshd restart, a cut link, an auth delay,
     # a rewritten authorized_keys) runs again, at most this many times.
     [int] $MaxRetries = 3
@@ -337,12 +338,92 @@ function Measure-Copy([string] $Case, [switch] $ViaJump) {
                     $bytes = $r.Bytes
                 }
             }
-            [pscustomobject]@{ Ours = (Get-Median $ours); Ref = (Get-Median $ref); Bytes = $bytes; SshCipher = (Get-SshCipher $forward) }
+            [pscustomobject]@{ Ours = (Get-Median $ours); Ref = (Get-Median $ref); OursRuns = $ours.ToArray(); RefRuns = $ref.ToArray(); Bytes = $bytes; SshCipher = (Get-SshCipher $forward) }
         }
         finally {
             if ($tunnel) { $tunnel | Stop-SshTunnel }
             Stop-SshForward $forward
         }
+    }
+}
+
+function Get-MedianObject($Runs) {
+    # The median of each property over the runs.
+    $median = [ordered]@{}
+    foreach ($name in $Runs[0].PSObject.Properties.Name) { $median[$name] = Get-Median @($Runs | ForEach-Object $name) }
+    [pscustomobject]$median
+}
+
+function Measure-ManyThroughTunnel {
+    # In a child pwsh, so that the working set is that of a process holding the tunnel and the clients only.
+    # It is read after a GC: at $Baseline connections (after a PING, then after one SET/GET round) and at $Concurrent.
+    $redisKey = "scbench:$([guid]::NewGuid().ToString('N'))"
+    $child = @"
+`$ErrorActionPreference = 'Stop'
+`$PSStyle.OutputRendering = 'PlainText'
+Import-Module `$env:SECURECONNECT_MODULE_PATH
+$redisClientCode
+function Get-WorkingSetMB {
+    [GC]::Collect(); [GC]::WaitForPendingFinalizers(); [GC]::Collect()
+    [Diagnostics.Process]::GetCurrentProcess().WorkingSet64 / 1MB
+}
+`$clients = [System.Collections.Generic.List[System.Net.Sockets.TcpClient]]::new()
+`$before = Get-WorkingSetMB
+`$t = Start-SshTunnel -Bastion '$($b1.host)' -BastionPort $($b1.port) -User '$($b1.user)' -RemoteHost '$($redis.hostName)' -RemotePort $($redis.port) -LocalPort 0 -ConnectTimeout 15
+try {
+    Open-RedisConnection `$t.LocalPort $Baseline `$clients
+    Invoke-RedisRound `$clients (ConvertTo-Resp @('PING')) '+PONG' 7 ([byte[]]::new(16))
+    `$atBaseline = Get-WorkingSetMB
+    Invoke-RedisLoad `$clients '$redisKey' $RedisValueBytes 1
+    `$atBaselineWarm = Get-WorkingSetMB
+    Open-RedisConnection `$t.LocalPort $($Concurrent - $Baseline) `$clients
+    `$sw = [Diagnostics.Stopwatch]::StartNew()
+    Invoke-RedisLoad `$clients '$redisKey' $RedisValueBytes $RedisRounds
+    `$loadMs = `$sw.Elapsed.TotalMilliseconds
+    `$active = `$t.ActiveConnections
+    `$atConcurrent = Get-WorkingSetMB
+    Invoke-RedisRound @(`$clients[0]) (ConvertTo-Resp @('DEL', '$redisKey')) ':' 4 ([byte[]]::new(16))
+    [pscustomobject]@{ Before = `$before; AtBaseline = `$atBaseline; AtBaselineWarm = `$atBaselineWarm; AtConcurrent = `$atConcurrent; LoadMs = `$loadMs; Active = `$active } | ConvertTo-Json -Compress
+}
+finally {
+    Close-RedisConnection `$clients
+    `$t | Stop-SshTunnel
+}
+"@
+    Grant-BenchKey
+    $r = Invoke-ChildPwsh -Script $child -TimeoutSeconds 150
+    if ($r.ExitCode -ne 0) { throw "The child pwsh failed ($($r.ExitCode)): $((@($r.Error -split "`n" | Where-Object { $_.Trim() -and $_ -notmatch '^WARNING' }) | Select-Object -Last 3) -join ' ')" }
+    ($r.Output.Trim() -split "`n" | Select-Object -Last 1) | ConvertFrom-Json
+}
+
+function Measure-ManyThroughSsh {
+    # The same load through ssh -N -L, its clients here; the ssh process's VmRSS at the same points.
+    $redisKey = "scbench:$([guid]::NewGuid().ToString('N'))"
+    Grant-BenchKey
+    $clients = [System.Collections.Generic.List[System.Net.Sockets.TcpClient]]::new()
+    $forward = $null
+    try {
+        $forward = Start-SshForward $redis.hostName $redis.port (Get-FreePort)
+        $sshPid = Get-SshForwardPid $forward
+        $rss = { [double]((Get-Content "/proc/$sshPid/status" | Select-String '^VmRSS:\s+(\d+)').Matches.Groups[1].Value) / 1KB }
+        $before = & $rss
+        Open-RedisConnection $forward.LocalPort $Baseline $clients
+        Invoke-RedisRound $clients (ConvertTo-Resp @('PING')) '+PONG' 7 ([byte[]]::new(16))
+        $atBaseline = & $rss
+        Invoke-RedisLoad $clients $redisKey $RedisValueBytes 1
+        $atBaselineWarm = & $rss
+        Open-RedisConnection $forward.LocalPort ($Concurrent - $Baseline) $clients
+        $sw = [Diagnostics.Stopwatch]::StartNew()
+        Invoke-RedisLoad $clients $redisKey $RedisValueBytes $RedisRounds
+        $loadMs = $sw.Elapsed.TotalMilliseconds
+        $atConcurrent = & $rss
+        # The key would expire by itself (EX 300); this removes it now.
+        Invoke-RedisRound @($clients[0]) (ConvertTo-Resp @('DEL', $redisKey)) ':' 4 ([byte[]]::new(16))
+        [pscustomobject]@{ Before = $before; AtBaseline = $atBaseline; AtBaselineWarm = $atBaselineWarm; AtConcurrent = $atConcurrent; LoadMs = $loadMs; Active = $clients.Count }
+    }
+    finally {
+        Close-RedisConnection $clients
+        Stop-SshForward $forward
     }
 }
 
@@ -352,9 +433,10 @@ function Write-Disturbed($Result) {
 
 function Write-CopyResult([string] $Title, $Result, [string] $Target) {
     $mb = $Result.Bytes / 1MB
+    $runs = { param($ms) ($ms | ForEach-Object { '{0:N2}' -f ($_ / 1000) }) -join ' ' }
     Write-Table $Title @(
-        [pscustomobject]@{ Tool = 'SecureConnect Start-SshTunnel'; 'Median s' = [Math]::Round($Result.Ours / 1000, 2); 'MB/s' = [Math]::Round($mb / ($Result.Ours / 1000), 1); Cipher = 'not exposed by the module' }
-        [pscustomobject]@{ Tool = 'ssh -N -L'; 'Median s' = [Math]::Round($Result.Ref / 1000, 2); 'MB/s' = [Math]::Round($mb / ($Result.Ref / 1000), 1); Cipher = $Result.SshCipher }
+        [pscustomobject]@{ Tool = 'SecureConnect Start-SshTunnel'; 'Median s' = [Math]::Round($Result.Ours / 1000, 2); 'Runs s' = (& $runs $Result.OursRuns); 'MB/s' = [Math]::Round($mb / ($Result.Ours / 1000), 1); Cipher = 'not exposed by the module' }
+        [pscustomobject]@{ Tool = 'ssh -N -L'; 'Median s' = [Math]::Round($Result.Ref / 1000, 2); 'Runs s' = (& $runs $Result.RefRuns); 'MB/s' = [Math]::Round($mb / ($Result.Ref / 1000), 1); Cipher = $Result.SshCipher }
     )
     Write-Disturbed $Result
     Write-Host ("Throughput ratio (ssh time / SecureConnect time): {0:N2} (target >= {1})`n" -f ($Result.Ref / $Result.Ours), $Target)
@@ -425,81 +507,23 @@ try {
         Write-Disturbed $start
         Write-Host ("Start ratio (SecureConnect time / ssh time): {0:N2} (target <= 1.5)`n" -f ($start.Ours / $start.Ref))
 
-        # 4. Many connections through one tunnel, in a child pwsh that holds only the tunnel and the clients.
-        $redisKey = "scbench:$([guid]::NewGuid().ToString('N'))"
+        # 4. Many connections through one tunnel.
         $many = Invoke-BenchCase "$Concurrent connections" {
-            $child = @"
-`$ErrorActionPreference = 'Stop'
-`$PSStyle.OutputRendering = 'PlainText'
-Import-Module `$env:SECURECONNECT_MODULE_PATH
-$redisClientCode
-function Get-WorkingSetMB {
-    [GC]::Collect(); [GC]::WaitForPendingFinalizers(); [GC]::Collect()
-    [Diagnostics.Process]::GetCurrentProcess().WorkingSet64 / 1MB
-}
-`$clients = [System.Collections.Generic.List[System.Net.Sockets.TcpClient]]::new()
-`$before = Get-WorkingSetMB
-`$t = Start-SshTunnel -Bastion '$($b1.host)' -BastionPort $($b1.port) -User '$($b1.user)' -RemoteHost '$($redis.hostName)' -RemotePort $($redis.port) -LocalPort 0 -ConnectTimeout 15
-try {
-    Open-RedisConnection `$t.LocalPort $Baseline `$clients
-    Invoke-RedisRound `$clients (ConvertTo-Resp @('PING')) '+PONG' 7 ([byte[]]::new(16))
-    `$at16 = Get-WorkingSetMB
-    Invoke-RedisLoad `$clients '$redisKey' $RedisValueBytes 1
-    `$at16Warm = Get-WorkingSetMB
-    Open-RedisConnection `$t.LocalPort $($Concurrent - $Baseline) `$clients
-    `$sw = [Diagnostics.Stopwatch]::StartNew()
-    Invoke-RedisLoad `$clients '$redisKey' $RedisValueBytes $RedisRounds
-    `$loadMs = `$sw.Elapsed.TotalMilliseconds
-    `$active = `$t.ActiveConnections
-    `$at256 = Get-WorkingSetMB
-    [pscustomobject]@{ Before = `$before; At16 = `$at16; At16Warm = `$at16Warm; At256 = `$at256; LoadMs = `$loadMs; Active = `$active } | ConvertTo-Json -Compress
-}
-finally {
-    Close-RedisConnection `$clients
-    `$t | Stop-SshTunnel
-}
-"@
-            Grant-BenchKey
-            $r = Invoke-ChildPwsh -Script $child -TimeoutSeconds 150
-            if ($r.ExitCode -ne 0) { throw "The child pwsh failed ($($r.ExitCode)): $((@($r.Error -split "`n" | Where-Object { $_.Trim() -and $_ -notmatch '^WARNING' }) | Select-Object -Last 3) -join ' ')" }
-            $ours = ($r.Output.Trim() -split "`n" | Select-Object -Last 1) | ConvertFrom-Json
-
-            Grant-BenchKey
-            $clients = [System.Collections.Generic.List[System.Net.Sockets.TcpClient]]::new()
-            $forward = $null
-            try {
-                $forward = Start-SshForward $redis.hostName $redis.port (Get-FreePort)
-                $sshPid = Get-SshForwardPid $forward
-                $rss = { [double]((Get-Content "/proc/$sshPid/status" | Select-String '^VmRSS:\s+(\d+)').Matches.Groups[1].Value) / 1KB }
-                $before = & $rss
-                Open-RedisConnection $forward.LocalPort $Baseline $clients
-                Invoke-RedisRound $clients (ConvertTo-Resp @('PING')) '+PONG' 7 ([byte[]]::new(16))
-                $at16 = & $rss
-                Invoke-RedisLoad $clients $redisKey $RedisValueBytes 1
-                $at16Warm = & $rss
-                Open-RedisConnection $forward.LocalPort ($Concurrent - $Baseline) $clients
-                $sw = [Diagnostics.Stopwatch]::StartNew()
-                Invoke-RedisLoad $clients $redisKey $RedisValueBytes $RedisRounds
-                $loadMs = $sw.Elapsed.TotalMilliseconds
-                $at256 = & $rss
-                $ref = [pscustomobject]@{ Before = $before; At16 = $at16; At16Warm = $at16Warm; At256 = $at256; LoadMs = $loadMs; Active = $clients.Count }
-                # The key would expire by itself (EX 300); this removes it now.
-                Invoke-RedisRound @($clients[0]) (ConvertTo-Resp @('DEL', $redisKey)) ':' 4 ([byte[]]::new(16))
+            $ours = @(); $ref = @()
+            for ($i = 0; $i -lt $ManyRuns; $i++) {
+                $ours += Measure-ManyThroughTunnel
+                $ref += Measure-ManyThroughSsh
             }
-            finally {
-                Close-RedisConnection $clients
-                Stop-SshForward $forward
-            }
-            [pscustomobject]@{ Ours = $ours; Ref = $ref }
+            [pscustomobject]@{ Ours = (Get-MedianObject $ours); Ref = (Get-MedianObject $ref) }
         }
-        $perConnection = { param($m) ($m.At256 - $m.At16Warm) / ($Concurrent - $Baseline) }
+        $perConnection = { param($m) ($m.AtConcurrent - $m.AtBaselineWarm) / ($Concurrent - $Baseline) }
         $row = { param($tool, $m) [pscustomobject]@{
-                Tool = $tool; 'Before MB' = [Math]::Round($m.Before, 1); "MB at $Baseline" = [Math]::Round($m.At16, 1); "MB at $Baseline after SET/GET" = [Math]::Round($m.At16Warm, 1)
-                "MB at $Concurrent" = [Math]::Round($m.At256, 1); 'MB per extra connection' = [Math]::Round((& $perConnection $m), 3); 'Load s' = [Math]::Round($m.LoadMs / 1000, 2)
+                Tool = $tool; 'Before MB' = [Math]::Round($m.Before, 1); "MB at $Baseline" = [Math]::Round($m.AtBaseline, 1); "MB at $Baseline after SET/GET" = [Math]::Round($m.AtBaselineWarm, 1)
+                "MB at $Concurrent" = [Math]::Round($m.AtConcurrent, 1); 'MB per extra connection' = [Math]::Round((& $perConnection $m), 3); 'Load s' = [Math]::Round($m.LoadMs / 1000, 2)
             } }
         $title = "4. $Concurrent concurrent connections through one tunnel to Redis: each PINGs, then $RedisRounds x SET + GET of a $($RedisValueBytes / 1KB) KB value" +
             " (all connections in flight at once). SecureConnect: working set (after a GC) of a child pwsh holding the tunnel and the clients;" +
-            " ssh: VmRSS of the ssh -N -L process (its clients run in this pwsh). 'Before': the tunnel not started yet (SecureConnect), no connection yet (ssh):"
+            " ssh: VmRSS of the ssh -N -L process (its clients run in this pwsh). 'Before': the tunnel not started yet (SecureConnect), no connection yet (ssh). Medians of $ManyRuns runs each:"
         Write-Table $title @(
             & $row 'SecureConnect (child pwsh)' $many.Ours
             & $row 'ssh -N -L (reference)' $many.Ref
