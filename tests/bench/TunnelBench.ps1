@@ -119,11 +119,12 @@ function Get-Median([double[]] $Values) {
 
 function Get-AuthorizedKeyLine { ($script:key | ConvertTo-AuthorizedKey).Trim() }
 
-function Test-BenchKey { @(Get-Content -Path $script:b1.authorizedKeysPath | ForEach-Object Trim) -contains (Get-AuthorizedKeyLine) }
+function Test-BenchKey { @(Get-Content -Path $script:b1.authorizedKeysPath -ErrorAction SilentlyContinue | ForEach-Object Trim) -contains (Get-AuthorizedKeyLine) }
 
 function Grant-BenchKey {
     # Adds our key line to the lab's authorized_keys unless it is there. The lab may be shared: the line is appended
     # (the file keeps its owner and mode) rather than replacing what another run put there.
+    if (-not (Test-Path $script:b1.authorizedKeysPath)) { throw "The lab's $($script:b1.authorizedKeysPath) is gone (the lab is being restarted?)." }
     if (-not (Test-BenchKey)) { Add-Content -Path $script:b1.authorizedKeysPath -Value (Get-AuthorizedKeyLine) }
 }
 
@@ -157,6 +158,11 @@ function Initialize-BenchLab {
         $entry = Add-SshKnownHost -HostName $b2.hostName -Port $b2.port -PublicKey $pub -Force
         if ($entry.Fingerprint -ne $b2.hostKeyFingerprint) { throw "bastion2's host key file ($($entry.Fingerprint)) does not match the lab's fingerprint ($($b2.hostKeyFingerprint))." }
     }
+}
+
+function Get-LabStamp {
+    # When the lab was started: a change means that it was restarted (its lab.log starts again then).
+    try { (Get-Content -Raw $endpoints -ErrorAction Stop | ConvertFrom-Json).createdAt } catch { 'not running' }
 }
 
 function Get-LabEventCount { if (Test-Path $script:labLog) { @(Get-Content $script:labLog).Count } else { 0 } }
@@ -292,6 +298,7 @@ function Invoke-BenchCase([string] $Name, [scriptblock] $Body) {
         $delayFile = Join-Path $lab.stateDir 'auth-delay'
         if (-not (Wait-Until { -not (Test-Path $delayFile) } 60 1000)) { Write-Host "$($Name): the lab's bastion still delays logins (lab.sh auth-delay); measuring anyway." }
         $eventsBefore = Get-LabEventCount
+        $stampBefore = Get-LabStamp
         $failure = $null
         try {
             if ($attempt -gt 0) { Initialize-BenchLab }
@@ -299,6 +306,7 @@ function Invoke-BenchCase([string] $Name, [scriptblock] $Body) {
         }
         catch { $failure = $_ }
         $labEvents = @(Get-LabEvent $eventsBefore)
+        if ((Get-LabStamp) -ne $stampBefore) { $labEvents += 'the lab was restarted' }
         if (-not $failure) {
             if (-not $labEvents) { return $result }
             $note = "disturbed by the lab: $($labEvents -join '; ')"
@@ -315,7 +323,7 @@ function Invoke-BenchCase([string] $Name, [scriptblock] $Body) {
             $why = @(if ($labEvents) { "lab: $($labEvents -join '; ')" }; if (-not (Test-BenchKey)) { 'our authorized_keys line was gone' })
             Write-Host "$($Name) failed: $($failure.Exception.Message)$(if ($why) { " ($($why -join '; '))" }); $again."
         }
-        Start-Sleep -Seconds 5
+        Start-Sleep -Seconds 10   # past a burst of lab.sh actions, if it was one
     }
 }
 
@@ -323,6 +331,7 @@ function Measure-Copy([string] $Case, [switch] $ViaJump) {
     Invoke-BenchCase $Case {
         $tunnel = $null; $forward = $null
         try {
+            Grant-BenchKey
             $tunnel = Start-BenchTunnel $db.hostName $db.port -ViaJump:$ViaJump
             Grant-BenchKey
             $forward = Start-SshForward $db.hostName $db.port (Get-FreePort) -ViaJump:$ViaJump -VerboseLog
