@@ -160,6 +160,13 @@ function Initialize-BenchLab {
     }
 }
 
+function Test-BastionReachable {
+    $client = [System.Net.Sockets.TcpClient]::new()
+    try { $client.ConnectAsync($script:b1.host, [int]$script:b1.port).Wait(2000) -and $client.Connected }
+    catch { $false }
+    finally { $client.Dispose() }
+}
+
 function Get-LabStamp {
     # When the lab was started: a change means that it was restarted (its lab.log starts again then).
     try { (Get-Content -Raw $endpoints -ErrorAction Stop | ConvertFrom-Json).createdAt } catch { 'not running' }
@@ -324,6 +331,7 @@ function Invoke-BenchCase([string] $Name, [scriptblock] $Body) {
             Write-Host "$($Name) failed: $($failure.Exception.Message)$(if ($why) { " ($($why -join '; '))" }); $again."
         }
         Start-Sleep -Seconds 10   # past a burst of lab.sh actions, if it was one
+        if (-not (Wait-Until { Test-BastionReachable } 60 1000)) { Write-Host "$($Name): the bastion $($b1.host):$($b1.port) still accepts no connection (lab.sh link down?)." }
     }
 }
 
