@@ -250,10 +250,20 @@ function Get-SshCipher($Forward) {
     if ($Forward.ProxyLog) { "$last (jump hop: $(& $cipherOf $Forward.ProxyLog))" } else { $last }
 }
 
-function Start-BenchTunnel([string] $RemoteHost, [int] $RemotePort, [switch] $ViaJump) {
-    $common = @{ User = $b1.user; RemoteHost = $RemoteHost; RemotePort = $RemotePort; LocalPort = 0; ConnectTimeout = 15 }
-    if ($ViaJump) { Start-SshTunnel @common -JumpHost "$($b1.user)@$($b1.host):$($b1.port)" -Bastion $b2.hostName -BastionPort $b2.port }
-    else { Start-SshTunnel @common -Bastion $b1.host -BastionPort $b1.port }
+function Start-BenchTunnel([string] $RemoteHost, [int] $RemotePort, [switch] $ViaJump, [switch] $WithCipher) {
+    # The tunnel; with -WithCipher an object with the tunnel and the cipher it negotiated (per hop).
+    $tunnelArgs = @{ User = $b1.user; RemoteHost = $RemoteHost; RemotePort = $RemotePort; LocalPort = 0; ConnectTimeout = 15 }
+    $tunnelArgs += if ($ViaJump) { @{ JumpHost = "$($b1.user)@$($b1.host):$($b1.port)"; Bastion = $b2.hostName; BastionPort = $b2.port } } else { @{ Bastion = $b1.host; BastionPort = $b1.port } }
+    if (-not $WithCipher) { return (Start-SshTunnel @tunnelArgs) }
+    # Verbose names each hop's cipher as it connects: "Connected to <hop> (host key ...; cipher <name>, key exchange ...)".
+    $out = @(Start-SshTunnel @tunnelArgs -Verbose 4>&1)
+    $ciphers = @(foreach ($o in $out) { if ($o -is [Management.Automation.VerboseRecord] -and $o.Message -match '; cipher ([^,\s]+),') { $Matches[1] } })
+    $cipher = switch ($ciphers.Count) {
+        0 { 'not reported' }
+        1 { $ciphers[0] }
+        default { "$($ciphers[-1]) (jump hop: $($ciphers[0]))" }
+    }
+    [pscustomobject]@{ Tunnel = @($out | Where-Object { $_ -is [SecureConnect.SshTunnel] })[0]; Cipher = $cipher }
 }
 
 function Invoke-PsqlCopy([int] $Port, [int] $Rows) {
@@ -340,7 +350,8 @@ function Measure-Copy([string] $Case, [switch] $ViaJump) {
         $tunnel = $null; $forward = $null
         try {
             Grant-BenchKey
-            $tunnel = Start-BenchTunnel $db.hostName $db.port -ViaJump:$ViaJump
+            $started = Start-BenchTunnel $db.hostName $db.port -ViaJump:$ViaJump -WithCipher
+            $tunnel = $started.Tunnel
             Grant-BenchKey
             $forward = Start-SshForward $db.hostName $db.port (Get-FreePort) -ViaJump:$ViaJump -VerboseLog
             Invoke-PsqlCopy $tunnel.LocalPort $WarmUpRows | Out-Null
@@ -355,7 +366,7 @@ function Measure-Copy([string] $Case, [switch] $ViaJump) {
                     $bytes = $r.Bytes
                 }
             }
-            [pscustomobject]@{ Ours = (Get-Median $ours); Ref = (Get-Median $ref); OursRuns = $ours.ToArray(); RefRuns = $ref.ToArray(); Bytes = $bytes; SshCipher = (Get-SshCipher $forward) }
+            [pscustomobject]@{ Ours = (Get-Median $ours); Ref = (Get-Median $ref); OursRuns = $ours.ToArray(); RefRuns = $ref.ToArray(); Bytes = $bytes; OursCipher = $started.Cipher; SshCipher = (Get-SshCipher $forward) }
         }
         finally {
             if ($tunnel) { $tunnel | Stop-SshTunnel }
@@ -452,7 +463,7 @@ function Write-CopyResult([string] $Title, $Result, [string] $Target) {
     $mb = $Result.Bytes / 1MB
     $runs = { param($ms) ($ms | ForEach-Object { '{0:N2}' -f ($_ / 1000) }) -join ' ' }
     Write-Table $Title @(
-        [pscustomobject]@{ Tool = 'SecureConnect Start-SshTunnel'; 'Median s' = [Math]::Round($Result.Ours / 1000, 2); 'Runs s' = (& $runs $Result.OursRuns); 'MB/s' = [Math]::Round($mb / ($Result.Ours / 1000), 1); Cipher = 'not exposed by the module' }
+        [pscustomobject]@{ Tool = 'SecureConnect Start-SshTunnel'; 'Median s' = [Math]::Round($Result.Ours / 1000, 2); 'Runs s' = (& $runs $Result.OursRuns); 'MB/s' = [Math]::Round($mb / ($Result.Ours / 1000), 1); Cipher = $Result.OursCipher }
         [pscustomobject]@{ Tool = 'ssh -N -L'; 'Median s' = [Math]::Round($Result.Ref / 1000, 2); 'Runs s' = (& $runs $Result.RefRuns); 'MB/s' = [Math]::Round($mb / ($Result.Ref / 1000), 1); Cipher = $Result.SshCipher }
     )
     Write-Disturbed $Result
@@ -472,7 +483,7 @@ try {
         }
     }
     $mbCopied = [Math]::Round($CopyRows * 392 / 1MB)
-    Write-Host "Tunnels: SecureConnect against $((& $sshPath -V 2>&1) -join ' ') through the same lab bastion, with the same key and known_hosts (ssh with -F /dev/null: no ssh_config)."
+    Write-Host "Tunnels: SecureConnect against $((& $sshPath -V 2>&1) -join ' ') through the same lab bastion, with the same key and known_hosts; each with its own default cipher order (ssh with -F /dev/null: no ssh_config)."
 
     # 1. Throughput through one tunnel.
     if ($db.available) {
