@@ -78,3 +78,4 @@ finally {
     Set-Content $lab.bastion.authorizedKeysPath @()
     Remove-Item -Recurse -Force $work -ErrorAction SilentlyContinue
 }
+& (Join-Path $PSScriptRoot 'TunnelBench.ps1')
