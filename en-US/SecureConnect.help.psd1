@@ -519,7 +519,7 @@ Connects to the integration (through its SSH tunnel when it has a bastion: the f
 
 Ad hoc, without an integration: -Type -HostName [-Port] [-Database] [-Credential] [-SslMode] [-CaCertificatePath] [-Tunnel], or -Type -ConnectionString with the same TLS parameters. Neither -Option nor -ConnectionString can weaken the SSL policy: the effective connection string is checked after it is built.
 
-Errors: QueryFailed (with the server's SQLSTATE, MySQL error number or SQL Server number), ConnectionFailed, DatabaseAuthenticationFailed, SslPolicyViolation, SslCertificateInvalid (saying whether the CA or the name was wrong), SslNotAvailable, IntegrationNotFound. Never a password.
+Errors: QueryFailed (with the server's SQLSTATE, MySQL error number or SQL Server number; the statement failed, the session goes on), QueryInterrupted (a terminating error: the connection broke while the result was on its way; it says how many rows had been delivered, so a runbook never goes on with a short result as if it were whole), ForwardRefused (the bastion refused to forward this connection), ConnectionFailed, DatabaseAuthenticationFailed, SslPolicyViolation, SslCertificateInvalid (saying whether the CA or the name was wrong), SslNotAvailable, IntegrationNotFound. Never a password.
 '@
         Parameters  = @{
             ConnectionString = 'Ad hoc: the driver''s connection string (host, port, database, user and password are taken from it). TLS settings in it are refused with SslPolicyViolation: -SslMode and the workspace policy set them.'

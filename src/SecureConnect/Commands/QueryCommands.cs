@@ -191,6 +191,8 @@ public sealed class InvokeSecureQueryCommand : SecureQueryCmdlet
         }
     }
 
+    private long _rowsDelivered;
+
     private void Run(OpenedConnection opened, ConnectionSpec spec)
     {
         using DbCommand command = opened.Connection.CreateCommand();
@@ -214,6 +216,7 @@ public sealed class InvokeSecureQueryCommand : SecureQueryCmdlet
 
         // Ctrl+C cancels the query on the server, not only the wait for it.
         using CancellationRegistration cancelOnStop = new(CancelToken.Register(() => TryCancel(command)));
+        _rowsDelivered = 0;
         try
         {
             switch (As)
@@ -230,11 +233,29 @@ public sealed class InvokeSecureQueryCommand : SecureQueryCmdlet
                     return;
             }
         }
+        catch (Exception e) when (e is not (OperationCanceledException or PipelineStoppedException or SecureConnectException) && !opened.Provider.IsServerError(e) && !CancelToken.IsCancellationRequested)
+        {
+            // The connection broke while the result was on its way: never a short result that looks complete, and
+            // never an error a runbook's pipeline goes on after.
+            ThrowTerminating(Interrupted(spec, e));
+        }
         catch (DbException e)
         {
             ClassifiedError error = opened.Provider.ClassifyQueryError(e);
             throw new SecureConnectException(error.ErrorId, error.Kind, $"The query on '{spec.Name}' failed: {error.Message}", spec.Name, e);
         }
+    }
+
+    private SecureConnectException Interrupted(ConnectionSpec spec, Exception e)
+    {
+        string rows = _rowsDelivered == 1 ? "1 row" : $"{_rowsDelivered} rows";
+        string shape = As is QueryResultShape.NonQuery ? " The statement may or may not have taken effect on the server: check before running it again." : " The result is incomplete: discard what was written from it.";
+        return new SecureConnectException(
+            "QueryInterrupted",
+            ErrorKind.ConnectionError,
+            $"The connection to '{spec.Name}' broke after {rows} of the result had been delivered ({NpgsqlProvider.Innermost(e)}).{shape} Run the query again once the connection is back.",
+            spec.Name,
+            e);
     }
 
     private void ReadResults(DbCommand command, ConnectionSpec spec)
@@ -294,6 +315,7 @@ public sealed class InvokeSecureQueryCommand : SecureQueryCmdlet
 
                     // Streams as the reader yields: Select-Object -First stops here, and the finally cancels.
                     WriteObject(row);
+                    _rowsDelivered++;
                 }
             }
             while (!reader.IsClosed && reader.NextResult());
@@ -312,9 +334,9 @@ public sealed class InvokeSecureQueryCommand : SecureQueryCmdlet
             {
                 reader.Dispose();
             }
-            catch (DbException)
+            catch (DbException) when (!finished)
             {
-                // The cancellation's own "query canceled" error.
+                // The cancellation's own "query canceled" error; any other failure is already on its way out.
             }
 
             cancel?.Wait(TimeSpan.FromSeconds(5));

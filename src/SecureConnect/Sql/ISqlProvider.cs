@@ -60,6 +60,12 @@ internal interface ISqlProvider
     ClassifiedError ClassifyQueryError(Exception error);
 
     /// <summary>
+    /// True when the server itself reported the error (a statement that failed: the session is fine); false when the
+    /// connection broke (a lost tunnel, a reset, an end of stream), which interrupts a result instead.
+    /// </summary>
+    bool IsServerError(Exception error);
+
+    /// <summary>
     /// Splits a -ConnectionString into the endpoint, the login and the remaining driver options (which then go
     /// through the same checks as -Option: TLS keys are refused).
     /// </summary>

@@ -150,6 +150,9 @@ internal sealed class MySqlProvider : ISqlProvider
         return parsed;
     }
 
+    // Server errors are numbered below 2000; 2000 and up are the client's own (lost connection, end of stream).
+    public bool IsServerError(Exception error) => error is MySqlException { Number: > 0 and < 2000 };
+
     public ClassifiedError ClassifyQueryError(Exception error) => error is MySqlException my
         ? new ClassifiedError("QueryFailed", ErrorKind.InvalidOperation, $"MySQL error {my.Number} (SQLSTATE {my.SqlState}): {my.Message}")
         : new ClassifiedError("QueryFailed", ErrorKind.InvalidOperation, NpgsqlProvider.Innermost(error));

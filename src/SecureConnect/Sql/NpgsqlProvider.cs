@@ -136,6 +136,8 @@ internal sealed class NpgsqlProvider : ISqlProvider
         return parsed;
     }
 
+    public bool IsServerError(Exception error) => error is PostgresException;
+
     public ClassifiedError ClassifyQueryError(Exception error) => error is PostgresException pg
         ? new ClassifiedError("QueryFailed", ErrorKind.InvalidOperation, $"SQLSTATE {pg.SqlState}: {pg.MessageText}" + (pg.Position > 0 ? $" (at character {pg.Position})" : string.Empty))
         : new ClassifiedError("QueryFailed", ErrorKind.InvalidOperation, Innermost(error));

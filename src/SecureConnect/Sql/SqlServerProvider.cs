@@ -149,6 +149,9 @@ internal sealed class SqlServerProvider : ISqlProvider
         return parsed;
     }
 
+    // Severity 20 and above ends the connection; below it the statement failed and the session goes on.
+    public bool IsServerError(Exception error) => error is SqlException { Class: > 0 and < 20 };
+
     public ClassifiedError ClassifyQueryError(Exception error) => error is SqlException sql
         ? new ClassifiedError("QueryFailed", ErrorKind.InvalidOperation, $"SQL Server error {sql.Number} (state {sql.State}, line {sql.LineNumber}): {sql.Message}")
         : new ClassifiedError("QueryFailed", ErrorKind.InvalidOperation, NpgsqlProvider.Innermost(error));
