@@ -771,6 +771,25 @@ Describe 'Ad hoc -ConnectionString through a tunnel' -Tag Lab {
         $report.Via | Should -Match '^SSH tunnel #'
     }
 
+    It 'warns when the connection string holds a password, and not when the login comes from -Credential' -Skip:(Skip-When $NoLab) {
+        $db = $lab.postgresTls
+        $warnings = @(Invoke-SecureQuery -Type PostgreSQL -ConnectionString $cs -Tunnel $tunnel -SslMode VerifyFull -CaCertificatePath $lab.ca.labCaPath -Query 'select 1 as one' -ErrorAction Stop 3>&1 |
+                Where-Object { $_ -is [System.Management.Automation.WarningRecord] })
+        $warnings.Count | Should -Be 1
+        $warnings[0].Message | Should -Match '-Credential'
+        $warnings[0].Message | Should -Not -Match ([regex]::Escape($db.password))
+        $noPassword = "Host=$($db.hostName);Port=$($db.port);Database=$($db.database)"
+        $quiet = @(Invoke-SecureQuery -Type PostgreSQL -ConnectionString $noPassword -Credential (New-LabCredential $db) -Tunnel $tunnel -SslMode VerifyFull -CaCertificatePath $lab.ca.labCaPath -Query 'select 1 as one' -ErrorAction Stop 3>&1 |
+                Where-Object { $_ -is [System.Management.Automation.WarningRecord] })
+        $quiet.Count | Should -Be 0
+    }
+
+    It 'refuses a connection-string setting that is not on the engine''s allow-list (InvalidOption), before connecting' -Skip:(Skip-When $NoLab) {
+        $err = Get-ErrorRecord { Invoke-SecureQuery -Type PostgreSQL -ConnectionString "$cs;Target Session Attributes=any" -Tunnel $tunnel -SslMode VerifyFull -CaCertificatePath $lab.ca.labCaPath -Query 'select 1' -ErrorAction Stop }
+        $err.FullyQualifiedErrorId | Should -Be 'InvalidOption,SecureConnect.Commands.InvokeSecureQueryCommand'
+        $err.Exception.Message | Should -Match 'Target Session Attributes'
+    }
+
     It 'refuses a connection string that would weaken the policy (SslPolicyViolation), before connecting' -Skip:(Skip-When $NoLab) {
         { Invoke-SecureQuery -Type PostgreSQL -ConnectionString "$cs;SSL Mode=Disable" -Tunnel $tunnel -SslMode Required -Query 'select 1' -ErrorAction Stop } |
             Should -Throw -ErrorId 'SslPolicyViolation,SecureConnect.Commands.InvokeSecureQueryCommand'

@@ -129,6 +129,12 @@ public abstract class SecureQueryCmdlet : IntegrationCmdlet
                 }
 
                 string host = parsed.Host ?? throw new SecureConnectException("InvalidConnectionString", ErrorKind.InvalidArgument, "The connection string names no host (Host=, Server= or Data Source=).", "ConnectionString");
+                if (!string.IsNullOrEmpty(parsed.Password))
+                {
+                    // The command line, with the password in it, is now in the history and any transcript.
+                    WriteWarning("The connection string holds a password, which PowerShell keeps in its history and transcripts as plain text. Pass the login with -Credential (Get-Credential, or Get-Secret from a vault) instead, and remove Password= from the string.");
+                }
+
                 int parsedPort = parsed.Port is int p and > 0 ? p : SqlProviders.For(Type).DefaultPort(Type);
                 NetworkCredential? login = Credential is not null ? ToNetwork(Credential) : parsed.User is null ? null : new NetworkCredential(parsed.User, parsed.Password);
                 var fromString = new ConnectionSpec($"{host}:{parsedPort}", Type, host, parsedPort, parsed.Database, mode, source, caPath, null, Tunnel, parsed.Options);

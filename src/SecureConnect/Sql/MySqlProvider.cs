@@ -10,13 +10,22 @@ namespace SecureConnect.Sql;
 /// <summary>MySQL, MariaDB and MindsDB (the MySQL protocol), through MySqlConnector.</summary>
 internal sealed class MySqlProvider : ISqlProvider
 {
-    private static readonly string[] s_securityKeys =
-    {
-        "SslMode", "Ssl Mode", "SslCa", "Ssl-Ca", "CACertificateFile", "SslCert", "SslKey", "CertificateFile", "CertificatePassword",
-        "CertificateStoreLocation", "CertificateThumbprint", "TlsVersion", "Tls Version", "TlsCipherSuites", "AllowPublicKeyRetrieval",
-    };
-
-    private static readonly string[] s_endpointKeys = { "Server", "Host", "Data Source", "Port", "User ID", "UserID", "Uid", "User", "Username", "Password", "Pwd", "Database", "Initial Catalog" };
+    private static readonly OptionRules s_options = new(
+        tls: new[]
+        {
+            "SSL Mode", "SSL CA", "SSL Cert", "SSL Key", "Certificate File", "Certificate Password", "Certificate Store Location",
+            "Certificate Thumbprint", "TLS Version", "TLS Cipher Suites", "Allow Public Key Retrieval",
+        },
+        endpoint: new[] { "Server", "Port", "User ID", "Password", "Database", "Connection Protocol", "Pipe Name", "Server Redirection Mode", "Load Balance", "Server SPN", "Server RSA Public Key File" },
+        allowed: new[]
+        {
+            "Application Name", "Allow User Variables", "Allow Zero DateTime", "Convert Zero DateTime", "Character Set",
+            "Connection Reset", "Defer Connection Reset", "Keep Alive", "Use Compression", "GUID Format", "Treat Tiny As Boolean",
+            "DateTime Kind", "Ignore Command Transaction", "Ignore Prepare", "Interactive Session", "No Backslash Escapes",
+            "Old Guids", "Use Affected Rows", "Pipelining", "Cancellation Timeout", "Pooling", "Minimum Pool Size",
+            "Maximum Pool Size", "Connection Lifetime", "Connection Idle Timeout", "Connection Timeout", "Default Command Timeout",
+            "Auto Enlist", "Use XA Transactions",
+        });
 
     public IReadOnlyList<IntegrationType> Types { get; } = new[] { IntegrationType.MySQL, IntegrationType.MariaDB, IntegrationType.MindsDB };
 
@@ -50,7 +59,7 @@ internal sealed class MySqlProvider : ISqlProvider
             Pooling = false,
             AllowUserVariables = true,
         };
-        ProviderOptions.Apply(builder, target.Options, s_securityKeys, s_endpointKeys);
+        ProviderOptions.Apply(builder, target.Options, s_options);
         builder.Server = target.ConnectHost;
         builder.Port = (uint)target.ConnectPort;
         builder.Database = target.Database ?? string.Empty;

@@ -12,13 +12,22 @@ namespace SecureConnect.Sql;
 /// <summary>PostgreSQL and Redshift (the PostgreSQL protocol), through Npgsql.</summary>
 internal sealed class NpgsqlProvider : ISqlProvider
 {
-    private static readonly string[] s_securityKeys =
-    {
-        "SslMode", "Ssl Mode", "Trust Server Certificate", "Root Certificate", "SSL Certificate", "SSL Key", "SSL Password",
-        "Check Certificate Revocation", "SSL Negotiation", "GSS Encryption Mode", "Channel Binding",
-    };
-
-    private static readonly string[] s_endpointKeys = { "Host", "Server", "Port", "Username", "User Id", "Password", "Passfile", "Database" };
+    private static readonly OptionRules s_options = new(
+        tls: new[]
+        {
+            "SSL Mode", "Trust Server Certificate", "Root Certificate", "SSL Certificate", "SSL Key", "SSL Password",
+            "Check Certificate Revocation", "SSL Negotiation", "GSS Encryption Mode", "Channel Binding",
+        },
+        endpoint: new[] { "Host", "Port", "Username", "Password", "Passfile", "Database", "Load Balance Hosts", "Target Session Attributes", "Host Recheck Seconds" },
+        allowed: new[]
+        {
+            "Application Name", "Search Path", "Client Encoding", "Encoding", "Timezone", "Options", "Timeout", "Command Timeout",
+            "Cancellation Timeout", "Keepalive", "Tcp Keepalive", "Tcp Keepalive Time", "Tcp Keepalive Interval",
+            "Read Buffer Size", "Write Buffer Size", "Socket Receive Buffer Size", "Socket Send Buffer Size",
+            "Pooling", "Minimum Pool Size", "Maximum Pool Size", "Connection Idle Lifetime", "Connection Pruning Interval",
+            "Connection Lifetime", "Include Error Detail", "Log Parameters", "No Reset On Close", "Max Auto Prepare",
+            "Auto Prepare Min Usages", "Array Nullability Mode", "Server Compatibility Mode",
+        });
 
     public IReadOnlyList<IntegrationType> Types { get; } = new[] { IntegrationType.PostgreSQL, IntegrationType.Redshift };
 
@@ -57,7 +66,7 @@ internal sealed class NpgsqlProvider : ISqlProvider
             ApplicationName = "SecureConnect",
             Pooling = false,
         };
-        ProviderOptions.Apply(builder, target.Options, s_securityKeys, s_endpointKeys);
+        ProviderOptions.Apply(builder, target.Options, s_options);
         builder.Host = target.ConnectHost;
         builder.Port = target.ConnectPort;
         builder.Database = target.Database;

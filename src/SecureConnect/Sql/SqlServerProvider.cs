@@ -14,13 +14,24 @@ namespace SecureConnect.Sql;
 /// </summary>
 internal sealed class SqlServerProvider : ISqlProvider
 {
-    private static readonly string[] s_securityKeys =
-    {
-        "Encrypt", "TrustServerCertificate", "Trust Server Certificate", "HostNameInCertificate", "Host Name In Certificate",
-        "ServerCertificate", "Server Certificate", "Column Encryption Setting", "Authentication",
-    };
-
-    private static readonly string[] s_endpointKeys = { "Server", "Data Source", "Address", "Addr", "Network Address", "User ID", "UID", "User", "Password", "PWD", "Database", "Initial Catalog", "Integrated Security" };
+    private static readonly OptionRules s_options = new(
+        tls: new[]
+        {
+            "Encrypt", "Trust Server Certificate", "Host Name In Certificate", "Server Certificate", "Column Encryption Setting",
+            "Attestation Protocol", "Enclave Attestation Url", "Server SPN", "Failover Partner SPN",
+        },
+        endpoint: new[]
+        {
+            "Data Source", "User ID", "Password", "Initial Catalog", "Integrated Security", "Authentication", "Failover Partner",
+            "Application Intent", "Multi Subnet Failover", "Attach DB Filename", "User Instance", "Context Connection",
+            "Transparent Network IP Resolution", "IP Address Preference",
+        },
+        allowed: new[]
+        {
+            "Application Name", "Connect Timeout", "Command Timeout", "Workstation ID", "Current Language", "Packet Size",
+            "Pooling", "Min Pool Size", "Max Pool Size", "Load Balance Timeout", "Connect Retry Count", "Connect Retry Interval",
+            "Multiple Active Result Sets", "Type System Version", "Transaction Binding", "Enlist", "Pool Blocking Period",
+        });
 
     public IReadOnlyList<IntegrationType> Types { get; } = new[] { IntegrationType.SqlServer };
 
@@ -42,7 +53,7 @@ internal sealed class SqlServerProvider : ISqlProvider
             ApplicationName = "SecureConnect",
             Pooling = false,
         };
-        ProviderOptions.Apply(builder, target.Options, s_securityKeys, s_endpointKeys);
+        ProviderOptions.Apply(builder, target.Options, s_options);
         builder.DataSource = $"tcp:{target.ConnectHost},{target.ConnectPort}";
         if (target.Database is not null)
         {

@@ -94,6 +94,43 @@ public sealed class ProviderMappingTests
         Assert.Equal("InvalidOption", error.ErrorId);
     }
 
+    [Theory]
+    [InlineData(IntegrationType.MySQL, "Tls-Version", "Tls12", "SslPolicyViolation")]
+    [InlineData(IntegrationType.MySQL, "TLS Version", "Tls12", "SslPolicyViolation")]
+    [InlineData(IntegrationType.MySQL, "Ssl-Cert", "/tmp/client.pem", "SslPolicyViolation")]
+    [InlineData(IntegrationType.MySQL, "Ssl-Key", "/tmp/client.key", "SslPolicyViolation")]
+    [InlineData(IntegrationType.MariaDB, "Connection Protocol", "Unix", "InvalidOption")]
+    [InlineData(IntegrationType.MariaDB, "Server Redirection Mode", "Required", "InvalidOption")]
+    [InlineData(IntegrationType.MariaDB, "AllowLoadLocalInfile", "true", "InvalidOption")]
+    [InlineData(IntegrationType.SqlServer, "Failover Partner", "evil.example", "InvalidOption")]
+    [InlineData(IntegrationType.SqlServer, "Trusted_Connection", "true", "InvalidOption")]
+    [InlineData(IntegrationType.SqlServer, "ApplicationIntent", "ReadOnly", "InvalidOption")]
+    [InlineData(IntegrationType.PostgreSQL, "PSW", "s3cret", "InvalidOption")]
+    [InlineData(IntegrationType.PostgreSQL, "Target Session Attributes", "any", "InvalidOption")]
+    [InlineData(IntegrationType.PostgreSQL, "Kerberos Service Name", "x", "InvalidOption")]
+    public void Options_OnlyThoseOnTheEnginesAllowList_ByTheDriversOwnName(IntegrationType type, string key, string value, string errorId)
+    {
+        var error = Assert.Throws<SecureConnectException>(() => SqlProviders.For(type).DescribeConnectionString(
+            Target(type, ScSslMode.VerifyFull, new Hashtable { [key] = value })));
+        Assert.Equal(errorId, error.ErrorId);
+        Assert.DoesNotContain("s3cret", error.Message, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData(IntegrationType.PostgreSQL, "Search Path", "public")]
+    [InlineData(IntegrationType.PostgreSQL, "Keepalive", "17")]
+    [InlineData(IntegrationType.PostgreSQL, "Connection Lifetime", "60")]
+    [InlineData(IntegrationType.MySQL, "Application Name", "etl")]
+    [InlineData(IntegrationType.MySQL, "Connection Idle Timeout", "77")]
+    [InlineData(IntegrationType.MariaDB, "Character Set", "utf8mb4")]
+    [InlineData(IntegrationType.SqlServer, "Application Name", "etl")]
+    [InlineData(IntegrationType.SqlServer, "Packet Size", "8192")]
+    public void Options_OnTheAllowListPass(IntegrationType type, string key, string value)
+    {
+        string described = SqlProviders.For(type).DescribeConnectionString(Target(type, ScSslMode.VerifyFull, new Hashtable { [key] = value }));
+        Assert.Contains(value, described, StringComparison.Ordinal);
+    }
+
     [Fact]
     public void Options_TuneTheDriver()
     {
