@@ -324,6 +324,26 @@ Describe 'CA certificates of integrations' {
     }
 }
 
+Describe 'SQL Server cannot check an uploaded CA' {
+    BeforeEach { $script:ws = New-TestWorkspace; $script:scratch = New-ScratchDirectory }
+    AfterEach { Remove-Item -Recurse -Force $ws, $scratch -ErrorAction SilentlyContinue }
+
+    It 'refuses <Mode> with an uploaded CA (SslCaNotSupported, saying how to proceed) before connecting, and never reports a check that did not happen' -TestCases @(
+        @{ Mode = 'VerifyCA' }
+        @{ Mode = 'VerifyFull' }
+    ) {
+        $ca = New-CaFile (Join-Path $scratch 'ca.pem')
+        # The host does not exist: without the refusal this would fail later, with ConnectionFailed.
+        New-SecureIntegration -Name 'mssql' -Type SqlServer -HostName 'mssql.invalid' -SslMode $Mode -CaCertificatePath $ca -Credential ([pscredential]::new('sa', (ConvertTo-SecureString 'x' -AsPlainText -Force))) | Out-Null
+        $err = Get-ErrorRecord { Invoke-SecureQuery mssql 'select 1' -ErrorAction Stop }
+        $err.FullyQualifiedErrorId | Should -Be 'SslCaNotSupported,SecureConnect.Commands.InvokeSecureQueryCommand'
+        $err.Exception.Message | Should -Match 'system trust store'
+        $err.Exception.Message | Should -Match 'without -CaCertificatePath'
+        $report = Get-ErrorRecord { Test-SecureConnection mssql -ErrorAction Stop }
+        $report.FullyQualifiedErrorId | Should -Match '^SslCaNotSupported,'
+    }
+}
+
 Describe 'Get-SecureIntegration' {
     BeforeAll {
         $script:ws = New-TestWorkspace

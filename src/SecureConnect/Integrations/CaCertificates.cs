@@ -81,7 +81,36 @@ internal static class CaCertificates
         return fileName;
     }
 
-    public static X509Certificate2 Load(string path) => X509Certificate2.CreateFromPem(File.ReadAllText(path, Encoding.UTF8));
+    public static X509Certificate2 Load(string path) => LoadAll(path)[0];
+
+    /// <summary>
+    /// Every certificate of a CA file: a provider's bundle (such as Amazon RDS's) holds many CAs, and the server's
+    /// may be any of them. A missing or unreadable file is a clear error, never an empty trust list.
+    /// </summary>
+    public static X509Certificate2Collection LoadAll(string path)
+    {
+        if (!File.Exists(path))
+        {
+            throw new SecureConnectException("CaCertificateNotFound", ErrorKind.ObjectNotFound, $"The CA certificate file '{path}' does not exist. Upload it again with Set-SecureIntegration -CaCertificatePath.", path);
+        }
+
+        var all = new X509Certificate2Collection();
+        try
+        {
+            all.ImportFromPem(File.ReadAllText(path, Encoding.UTF8));
+        }
+        catch (Exception e) when (e is CryptographicException or IOException or UnauthorizedAccessException)
+        {
+            throw Invalid(path, "it cannot be read: " + e.Message);
+        }
+
+        if (all.Count == 0)
+        {
+            throw Invalid(path, "it holds no certificate");
+        }
+
+        return all;
+    }
 
     public static CaCertificateInfo Describe(string path)
     {

@@ -38,6 +38,12 @@ internal interface ISqlProvider
     /// <summary>The engines this provider serves.</summary>
     IReadOnlyList<IntegrationType> Types { get; }
 
+    /// <summary>
+    /// True when the driver lets SecureConnect validate the certificate itself (a callback), so an uploaded CA can be
+    /// the only trust; false when the driver validates with the system store only (SqlClient).
+    /// </summary>
+    bool ValidatesWithUploadedCa { get; }
+
     /// <summary>The usual port of an engine.</summary>
     int DefaultPort(IntegrationType type);
 

@@ -29,6 +29,8 @@ internal sealed class MySqlProvider : ISqlProvider
 
     public IReadOnlyList<IntegrationType> Types { get; } = new[] { IntegrationType.MySQL, IntegrationType.MariaDB, IntegrationType.MindsDB };
 
+    public bool ValidatesWithUploadedCa => true;
+
     public int DefaultPort(IntegrationType type) => type == IntegrationType.MindsDB ? 47335 : 3306;
 
     public DbConnection CreateConnection(ConnectionTarget target, TlsObserver observer)

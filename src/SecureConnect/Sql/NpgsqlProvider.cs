@@ -31,6 +31,8 @@ internal sealed class NpgsqlProvider : ISqlProvider
 
     public IReadOnlyList<IntegrationType> Types { get; } = new[] { IntegrationType.PostgreSQL, IntegrationType.Redshift };
 
+    public bool ValidatesWithUploadedCa => true;
+
     public int DefaultPort(IntegrationType type) => type == IntegrationType.Redshift ? 5439 : 5432;
 
     public DbConnection CreateConnection(ConnectionTarget target, TlsObserver observer)

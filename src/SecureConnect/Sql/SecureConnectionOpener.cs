@@ -73,7 +73,21 @@ internal static class SecureConnectionOpener
     public static OpenedConnection Open(ConnectionSpec spec, NetworkCredential? credential, SslPolicyLevels levels, WorkspaceStore store, int? commandTimeout, Action<string> verbose, CancellationToken cancel)
     {
         EnforceMinimum(spec, levels);
-        X509Certificate2? ca = spec.CaPath is null ? null : CaCertificates.Load(spec.CaPath);
+        ISqlProvider provider = SqlProviders.For(spec.Type);
+        if (spec.CaPath is not null && spec.Mode >= SslMode.VerifyCA && !provider.ValidatesWithUploadedCa)
+        {
+            // SqlClient has no validation callback: it would check against the system store, and a report would
+            // claim the uploaded CA was used. Refuse instead of pretending.
+            throw new SecureConnectException(
+                "SslCaNotSupported",
+                ErrorKind.SecurityError,
+                $"'{spec.Name}' asks for {spec.Mode} against an uploaded CA, but the {spec.Type} driver (SqlClient) can validate only against the system trust store, so the uploaded CA would not be checked. No connection was made. " +
+                $"To proceed, install the CA in this machine's system trust store and use the integration without an uploaded CA (Remove-SecureIntegration -Name {spec.Name}; then New-SecureIntegration ... -SslMode {spec.Mode} without -CaCertificatePath), so that what is checked is what is reported.",
+                spec.Name);
+        }
+
+        X509Certificate2Collection? trusted = spec.CaPath is null ? null : CaCertificates.LoadAll(spec.CaPath);
+        X509Certificate2? ca = trusted?[0];
 
         string connectHost = spec.HostName;
         int connectPort = spec.Port;
@@ -100,9 +114,8 @@ internal static class SecureConnectionOpener
             via = $"SSH tunnel #{tunnel.Id} ({tunnel.User}@{tunnel.Bastion}:{tunnel.BastionPort}, 127.0.0.1:{tunnel.LocalPort})";
         }
 
-        ISqlProvider provider = SqlProviders.For(spec.Type);
         var target = new ConnectionTarget(spec.Type, spec.HostName, connectHost, connectPort, spec.Database, credential, spec.Mode, ca, spec.Options, 15, commandTimeout);
-        var observer = new TlsObserver(spec.Mode, spec.HostName, ca);
+        var observer = new TlsObserver(spec.Mode, spec.HostName, trusted);
         DbConnection connection = provider.CreateConnection(target, observer);
         verbose($"Connecting to {spec.Type} {spec.HostName}:{spec.Port} via {via} with SSL mode {spec.Mode} ({provider.DescribeConnectionString(target)}).");
         long refusalsBefore = tunnel?.ForwardRefusals ?? 0;

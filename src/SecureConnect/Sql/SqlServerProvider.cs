@@ -35,6 +35,8 @@ internal sealed class SqlServerProvider : ISqlProvider
 
     public IReadOnlyList<IntegrationType> Types { get; } = new[] { IntegrationType.SqlServer };
 
+    public bool ValidatesWithUploadedCa => false;
+
     public int DefaultPort(IntegrationType type) => 1433;
 
     public DbConnection CreateConnection(ConnectionTarget target, TlsObserver observer) => new SqlConnection(Build(target).ConnectionString);

@@ -1,5 +1,6 @@
 using System;
 using System.Net.Security;
+using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 
 namespace SecureConnect.Sql;
@@ -13,13 +14,20 @@ internal sealed class TlsObserver
 {
     private readonly SslMode _mode;
     private readonly string _expectedHost;
-    private readonly X509Certificate2? _ca;
+    private static readonly Oid s_serverAuth = new("1.3.6.1.5.5.7.3.1", "Server Authentication");
 
-    public TlsObserver(SslMode mode, string expectedHost, X509Certificate2? ca)
+    private readonly X509Certificate2Collection? _trusted;
+
+    public TlsObserver(SslMode mode, string expectedHost, X509Certificate2Collection? trusted)
     {
         _mode = mode;
         _expectedHost = expectedHost;
-        _ca = ca;
+        _trusted = trusted is { Count: > 0 } ? trusted : null;
+    }
+
+    public TlsObserver(SslMode mode, string expectedHost, X509Certificate2? ca)
+        : this(mode, expectedHost, ca is null ? null : new X509Certificate2Collection(ca))
+    {
     }
 
     /// <summary>The driver negotiated TLS and showed us the certificate.</summary>
@@ -53,6 +61,9 @@ internal sealed class TlsObserver
 
         using var ownChain = new X509Chain();
         ownChain.ChainPolicy.RevocationMode = X509RevocationMode.NoCheck;
+
+        // As libpq (OpenSSL's TLS server purpose): a certificate that names its uses must name serverAuth.
+        ownChain.ChainPolicy.ApplicationPolicy.Add(s_serverAuth);
         if (chain is not null)
         {
             // Intermediates the server sent along.
@@ -62,18 +73,25 @@ internal sealed class TlsObserver
             }
         }
 
-        if (_ca is not null)
+        if (_trusted is not null)
         {
-            // Only the uploaded CA is trusted: the system store must not vouch for this server.
+            // Only the uploaded CAs (every certificate of the file) are trusted: the system store must not vouch for this server.
             ownChain.ChainPolicy.TrustMode = X509ChainTrustMode.CustomRootTrust;
-            ownChain.ChainPolicy.CustomTrustStore.Add(_ca);
+            ownChain.ChainPolicy.CustomTrustStore.AddRange(_trusted);
         }
 
         if (!ownChain.Build(cert))
         {
             string statuses = string.Join(", ", Array.ConvertAll(ownChain.ChainStatus, s => s.Status.ToString()));
-            Failure = _ca is not null
-                ? $"the certificate '{cert.Subject}' (issued by '{cert.Issuer}') is not signed by the trusted CA '{_ca.Subject}' ({statuses})"
+            if (Array.Exists(ownChain.ChainStatus, s => s.Status == X509ChainStatusFlags.NotValidForUsage))
+            {
+                Failure = $"the certificate '{cert.Subject}' is not meant for TLS servers: its extended key usage does not include serverAuth ({statuses})";
+                return false;
+            }
+
+            string trustedNames = _trusted is null ? string.Empty : string.Join("', '", System.Linq.Enumerable.Select(System.Linq.Enumerable.Cast<X509Certificate2>(_trusted), c => c.Subject));
+            Failure = _trusted is not null
+                ? $"the certificate '{cert.Subject}' (issued by '{cert.Issuer}') is not signed by the trusted CA '{trustedNames}' ({statuses})"
                 : $"the certificate '{cert.Subject}' (issued by '{cert.Issuer}') is not trusted by the system store ({statuses})";
             return false;
         }

@@ -1,4 +1,5 @@
 using System;
+using System.IO;
 using System.Net.Security;
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
@@ -10,8 +11,9 @@ namespace SecureConnect.Tests.Sql;
 
 public sealed class TlsObserverTests
 {
-    private static readonly (X509Certificate2 Ca, X509Certificate2 Leaf) s_lab = MakeChain("Lab CA", "db.lab.internal");
-    private static readonly (X509Certificate2 Ca, X509Certificate2 Leaf) s_rogue = MakeChain("Rogue CA", "db.lab.internal");
+    private static readonly RSA s_labCaKey = RSA.Create(2048);
+    private static readonly (X509Certificate2 Ca, X509Certificate2 Leaf) s_lab = MakeChain("Lab CA", "db.lab.internal", s_labCaKey);
+    private static readonly (X509Certificate2 Ca, X509Certificate2 Leaf) s_rogue = MakeChain("Rogue CA", "db.lab.internal", RSA.Create(2048));
 
     [Theory]
     [InlineData(ScSslMode.Preferred)]
@@ -65,14 +67,75 @@ public sealed class TlsObserverTests
     [Fact]
     public void VerifyCA_WithoutAnUploadedCa_UsesTheSystemStore()
     {
-        var observer = new TlsObserver(ScSslMode.VerifyCA, "db.lab.internal", null);
+        var observer = new TlsObserver(ScSslMode.VerifyCA, "db.lab.internal", (X509Certificate2Collection?)null);
         Assert.False(observer.Validate(this, s_lab.Leaf, null, SslPolicyErrors.RemoteCertificateChainErrors));
         Assert.Contains("system store", observer.Failure, StringComparison.Ordinal);
     }
 
-    private static (X509Certificate2 Ca, X509Certificate2 Leaf) MakeChain(string caName, string dnsName)
+    [Fact]
+    public void VerifyFull_TrustsEveryCaOfAnUploadedBundle_NotOnlyTheFirst()
     {
-        using RSA caKey = RSA.Create(2048);
+        // A provider's bundle (such as the RDS one) holds many CAs; the server's may be any of them.
+        string path = Path.Combine(Path.GetTempPath(), "sc-bundle-" + Guid.NewGuid().ToString("N") + ".pem");
+        File.WriteAllText(path, s_rogue.Ca.ExportCertificatePem() + "\n" + s_lab.Ca.ExportCertificatePem() + "\n");
+        try
+        {
+            X509Certificate2Collection trusted = SecureConnect.Integrations.CaCertificates.LoadAll(path);
+            Assert.Equal(2, trusted.Count);
+            var observer = new TlsObserver(ScSslMode.VerifyFull, "db.lab.internal", trusted);
+            Assert.True(observer.Validate(this, s_lab.Leaf, null, SslPolicyErrors.RemoteCertificateChainErrors), observer.Failure);
+            Assert.True(observer.ChainValidated);
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
+
+    [Fact]
+    public void LoadAll_ACorruptOrMissingCaFileIsAClearError()
+    {
+        string path = Path.Combine(Path.GetTempPath(), "sc-corrupt-" + Guid.NewGuid().ToString("N") + ".pem");
+        File.WriteAllText(path, "-----BEGIN CERTIFICATE-----\nnot base64 at all\n-----END CERTIFICATE-----\n");
+        try
+        {
+            Assert.Equal("CaCertificateInvalid", Assert.Throws<SecureConnect.Common.SecureConnectException>(() => SecureConnect.Integrations.CaCertificates.LoadAll(path)).ErrorId);
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+
+        Assert.Equal("CaCertificateNotFound", Assert.Throws<SecureConnect.Common.SecureConnectException>(() => SecureConnect.Integrations.CaCertificates.LoadAll(path)).ErrorId);
+    }
+
+    [Fact]
+    public void VerifyCA_RefusesACertificateNotMeantForServers_AsLibpqDoes()
+    {
+        // Same CA, but the extended key usage says client authentication only.
+        X509Certificate2 clientOnly = MakeLeaf(s_lab.Ca, s_labCaKey, "db.lab.internal", new OidCollection { new Oid("1.3.6.1.5.5.7.3.2") });
+        var observer = new TlsObserver(ScSslMode.VerifyCA, "db.lab.internal", s_lab.Ca);
+        Assert.False(observer.Validate(this, clientOnly, null, SslPolicyErrors.None));
+        Assert.Contains("serverAuth", observer.Failure, StringComparison.Ordinal);
+
+        X509Certificate2 serverAuth = MakeLeaf(s_lab.Ca, s_labCaKey, "db.lab.internal", new OidCollection { new Oid("1.3.6.1.5.5.7.3.1") });
+        Assert.True(new TlsObserver(ScSslMode.VerifyFull, "db.lab.internal", s_lab.Ca).Validate(this, serverAuth, null, SslPolicyErrors.None));
+    }
+
+    private static X509Certificate2 MakeLeaf(X509Certificate2 ca, RSA caKey, string dnsName, OidCollection usages)
+    {
+        using RSA leafKey = RSA.Create(2048);
+        var request = new CertificateRequest($"CN={dnsName}", leafKey, HashAlgorithmName.SHA256, RSASignaturePadding.Pkcs1);
+        var san = new SubjectAlternativeNameBuilder();
+        san.AddDnsName(dnsName);
+        request.CertificateExtensions.Add(san.Build());
+        request.CertificateExtensions.Add(new X509EnhancedKeyUsageExtension(usages, false));
+        _ = caKey;
+        return request.Create(ca, DateTimeOffset.UtcNow.AddHours(-1), DateTimeOffset.UtcNow.AddDays(10), RandomNumberGenerator.GetBytes(8));
+    }
+
+    private static (X509Certificate2 Ca, X509Certificate2 Leaf) MakeChain(string caName, string dnsName, RSA caKey)
+    {
         var caRequest = new CertificateRequest($"CN={caName}", caKey, HashAlgorithmName.SHA256, RSASignaturePadding.Pkcs1);
         caRequest.CertificateExtensions.Add(new X509BasicConstraintsExtension(true, false, 0, true));
         caRequest.CertificateExtensions.Add(new X509KeyUsageExtension(X509KeyUsageFlags.KeyCertSign | X509KeyUsageFlags.CrlSign, true));
