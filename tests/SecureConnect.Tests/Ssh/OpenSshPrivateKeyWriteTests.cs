@@ -43,6 +43,25 @@ public sealed class OpenSshPrivateKeyWriteTests
     }
 
     [Theory]
+    [InlineData("Ed25519")]
+    [InlineData("Rsa")]
+    [InlineData("Ecdsa")]
+    public void WriteBytes_IsTheSameFileAsBytes_ThatSshNetReads(string algorithmName)
+    {
+        // The tunnel hands SSH.NET the decrypted key as bytes it clears, never as a string.
+        SshKeyPair key = GeneratedKeys.Get(Enum.Parse<KeyAlgorithm>(algorithmName));
+        byte[] bytes = OpenSshPrivateKeyFormat.WriteBytes(key, null);
+        string text = Encoding.ASCII.GetString(bytes);
+        Assert.StartsWith("-----BEGIN OPENSSH PRIVATE KEY-----\n", text, StringComparison.Ordinal);
+        Assert.EndsWith("-----END OPENSSH PRIVATE KEY-----\n", text, StringComparison.Ordinal);
+        Assert.All(text.Split('\n').Skip(1).SkipLast(2), line => Assert.InRange(line.Length, 1, 70));
+        SshKeyPair back = OpenSshPrivateKeyFormat.Read(text, null);
+        Assert.Equal(key.PublicKeyBlob, back.PublicKeyBlob);
+        using PrivateKeyFile file = LoadWithSshNet(text, null);
+        Assert.All(file.HostKeyAlgorithms, host => Assert.Equal(key.PublicKeyBlob, host.Data));
+    }
+
+    [Theory]
     [MemberData(nameof(AllKinds))]
     public void SshNet_SignsWithTheKey_AndTheSignatureVerifiesAgainstOurPublicKey(string algorithmName, bool encrypted)
     {

@@ -80,6 +80,19 @@ internal static class OpenSshPrivateKeyFormat
     /// <param name="rounds">bcrypt_pbkdf rounds (ssh-keygen <c>-a</c>); ignored without a passphrase.</param>
     public static string Write(SshKeyPair key, byte[]? passphrase, int rounds = DefaultKdfRounds)
     {
+        byte[] text = WriteCore(key, passphrase, rounds);
+        try
+        {
+            return Encoding.ASCII.GetString(text);
+        }
+        finally
+        {
+            CryptographicOperations.ZeroMemory(text);
+        }
+    }
+
+    private static byte[] WriteCore(SshKeyPair key, byte[]? passphrase, int rounds)
+    {
         ArgumentNullException.ThrowIfNull(key);
         ArgumentOutOfRangeException.ThrowIfLessThan(rounds, 1);
 
@@ -122,18 +135,53 @@ internal static class OpenSshPrivateKeyFormat
         file.WriteString(privateSection);
         CryptographicOperations.ZeroMemory(privateSection);
 
-        string base64 = Convert.ToBase64String(file.ToArray());
-        var text = new StringBuilder(base64.Length + (base64.Length / Base64LineLength) + 80);
-
-        // Always LF: ssh-keygen writes LF on every platform and OpenSSH for Windows reads it.
-        text.Append("-----BEGIN ").Append(OpenSshLabel).Append("-----\n");
-        for (int offset = 0; offset < base64.Length; offset += Base64LineLength)
+        byte[] wire = file.ToArray();
+        try
         {
-            text.Append(base64, offset, Math.Min(Base64LineLength, base64.Length - offset)).Append('\n');
+            return Armor(wire);
         }
+        finally
+        {
+            CryptographicOperations.ZeroMemory(wire);
+        }
+    }
 
-        text.Append("-----END ").Append(OpenSshLabel).Append("-----\n");
-        return text.ToString();
+    /// <summary>
+    /// As <see cref="Write"/>, as UTF-8 bytes that the caller clears after use: an unencrypted private key never
+    /// becomes a .NET string (which cannot be cleared).
+    /// </summary>
+    public static byte[] WriteBytes(SshKeyPair key, byte[]? passphrase, int rounds = DefaultKdfRounds) => WriteCore(key, passphrase, rounds);
+
+    /// <summary>The PEM armor (LF line ends, 70 characters a line, as ssh-keygen writes) around the file's bytes.</summary>
+    private static byte[] Armor(byte[] wire)
+    {
+        byte[] begin = Encoding.ASCII.GetBytes("-----BEGIN " + OpenSshLabel + "-----\n");
+        byte[] end = Encoding.ASCII.GetBytes("-----END " + OpenSshLabel + "-----\n");
+        int base64Length = System.Buffers.Text.Base64.GetMaxEncodedToUtf8Length(wire.Length);
+        byte[] base64 = new byte[base64Length];
+        try
+        {
+            System.Buffers.Text.Base64.EncodeToUtf8(wire, base64, out _, out int written);
+            int lines = (written + Base64LineLength - 1) / Base64LineLength;
+            byte[] text = new byte[begin.Length + written + lines + end.Length];
+            int at = 0;
+            begin.CopyTo(text, at);
+            at += begin.Length;
+            for (int offset = 0; offset < written; offset += Base64LineLength)
+            {
+                int count = Math.Min(Base64LineLength, written - offset);
+                Buffer.BlockCopy(base64, offset, text, at, count);
+                at += count;
+                text[at++] = (byte)'\n';
+            }
+
+            end.CopyTo(text, at);
+            return text;
+        }
+        finally
+        {
+            CryptographicOperations.ZeroMemory(base64);
+        }
     }
 
     /// <summary>

@@ -59,9 +59,18 @@ internal sealed class TunnelKey
         try
         {
             SshKeyPair pair = OpenSshPrivateKeyFormat.Read(File.ReadAllText(path, Encoding.UTF8), secret);
-            string plain = OpenSshPrivateKeyFormat.Write(pair, passphrase: null);
-            var source = new PrivateKeyFile(new MemoryStream(Encoding.UTF8.GetBytes(plain)));
-            return new TunnelKey(source, pair.Fingerprint, path);
+            // The decrypted key goes to SSH.NET as bytes that are cleared at once, never as a string.
+            byte[] plain = OpenSshPrivateKeyFormat.WriteBytes(pair, passphrase: null);
+            try
+            {
+                using var stream = new MemoryStream(plain, writable: false);
+                var source = new PrivateKeyFile(stream);
+                return new TunnelKey(source, pair.Fingerprint, path);
+            }
+            finally
+            {
+                System.Security.Cryptography.CryptographicOperations.ZeroMemory(plain);
+            }
         }
         catch (SshKeyException e)
         {
