@@ -28,8 +28,8 @@ internal sealed class WorkspaceStore
 
     public WorkspacePaths Paths { get; }
 
-    /// <summary>The store of the workspace that SECURECONNECT_HOME names now.</summary>
-    public static WorkspaceStore Current() => new(WorkspacePaths.Current());
+    /// <summary>The store of the workspace that SECURECONNECT_HOME names now, a relative name resolved against <paramref name="currentDirectory"/>.</summary>
+    public static WorkspaceStore Current(string currentDirectory) => new(WorkspacePaths.Current(currentDirectory));
 
     /// <summary>Creates the workspace folder and its subfolders, owner-only.</summary>
     public void EnsureCreated()
