@@ -10,6 +10,8 @@ Generates a new SSH key pair with BouncyCastle and stores it in the workspace's 
 The same key serves every integration of the workspace: install its public key once on each bastion (see ConvertTo-AuthorizedKey). Ed25519 is the default; Rsa makes a 4096-bit key that signs with rsa-sha2-256/512 as OpenSSH 8.8 and later require; Ecdsa makes a P-256 key.
 
 With -Passphrase the private key file is encrypted as ssh-keygen encrypts it (aes256-ctr with the bcrypt KDF). An existing key is never replaced silently: without -Force the command fails with the error id WorkspaceKeyExists; with -Force the old pair moves to keys/retired/<timestamp>/ and -Verbose says so.
+
+Errors: WorkspaceKeyExists, WorkspaceCorrupt (a value in workspace.json that does not read as what it must be, e.g. a misspelled SSL mode; the message names the file, the JSON path and the value, and the file is never overwritten), WorkspaceVersionUnsupported (workspace.json was written by a newer SecureConnect: update the module), WorkspaceNotWritable (the workspace folder, workspace.json or its lock file cannot be created or written; the message names the path).
 '@
         Parameters  = @{
             Algorithm  = 'The key algorithm: Ed25519 (default), Rsa (4096 bits) or Ecdsa (NIST P-256).'
@@ -369,7 +371,7 @@ Registers an integration in the workspace (workspace.json; never a password). Th
 
 With -SshBastion, the first query starts a tunnel through the bastion with the workspace key (or reuses the identical one that is up) and the driver connects through it, while the certificate is still checked against -HostName. The CA certificate given with -CaCertificatePath is validated and copied into the workspace.
 
-Errors: IntegrationExists, InvalidIntegrationName, CaCertificateInvalid, CaCertificateExpired, CaCertificateNotFound, SslPolicyViolation and InvalidOption (for -Option), SshUserRequired.
+Errors: IntegrationExists, InvalidIntegrationName, CaCertificateInvalid, CaCertificateExpired, CaCertificateNotFound, SslPolicyViolation and InvalidOption (for -Option), SshUserRequired, WorkspaceCorrupt (a value in workspace.json that does not read as what it must be, e.g. a misspelled SSL mode; the message names the file, the JSON path and the value, and the file is never overwritten), WorkspaceVersionUnsupported (workspace.json was written by a newer SecureConnect: update the module), WorkspaceNotWritable (the workspace folder, workspace.json or its lock file cannot be created or written; the message names the path).
 '@
         Parameters  = @{
             Name = 'The integrations name: letters, digits, _ . - (up to 64).'
@@ -405,6 +407,8 @@ Errors: IntegrationExists, InvalidIntegrationName, CaCertificateInvalid, CaCerti
         Synopsis    = 'Gets the workspace''s integrations.'
         Description = @'
 Outputs the registered integrations with their effective SSL mode (and where it comes from), CA certificate (subject, thumbprint, expiry), SSH settings, options, and whether a credential is held for this session. Never a password.
+
+Errors: IntegrationNotFound, WorkspaceCorrupt (a value in workspace.json that does not read as what it must be, e.g. a misspelled SSL mode; the message names the file, the JSON path and the value, and the file is never overwritten), WorkspaceVersionUnsupported (workspace.json was written by a newer SecureConnect: update the module).
 '@
         Parameters  = @{
             Name = 'Names; wildcards allowed.'
@@ -472,6 +476,8 @@ Removes the integration from the workspace, with its stored CA certificate and i
 Three levels: an integration's own mode (-Integration -Mode), the workspace default for integrations without their own (-Default -Mode), and a workspace floor (-Minimum): a query to an integration whose effective mode is below the minimum is refused with SslPolicyViolation before any connection is made.
 
 Modes: Preferred (TLS when the server offers it, else plaintext), Required (TLS or fail; certificate not validated), VerifyCA (the chain validated against every CA of the uploaded file only, or the system store when none is uploaded; a server certificate whose extended key usage lacks serverAuth is refused, as libpq does; revocation is not checked), VerifyFull (VerifyCA plus the host name; Strict is accepted as its alias). Through a tunnel the name is checked against the integration's real host name. SQL Server (SqlClient) can validate only with the system trust store: with an uploaded CA, VerifyCA/VerifyFull are refused (SslCaNotSupported) instead of reported as checked.
+
+Errors: IntegrationNotFound, WorkspaceCorrupt (a value in workspace.json that does not read as what it must be, e.g. a misspelled SSL mode; the message names the file, the JSON path and the value, and the file is never overwritten), WorkspaceVersionUnsupported (workspace.json was written by a newer SecureConnect: update the module), WorkspaceNotWritable (the workspace folder, workspace.json or its lock file cannot be created or written; the message names the path). "Strict" stored in workspace.json reads as VerifyFull.
 '@
         Parameters  = @{
             Integration       = 'The integration whose mode to set. Alias: -Name.'
@@ -499,6 +505,8 @@ Set-SslPolicy -Default -Mode VerifyFull'
         Synopsis    = 'Shows the SSL policy: the minimum, the default, and each integration''s effective mode and where it comes from.'
         Description = @'
 Outputs one row for the workspace minimum, one for the default, and one per integration with its own mode (if any), its effective mode, the source of that mode (Integration, Default, BuiltIn) and whether it is below the minimum (queries refused).
+
+Errors: WorkspaceCorrupt (a value in workspace.json that does not read as what it must be, e.g. a misspelled SSL mode; the message names the file, the JSON path and the value, and the file is never overwritten), WorkspaceVersionUnsupported (workspace.json was written by a newer SecureConnect: update the module). "Strict" stored in workspace.json reads as VerifyFull; any other unreadable minimum is an error, never "no minimum".
 '@
         Parameters  = @{
             Integration = 'Only these integrations; wildcards allowed. Alias: -Name.'
@@ -622,7 +630,9 @@ See about_SecureConnect_Firewall for a quick start per firewall.
     'Add-EgressAddress'       = @{
         Synopsis    = 'Declares addresses the workspace''s connections leave from.'
         Description = @'
-Adds IPv4/IPv6 addresses or CIDR networks to the workspace's configured allowlist (workspace.json). Every value is checked first and one bad value adds none: InvalidAddress for something that is not an address, HostBitsSet for a CIDR whose address has host bits set (10.0.0.1/8), EgressAddressExists for a duplicate.
+Adds IPv4/IPv6 addresses or CIDR networks to the workspace's configured allowlist (workspace.json). Every value is checked first and one bad value adds none: InvalidAddress for something that is not an address (IPv4 must be four decimal numbers 0-255 without leading zeros: 010.1.1.1 and 0x0a.1.1.1 are refused, as other tools read them as octal or hex), HostBitsSet for a CIDR whose address has host bits set (10.0.0.1/8), EgressAddressExists for a duplicate. 0.0.0.0/0 and ::/0 are added with a warning: they allow every address.
+
+Errors: InvalidAddress, HostBitsSet, EgressAddressExists, WorkspaceCorrupt (a value in workspace.json that does not read as what it must be, e.g. a misspelled SSL mode; the message names the file, the JSON path and the value, and the file is never overwritten), WorkspaceVersionUnsupported (workspace.json was written by a newer SecureConnect: update the module), WorkspaceNotWritable (the workspace folder, workspace.json or its lock file cannot be created or written; the message names the path).
 '@
         Parameters  = @{
             Address     = 'Addresses or CIDR networks, e.g. 203.0.113.7, 198.51.100.0/24, 2001:db8::/48. Alias: -Cidr.'
@@ -669,6 +679,8 @@ Nftables: an nft -f script (IPv4 and IPv6).
 WindowsFirewall: a New-NetFirewallRule command.
 
 Values that go into rules verbatim (-Database, -User, -Name) are checked; descriptions are sanitised, so nothing can inject a rule or a command.
+
+Errors: InvalidAddress (for each input that is not an IPv4 address in dotted decimal without leading zeros or an IPv6 address, e.g. 010.0.0.1, which other tools read as octal 8.0.0.1; the rest are still rendered), PortRequired, UserRequired, InvalidRuleValue. A warning (not an error) for 0.0.0.0/0 or ::/0, which allows every address.
 '@
         Parameters  = @{
             Address     = 'Addresses or CIDR networks; EgressAddress objects pipe in by their Cidr. Alias: -Cidr.'

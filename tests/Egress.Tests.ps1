@@ -73,6 +73,51 @@ Describe 'Configured egress addresses' {
         { Remove-EgressAddress 192.0.2.9 -ErrorAction Stop } | Should -Throw -ErrorId 'EgressAddressNotFound,SecureConnect.Commands.RemoveEgressAddressCommand'
     }
 
+    It 'refuses <Value> (<Why>) with InvalidAddress naming it, in Add-EgressAddress, Remove-EgressAddress and ConvertTo-FirewallRule' -TestCases @(
+        @{ Value = '010.1.1.1'; Why = 'octal 8.1.1.1 for inet_aton' }
+        @{ Value = '0x0a.1.1.1'; Why = 'hex 10.1.1.1 for inet_aton' }
+        @{ Value = '10.1.1.010/32'; Why = 'a leading zero' }
+        @{ Value = '010.0.0.0/8'; Why = 'a leading zero in a network' }
+    ) {
+        $err = Get-ErrorRecord { Add-EgressAddress 192.0.2.1, $Value -ErrorAction Stop }
+        $err.FullyQualifiedErrorId | Should -Be 'InvalidAddress,SecureConnect.Commands.AddEgressAddressCommand'
+        $err.TargetObject | Should -Be $Value
+        $err.Exception.Message | Should -Match ([regex]::Escape("'$Value'"))
+        Get-EgressAllowlist | Should -BeNullOrEmpty
+
+        Add-EgressAddress 8.1.1.1, 10.1.1.1, 10.1.1.8, 8.0.0.0/8, 10.0.0.0/8 | Out-Null
+        { Remove-EgressAddress $Value -ErrorAction Stop } | Should -Throw -ErrorId 'InvalidAddress,SecureConnect.Commands.RemoveEgressAddressCommand'
+        @(Get-EgressAllowlist).Count | Should -Be 5
+
+        $rules = @(); $errors = @()
+        $rules = @($Value, '192.0.2.1' | ConvertTo-FirewallRule -Format PgHba -Database app -User app -ErrorVariable errors -ErrorAction SilentlyContinue)
+        $errors.Count | Should -Be 1
+        $errors[0].FullyQualifiedErrorId | Should -Be 'InvalidAddress,SecureConnect.Commands.ConvertToFirewallRuleCommand'
+        ($rules -join "`n") | Should -Match '192\.0\.2\.1/32'
+        ($rules -join "`n") | Should -Not -Match '(^|\s)(8|10)\.'
+    }
+
+    It 'warns, without refusing, when the allowlist or a rule gets <Cidr>, which allows everyone' -TestCases @(
+        @{ Cidr = '0.0.0.0/0' }
+        @{ Cidr = '::/0' }
+    ) {
+        $added = Add-EgressAddress $Cidr -WarningVariable warnings -WarningAction SilentlyContinue
+        $added.Cidr | Should -Be $Cidr
+        $warnings.Count | Should -Be 1
+        "$($warnings[0])" | Should -Match ([regex]::Escape($Cidr))
+        "$($warnings[0])" | Should -Match 'allows every'
+
+        $rules = Get-EgressAllowlist | ConvertTo-FirewallRule -Format PgHba -WarningVariable ruleWarnings -WarningAction SilentlyContinue
+        $rules | Should -Not -BeNullOrEmpty
+        $ruleWarnings.Count | Should -Be 1
+        "$($ruleWarnings[0])" | Should -Match ([regex]::Escape($Cidr))
+
+        Add-EgressAddress 192.0.2.0/24 -WarningVariable none -WarningAction SilentlyContinue | Out-Null
+        $none | Should -BeNullOrEmpty
+        '0.0.0.0/1' | ConvertTo-FirewallRule -Format PgHba -WarningVariable none2 -WarningAction SilentlyContinue | Out-Null
+        $none2 | Should -BeNullOrEmpty
+    }
+
     It 'lists this machine''s own non-loopback addresses' {
         $interfaces = @(Get-EgressAllowlist -Source Interface)
         $interfaces | Should -Not -BeNullOrEmpty

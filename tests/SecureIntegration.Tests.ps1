@@ -572,3 +572,92 @@ Set-SecureIntegration -Name 'persisted' -Port 3308
         (Get-SecureIntegration -Name 'same').HasSessionCredential | Should -BeTrue
     }
 }
+
+Describe 'A workspace.json edited by hand: integrations' {
+    BeforeEach {
+        $script:ws = New-TestWorkspace
+        New-Item -ItemType Directory -Path $ws | Out-Null
+        $script:settingsFile = Join-Path $ws 'workspace.json'
+    }
+    AfterEach { Remove-Item -Recurse -Force $ws -ErrorAction SilentlyContinue }
+
+    It '"integrations": <Json> is WorkspaceCorrupt naming the file, $.integrations and the value, and no change overwrites it' -TestCases @(
+        @{ Json = '[]' }
+        @{ Json = '5' }
+    ) {
+        $content = "{`n  ""version"": 1,`n  ""integrations"": $Json`n}`n"
+        Set-Content -Path $settingsFile -Value $content -NoNewline
+        $err = Get-ErrorRecord { Get-SecureIntegration -ErrorAction Stop }
+        $err.FullyQualifiedErrorId | Should -Be 'WorkspaceCorrupt,SecureConnect.Commands.GetSecureIntegrationCommand'
+        $err.CategoryInfo.Category | Should -Be 'InvalidData'
+        $err.Exception.Message | Should -Match ([regex]::Escape($settingsFile))
+        $err.Exception.Message | Should -Match ([regex]::Escape("$Json at `$.integrations"))
+
+        $err = Get-ErrorRecord { New-SecureIntegration -Name 'db' -Type PostgreSQL -HostName 'db.example.test' -ErrorAction Stop }
+        $err.FullyQualifiedErrorId | Should -Be 'WorkspaceCorrupt,SecureConnect.Commands.NewSecureIntegrationCommand'
+        { Set-SslPolicy -Minimum VerifyFull -ErrorAction Stop } | Should -Throw -ErrorId 'WorkspaceCorrupt,SecureConnect.Commands.SetSslPolicyCommand'
+        { Add-EgressAddress 192.0.2.1 -ErrorAction Stop } | Should -Throw -ErrorId 'WorkspaceCorrupt,SecureConnect.Commands.AddEgressAddressCommand'
+        Get-Content -Raw $settingsFile | Should -BeExactly $content
+    }
+
+    It 'a CaCertificateFile of <Value> (outside the workspace''s ca folder) is WorkspaceCorrupt, never read nor deleted' -TestCases @(
+        @{ Value = '../../etc/ssl/x.pem' }
+        @{ Value = '../outside.pem' }
+        @{ Value = '/etc/ssl/certs/outside.pem' }
+    ) {
+        # A file the value points at (when it lands in the test's own folders) must survive Remove-SecureIntegration.
+        $outside = Join-Path $ws 'outside.pem'
+        Set-Content -Path $outside -Value 'not a CA of this integration'
+        $content = '{ "version": 1, "integrations": { "db": { "type": "PostgreSQL", "hostName": "db.example.test", "port": 5432, "sslMode": "VerifyCA", "caCertificateFile": "' + $Value + '" } } }'
+        Set-Content -Path $settingsFile -Value $content -NoNewline
+
+        $err = Get-ErrorRecord { Get-SecureIntegration -Name 'db' -ErrorAction Stop }
+        $err.FullyQualifiedErrorId | Should -Be 'WorkspaceCorrupt,SecureConnect.Commands.GetSecureIntegrationCommand'
+        $err.Exception.Message | Should -Match ([regex]::Escape('$.integrations.db.caCertificateFile'))
+        $err.Exception.Message | Should -Match ([regex]::Escape($Value))
+        { Test-SecureConnection 'db' -ErrorAction Stop } | Should -Throw -ErrorId 'WorkspaceCorrupt,SecureConnect.Commands.TestSecureConnectionCommand'
+        { Remove-SecureIntegration -Name 'db' -Confirm:$false -ErrorAction Stop } | Should -Throw -ErrorId 'WorkspaceCorrupt,SecureConnect.Commands.RemoveSecureIntegrationCommand'
+        Test-Path $outside | Should -BeTrue
+        Get-Content -Raw $settingsFile | Should -BeExactly $content
+    }
+
+    It 'a newer format ("version": 99) is WorkspaceVersionUnsupported, saying both versions, and is never written to' {
+        $content = '{ "version": 99, "integrations": {}, "somethingNew": { "x": 1 } }'
+        Set-Content -Path $settingsFile -Value $content -NoNewline
+        $err = Get-ErrorRecord { Get-SecureIntegration -ErrorAction Stop }
+        $err.FullyQualifiedErrorId | Should -Be 'WorkspaceVersionUnsupported,SecureConnect.Commands.GetSecureIntegrationCommand'
+        $err.Exception.Message | Should -Match ([regex]::Escape($settingsFile))
+        $err.Exception.Message | Should -Match 'version 99'
+        $err.Exception.Message | Should -Match 'reads version 1'
+        $err.Exception.Message | Should -Match 'Update the SecureConnect module'
+
+        { New-SecureIntegration -Name 'db' -Type PostgreSQL -HostName 'db.example.test' -ErrorAction Stop } |
+            Should -Throw -ErrorId 'WorkspaceVersionUnsupported,SecureConnect.Commands.NewSecureIntegrationCommand'
+        { Set-SslPolicy -Default -Mode Required -ErrorAction Stop } | Should -Throw -ErrorId 'WorkspaceVersionUnsupported,SecureConnect.Commands.SetSslPolicyCommand'
+        { Add-EgressAddress 192.0.2.1 -ErrorAction Stop } | Should -Throw -ErrorId 'WorkspaceVersionUnsupported,SecureConnect.Commands.AddEgressAddressCommand'
+        Get-Content -Raw $settingsFile | Should -BeExactly $content
+    }
+
+    It 'a workspace that cannot be written is WorkspaceNotWritable naming the path, not a raw file error' {
+        # As root, permissions cannot be taken away: a file where a folder must be makes the writes fail instead.
+        $blocker = Join-Path $ws 'a-file'
+        Set-Content -Path $blocker -Value 'not a folder'
+        $env:SECURECONNECT_HOME = Join-Path $blocker 'ws'
+        $err = Get-ErrorRecord { New-SecureIntegration -Name 'db' -Type PostgreSQL -HostName 'db.example.test' -ErrorAction Stop }
+        $err.FullyQualifiedErrorId | Should -Be 'WorkspaceNotWritable,SecureConnect.Commands.NewSecureIntegrationCommand'
+        $err.Exception.Message | Should -Match ([regex]::Escape($env:SECURECONNECT_HOME))
+
+        $env:SECURECONNECT_HOME = $ws
+        New-Item -ItemType Directory -Path $settingsFile | Out-Null
+        $err = Get-ErrorRecord { New-SecureIntegration -Name 'db' -Type PostgreSQL -HostName 'db.example.test' -ErrorAction Stop }
+        $err.FullyQualifiedErrorId | Should -Be 'WorkspaceNotWritable,SecureConnect.Commands.NewSecureIntegrationCommand'
+        $err.TargetObject | Should -Be $settingsFile
+        Remove-Item $settingsFile
+
+        Remove-Item -Force (Join-Path $ws '.lock') -ErrorAction SilentlyContinue
+        New-Item -ItemType Directory -Path (Join-Path $ws '.lock') | Out-Null
+        $err = Get-ErrorRecord { Set-SslPolicy -Minimum Required -ErrorAction Stop }
+        $err.FullyQualifiedErrorId | Should -Be 'WorkspaceNotWritable,SecureConnect.Commands.SetSslPolicyCommand'
+        $err.TargetObject | Should -Be (Join-Path $ws '.lock')
+    }
+}

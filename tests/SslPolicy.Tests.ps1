@@ -413,3 +413,59 @@ Describe 'The workspace Default and Minimum at connection time' -Tag Lab {
         @(Get-Content -Path $db.logPath | Select-Object -Skip $logStart | Where-Object { $_ -match [regex]::Escape($refusedApp) }).Count | Should -Be 0
     }
 }
+
+Describe 'A workspace.json edited by hand: SSL levels' {
+    BeforeEach {
+        $script:ws = New-TestWorkspace
+        New-Item -ItemType Directory -Path $ws | Out-Null
+        $script:settingsFile = Join-Path $ws 'workspace.json'
+    }
+    AfterEach { Remove-Item -Recurse -Force $ws -ErrorAction SilentlyContinue }
+
+    It '"Strict" (the documented alias) in the file reads as VerifyFull: minimum, default and an integration''s mode' {
+        Set-Content -Path $settingsFile -Value '{ "version": 1, "sslPolicy": { "minimum": "Strict", "default": "strict" }, "integrations": { "db": { "type": "PostgreSQL", "hostName": "db.example.test", "port": 5432, "sslMode": "Strict" }, "lax": { "type": "PostgreSQL", "hostName": "db.example.test", "port": 5432, "sslMode": "Required" } } }'
+        $p = @(Get-SslPolicy)
+        "$($p[0].Mode)" | Should -Be 'VerifyFull'
+        $p[0].Source | Should -Be 'Minimum'
+        "$($p[1].Mode)" | Should -Be 'VerifyFull'
+        $db = $p | Where-Object Integration -eq 'db'
+        "$($db.EffectiveMode)" | Should -Be 'VerifyFull'
+        $db.BelowMinimum | Should -BeFalse
+        ($p | Where-Object Integration -eq 'lax').BelowMinimum | Should -BeTrue
+    }
+
+    It '"minimum": <Json> is WorkspaceCorrupt naming the file, $.sslPolicy.minimum and the value, never "no minimum"' -TestCases @(
+        @{ Json = '"VerifyFul"' }
+        @{ Json = '3' }
+        @{ Json = '{}' }
+        @{ Json = '"3"' }
+    ) {
+        $content = '{ "version": 1, "sslPolicy": { "minimum": ' + $Json + ' }, "integrations": { "lax": { "type": "PostgreSQL", "hostName": "db.example.test", "port": 5432, "sslMode": "Preferred" } } }'
+        Set-Content -Path $settingsFile -Value $content -NoNewline
+        $err = Get-ErrorRecord { Get-SslPolicy -ErrorAction Stop }
+        $err.FullyQualifiedErrorId | Should -Be 'WorkspaceCorrupt,SecureConnect.Commands.GetSslPolicyCommand'
+        $err.CategoryInfo.Category | Should -Be 'InvalidData'
+        $err.Exception.Message | Should -Match ([regex]::Escape($settingsFile))
+        $err.Exception.Message | Should -Match ([regex]::Escape("$Json at `$.sslPolicy.minimum"))
+
+        # A query would otherwise run with no floor at all: it stops before any connection.
+        { Invoke-SecureQuery 'lax' 'select 1' -ErrorAction Stop } | Should -Throw -ErrorId 'WorkspaceCorrupt,SecureConnect.Commands.InvokeSecureQueryCommand'
+        { Set-SslPolicy -Default -Mode Required -ErrorAction Stop } | Should -Throw -ErrorId 'WorkspaceCorrupt,SecureConnect.Commands.SetSslPolicyCommand'
+        Get-Content -Raw $settingsFile | Should -BeExactly $content
+    }
+
+    It '"default": <Json> and an integration''s "sslMode": <Json> are WorkspaceCorrupt with their JSON paths' -TestCases @(
+        @{ Json = '"VerifyFul"' }
+        @{ Json = '0' }
+    ) {
+        Set-Content -Path $settingsFile -Value ('{ "version": 1, "sslPolicy": { "default": ' + $Json + ' } }')
+        $err = Get-ErrorRecord { Get-SslPolicy -ErrorAction Stop }
+        $err.FullyQualifiedErrorId | Should -Be 'WorkspaceCorrupt,SecureConnect.Commands.GetSslPolicyCommand'
+        $err.Exception.Message | Should -Match ([regex]::Escape("$Json at `$.sslPolicy.default"))
+
+        Set-Content -Path $settingsFile -Value ('{ "version": 1, "integrations": { "db": { "type": "PostgreSQL", "hostName": "db.example.test", "port": 5432, "sslMode": ' + $Json + ' } } }')
+        $err = Get-ErrorRecord { Get-SecureIntegration -Name 'db' -ErrorAction Stop }
+        $err.FullyQualifiedErrorId | Should -Be 'WorkspaceCorrupt,SecureConnect.Commands.GetSecureIntegrationCommand'
+        $err.Exception.Message | Should -Match ([regex]::Escape("$Json at `$.integrations.db.sslMode"))
+    }
+}

@@ -472,3 +472,52 @@ Describe 'ConvertTo-AuthorizedKey' {
         { ConvertTo-AuthorizedKey -From $Value } | Should -Throw -ErrorId 'InvalidFromPattern,SecureConnect.Commands.ConvertToAuthorizedKeyCommand'
     }
 }
+
+Describe 'Paths typed by the user: SECURECONNECT_HOME and -KeyPath' {
+    BeforeEach {
+        # A current location that is not the process's current directory, as after Set-Location in a session.
+        $script:savedHome = $env:SECURECONNECT_HOME
+        $script:location = Join-Path ([IO.Path]::GetTempPath()) ("sc-location-" + [guid]::NewGuid().ToString('N'))
+        New-Item -ItemType Directory -Path $location | Out-Null
+        Push-Location $location
+        [Environment]::CurrentDirectory | Should -Not -Be $location
+        $script:homeName = "sc-test-home-" + [guid]::NewGuid().ToString('N')
+    }
+    AfterEach {
+        Pop-Location
+        $env:SECURECONNECT_HOME = $savedHome
+        Remove-Item -Recurse -Force $location -ErrorAction SilentlyContinue
+        Remove-Item -Recurse -Force (Join-Path $HOME $homeName) -ErrorAction SilentlyContinue
+        if ($script:ws) { Remove-Item -Recurse -Force $script:ws -ErrorAction SilentlyContinue; $script:ws = $null }
+    }
+
+    It 'a relative SECURECONNECT_HOME starts at PowerShell''s current location, not the process''s directory' {
+        $env:SECURECONNECT_HOME = 'relative-ws'
+        $key = New-WorkspaceSshKey
+        $key.PrivateKeyPath | Should -Be (Join-Path $location 'relative-ws/keys/workspace_key')
+        Test-Path (Join-Path $location 'relative-ws/workspace.json') | Should -BeTrue
+        Test-Path (Join-Path ([Environment]::CurrentDirectory) 'relative-ws') | Should -BeFalse
+        (Get-WorkspaceSshKey).Fingerprint | Should -Be $key.Fingerprint
+    }
+
+    It 'SECURECONNECT_HOME=~/<name> is under the home folder, not in a folder named ~' {
+        $env:SECURECONNECT_HOME = "~/$homeName"
+        $key = New-WorkspaceSshKey
+        $key.PrivateKeyPath | Should -Be (Join-Path $HOME "$homeName/keys/workspace_key")
+        Test-Path -LiteralPath (Join-Path $location '~') | Should -BeFalse
+        Test-Path -LiteralPath (Join-Path ([Environment]::CurrentDirectory) '~') | Should -BeFalse
+    }
+
+    It 'Start-SshTunnel -KeyPath <KeyPath> reads the key from <Where>' -TestCases @(
+        @{ KeyPath = 'keys/missing_key'; Where = 'the current location'; Base = 'location' }
+        @{ KeyPath = '~/sc-no-such-key'; Where = 'the home folder'; Base = 'home' }
+    ) {
+        # No server is needed: a missing key stops the tunnel before any connection, naming the path it looked at.
+        $script:ws = New-TestWorkspace
+        $expected = if ($Base -eq 'home') { Join-Path $HOME ($KeyPath.Substring(2)) } else { Join-Path $location $KeyPath }
+        $err = Get-ErrorRecord { Start-SshTunnel -Bastion 127.0.0.1 -BastionPort 9 -User u -RemoteHost db -RemotePort 5432 -KeyPath $KeyPath -ErrorAction Stop }
+        $err.FullyQualifiedErrorId | Should -Be 'KeyFileNotFound,SecureConnect.Commands.StartSshTunnelCommand'
+        $err.TargetObject | Should -Be $expected
+        $err.Exception.Message | Should -Match ([regex]::Escape($expected))
+    }
+}

@@ -134,6 +134,11 @@ public sealed class AddEgressAddressCommand : SecureConnectCmdlet
         {
             // Every value is checked before anything is written: one bad address adds none.
             List<IpNet> networks = Address.Select(IpNet.Parse).ToList();
+            foreach (IpNet everyone in networks.Where(n => n.AllowsEveryone))
+            {
+                WriteWarning(EveryoneWarning.For(everyone, "The allowlist"));
+            }
+
             string list = string.Join(", ", networks.Select(n => n.Cidr));
             if (!ShouldProcess(list, "Add to the egress allowlist"))
             {
@@ -242,6 +247,11 @@ public sealed class ConvertToFirewallRuleCommand : SecureConnectCmdlet
                 IpNet network = IpNet.Parse(text);
                 if (_entries.All(e => e.Network.Cidr != network.Cidr))
                 {
+                    if (network.AllowsEveryone)
+                    {
+                        WriteWarning(EveryoneWarning.For(network, "The rule"));
+                    }
+
                     _entries.Add(new AllowEntry(network, Description));
                 }
             }
@@ -266,6 +276,14 @@ public sealed class ConvertToFirewallRuleCommand : SecureConnectCmdlet
             ThrowTerminating(e);
         }
     }
+}
+
+/// <summary>The warning for 0.0.0.0/0 and ::/0: allowed, since a deliberate open rule exists, but never silently.</summary>
+internal static class EveryoneWarning
+{
+    public static string For(IpNet network, string subject) =>
+        $"{subject} gets {network.Cidr}, which allows every {network.Family} address, not only your egress addresses. " +
+        "If that is not intended, give the addresses your connections leave from (Get-EgressAllowlist -Source Observed or Interface shows them).";
 }
 
 /// <summary>Test-EgressAllowlist: is the address the database sees covered by the allowlist?</summary>

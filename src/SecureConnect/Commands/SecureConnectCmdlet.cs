@@ -24,8 +24,11 @@ public abstract class SecureConnectCmdlet : PSCmdlet, IDisposable
     /// <summary>The same token, for services the cmdlet hands itself to.</summary>
     internal CancellationToken Cancel => _cancellation.Token;
 
-    /// <summary>The workspace that SECURECONNECT_HOME names for this invocation.</summary>
-    internal WorkspaceStore Store => _store ??= WorkspaceStore.Current();
+    /// <summary>
+    /// The workspace that SECURECONNECT_HOME names for this invocation; a relative name starts at PowerShell's current
+    /// location ($PWD), which Set-Location changes without changing the process's current directory.
+    /// </summary>
+    internal WorkspaceStore Store => _store ??= WorkspaceStore.Current(SessionState.Path.CurrentFileSystemLocation.ProviderPath);
 
     /// <inheritdoc/>
     protected override void BeginProcessing()

@@ -112,7 +112,9 @@ public sealed class StartSshTunnelCommand : SecureConnectCmdlet
                 return;
             }
 
-            SshTunnel tunnel = TunnelLauncher.StartOrReuse(Store, options, KeyPath, KeyPassphrase, WriteVerbose, CancelToken);
+            // Resolved here like every other path parameter of the module: relative to $PWD, "~" and PowerShell drives.
+            string? keyPath = KeyPath is null ? null : GetUnresolvedProviderPathFromPSPath(KeyPath);
+            SshTunnel tunnel = TunnelLauncher.StartOrReuse(Store, options, keyPath, KeyPassphrase, WriteVerbose, CancelToken);
             if (tunnel.HostKeyNewlyTrusted)
             {
                 WriteVerbose($"The bastion's host key {tunnel.HostKeyFingerprint} was trusted on first use (AcceptNew) and recorded in known_hosts.");

@@ -1,5 +1,6 @@
 using System;
 using System.Globalization;
+using System.Linq;
 using System.Net;
 using System.Net.Sockets;
 using SecureConnect.Common;
@@ -12,6 +13,9 @@ internal readonly record struct IpNet(IPAddress Address, int PrefixLength)
     public bool IsIPv6 => Address.AddressFamily == AddressFamily.InterNetworkV6;
 
     public int MaxPrefix => IsIPv6 ? 128 : 32;
+
+    /// <summary>True for 0.0.0.0/0 and ::/0: a rule with it lets every address in.</summary>
+    public bool AllowsEveryone => PrefixLength == 0;
 
     public bool IsSingleAddress => PrefixLength == MaxPrefix;
 
@@ -72,7 +76,9 @@ internal readonly record struct IpNet(IPAddress Address, int PrefixLength)
 
     /// <summary>
     /// Parses "a.b.c.d", "a.b.c.d/nn", "v6", "v6/nn". Host bits set in a CIDR are an error (a firewall would either
-    /// refuse it or silently widen it), as is anything that is not an address.
+    /// refuse it or silently widen it), as is anything that is not an address. IPv4 is four decimal numbers 0-255
+    /// without leading zeros: the inet_aton forms that IPAddress.Parse also takes read "010" as octal 8 and "0x0a" as
+    /// 10, so "010.1.1.1" would allow another host than the one the user read.
     /// </summary>
     public static IpNet Parse(string text)
     {
@@ -91,12 +97,12 @@ internal readonly record struct IpNet(IPAddress Address, int PrefixLength)
             prefix = parsed;
         }
 
-        // IPAddress.Parse accepts "10.1" and "1" as IPv4 shorthands; a firewall rule must be written out.
-        bool looksV4 = addressPart.Contains('.', StringComparison.Ordinal) && !addressPart.Contains(':', StringComparison.Ordinal);
-        if ((looksV4 && addressPart.Split('.').Length != 4) || addressPart.Contains('%', StringComparison.Ordinal) ||
-            !IPAddress.TryParse(addressPart, out IPAddress? address) || (!looksV4 && address.AddressFamily == AddressFamily.InterNetwork))
+        bool isV6 = addressPart.Contains(':', StringComparison.Ordinal);
+        if (!(isV6 ? IsIPv6Text(addressPart) : IsDottedDecimal(addressPart)) ||
+            !IPAddress.TryParse(addressPart, out IPAddress? address) ||
+            address.AddressFamily != (isV6 ? AddressFamily.InterNetworkV6 : AddressFamily.InterNetwork))
         {
-            throw Invalid(text, "it is not an IPv4 or IPv6 address");
+            throw Invalid(text, "it is not an IPv4 address in dotted decimal (four numbers 0-255 without leading zeros) or an IPv6 address");
         }
 
         if (address.IsIPv4MappedToIPv6)
@@ -123,6 +129,41 @@ internal readonly record struct IpNet(IPAddress Address, int PrefixLength)
         }
 
         return net;
+    }
+
+    /// <summary>Four parts, each 0-255 in decimal, "0" the only one that starts with 0.</summary>
+    private static bool IsDottedDecimal(string text)
+    {
+        string[] parts = text.Split('.');
+        if (parts.Length != 4)
+        {
+            return false;
+        }
+
+        foreach (string part in parts)
+        {
+            if (part.Length is 0 or > 3 || (part.Length > 1 && part[0] == '0') || !part.All(char.IsAsciiDigit) ||
+                int.Parse(part, NumberStyles.None, CultureInfo.InvariantCulture) > 255)
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
+
+    /// <summary>Hex groups and colons, optionally ending in a dotted decimal IPv4 part; no zone, no brackets.</summary>
+    private static bool IsIPv6Text(string text)
+    {
+        int lastColon = text.LastIndexOf(':');
+        string tail = text[(lastColon + 1)..];
+        if (tail.Contains('.', StringComparison.Ordinal) && !IsDottedDecimal(tail))
+        {
+            return false;
+        }
+
+        string head = tail.Contains('.', StringComparison.Ordinal) ? text[..(lastColon + 1)] : text;
+        return head.All(c => c == ':' || char.IsAsciiHexDigit(c));
     }
 
     private IPAddress NetworkAddress()

@@ -76,8 +76,17 @@ internal static class CaCertificates
     public static string Store(WorkspaceStore store, string integrationName, string pem)
     {
         string fileName = integrationName + ".pem";
-        SecureFile.EnsureDirectory(store.Paths.CaDirectory);
-        SecureFile.WriteAtomic(Path.Combine(store.Paths.CaDirectory, fileName), Encoding.UTF8.GetBytes(pem));
+        string path = Path.Combine(store.Paths.CaDirectory, fileName);
+        try
+        {
+            SecureFile.EnsureDirectory(store.Paths.CaDirectory);
+            SecureFile.WriteAtomic(path, Encoding.UTF8.GetBytes(pem));
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw store.NotWritable(path, "store the CA certificate", e);
+        }
+
         return fileName;
     }
 

@@ -61,12 +61,19 @@ internal sealed class IntegrationStore
 
     private static readonly Regex s_name = new("^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$", RegexOptions.CultureInvariant);
 
+    private const string SslModeKey = "sslMode";
+    private const string CaFileKey = "caCertificateFile";
+    private const string IntegrationsPath = "$." + IntegrationsKey;
+    private const string PolicyPath = "$." + PolicyKey;
+
     private static readonly JsonSerializerOptions s_json = new()
     {
         WriteIndented = true,
         DefaultIgnoreCondition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull,
         PropertyNamingPolicy = JsonNamingPolicy.CamelCase,
-        Converters = { new System.Text.Json.Serialization.JsonStringEnumConverter() },
+        PropertyNameCaseInsensitive = true,
+        // Names only: an enum number in the file ("type": 3) is not taken for whichever member has that value.
+        Converters = { new System.Text.Json.Serialization.JsonStringEnumConverter(namingPolicy: null, allowIntegerValues: false) },
     };
 
     private readonly WorkspaceStore _store;
@@ -90,6 +97,16 @@ internal sealed class IntegrationStore
         }
     }
 
+    /// <summary>
+    /// Reads the integrations and the policy levels of <paramref name="settings"/> and throws WorkspaceCorrupt for the
+    /// first value that does not read as what it must be (WorkspaceStore checks every settings file it reads with it).
+    /// </summary>
+    public static void Check(JsonObject settings, WorkspacePaths paths)
+    {
+        ReadPolicy(settings, paths);
+        ReadAll(settings, paths);
+    }
+
     public IReadOnlyList<IntegrationRecord> All() => ReadAll(_store.ReadSettings()).Values.OrderBy(r => r.Name, StringComparer.OrdinalIgnoreCase).ToList();
 
     public IntegrationRecord Get(string name)
@@ -99,6 +116,10 @@ internal sealed class IntegrationStore
     }
 
     public SslPolicyLevels Policy() => ReadPolicy(_store.ReadSettings());
+
+    private Dictionary<string, IntegrationRecord> ReadAll(JsonObject settings) => ReadAll(settings, _store.Paths);
+
+    private SslPolicyLevels ReadPolicy(JsonObject settings) => ReadPolicy(settings, _store.Paths);
 
     /// <summary>Adds a new integration; fails when the name is taken.</summary>
     public IntegrationRecord Add(IntegrationRecord record, Func<IntegrationRecord, string?>? storeCa = null)
@@ -156,9 +177,9 @@ internal sealed class IntegrationStore
             }
 
             WriteAll(settings, all);
-            if (record.CaCertificateFile is not null)
+            if (CaPath(record) is { } caPath)
             {
-                SecureFile.TryDelete(Path.Combine(_store.Paths.CaDirectory, record.CaCertificateFile));
+                SecureFile.TryDelete(caPath);
             }
 
             return record;
@@ -192,8 +213,11 @@ internal sealed class IntegrationStore
         : levels.Default is { } workspaceDefault ? (workspaceDefault, "Default")
         : (SslMode.Preferred, "BuiltIn");
 
+    /// <summary>The full path of the integration's CA certificate, always inside the workspace's ca/ folder.</summary>
     public string? CaPath(IntegrationRecord record) =>
-        record.CaCertificateFile is null ? null : Path.Combine(_store.Paths.CaDirectory, record.CaCertificateFile);
+        record.CaCertificateFile is null
+            ? null
+            : ResolveCaFile(_store.Paths, record.CaCertificateFile, SettingsJson.Member(SettingsJson.Member(IntegrationsPath, record.Name), CaFileKey));
 
     public Integration ToPublic(IntegrationRecord record, SslPolicyLevels levels, bool hasCredential)
     {
@@ -231,37 +255,99 @@ internal sealed class IntegrationStore
         $"There is no integration named '{name}' in this workspace. Get-SecureIntegration lists them; New-SecureIntegration adds one.",
         name);
 
-    private static Dictionary<string, IntegrationRecord> ReadAll(JsonObject settings)
+    private static Dictionary<string, IntegrationRecord> ReadAll(JsonObject settings, WorkspacePaths paths)
     {
+        string file = paths.SettingsFile;
         var all = new Dictionary<string, IntegrationRecord>(StringComparer.OrdinalIgnoreCase);
-        if (settings[IntegrationsKey] is JsonObject integrations)
+        JsonNode? section = settings[IntegrationsKey];
+        if (section is null)
         {
-            foreach (KeyValuePair<string, JsonNode?> entry in integrations)
+            return all;
+        }
+
+        if (section is not JsonObject integrations)
+        {
+            throw SettingsJson.Corrupt(file, IntegrationsPath, section, "an object of integrations by name");
+        }
+
+        foreach (KeyValuePair<string, JsonNode?> entry in integrations)
+        {
+            string path = SettingsJson.Member(IntegrationsPath, entry.Key);
+
+            // The name becomes a file name (ca/<name>.pem) and a key of the session's credentials.
+            if (!s_name.IsMatch(entry.Key))
             {
-                try
-                {
-                    IntegrationRecord? record = entry.Value?.Deserialize<IntegrationRecord>(s_json);
-                    if (record is not null)
-                    {
-                        record.Name = entry.Key;
-                        record.Options = new Dictionary<string, string>(record.Options ?? new Dictionary<string, string>(), StringComparer.OrdinalIgnoreCase);
-                        record.SshJumpHost ??= Array.Empty<string>();
-                        all[entry.Key] = record;
-                    }
-                }
-                catch (JsonException e)
-                {
-                    throw new SecureConnectException(
-                        "WorkspaceCorrupt",
-                        ErrorKind.InvalidData,
-                        $"The integration '{entry.Key}' in workspace.json is not valid ({e.Message}). Fix the file or remove that entry; SecureConnect will not overwrite it.",
-                        entry.Key,
-                        e);
-                }
+                throw SettingsJson.Corrupt(file, path, JsonValue.Create(entry.Key), "an integration name (1-64 letters, digits, '_', '.' or '-')");
             }
+
+            if (entry.Value is not JsonObject stored)
+            {
+                throw SettingsJson.Corrupt(file, path, entry.Value, "an integration (a JSON object)");
+            }
+
+            // The mode is read here, not by the serializer, so that "Strict" is VerifyFull and nothing else slips by.
+            var copy = (JsonObject)stored.DeepClone();
+            SslMode? mode = null;
+            if (SettingsJson.Find(copy, SslModeKey, file, path) is { } modeEntry)
+            {
+                mode = SettingsJson.ReadSslMode(modeEntry.Value, file, SettingsJson.Member(path, modeEntry.Key));
+                copy.Remove(modeEntry.Key);
+            }
+
+            IntegrationRecord? record;
+            try
+            {
+                record = copy.Deserialize<IntegrationRecord>(s_json);
+            }
+            catch (JsonException e)
+            {
+                string where = e.Path is { Length: > 1 } member ? path + member[1..] : path;
+                throw SettingsJson.Corrupt(file, where, ValueAt(copy, e.Path), "a value of the right type for that setting", e);
+            }
+
+            record!.Name = entry.Key;
+            record.SslMode = mode;
+            record.Options = new Dictionary<string, string>(record.Options ?? new Dictionary<string, string>(), StringComparer.OrdinalIgnoreCase);
+            record.SshJumpHost ??= Array.Empty<string>();
+            if (record.CaCertificateFile is not null)
+            {
+                string caKey = SettingsJson.Find(copy, CaFileKey, file, path)?.Key ?? CaFileKey;
+                ResolveCaFile(paths, record.CaCertificateFile, SettingsJson.Member(path, caKey));
+            }
+
+            all[entry.Key] = record;
         }
 
         return all;
+    }
+
+    /// <summary>
+    /// The full path of a CA file named in workspace.json: inside the workspace's ca/ folder or corrupt, so that an edited
+    /// value ("../../etc/ssl/x.pem", "/etc/...") is never read as a trust anchor nor deleted with its integration.
+    /// </summary>
+    private static string ResolveCaFile(WorkspacePaths paths, string value, string jsonPath)
+    {
+        string caDirectory = Path.TrimEndingDirectorySeparator(Path.GetFullPath(paths.CaDirectory));
+        string full = value.Length == 0 ? caDirectory : Path.GetFullPath(value, caDirectory);
+        StringComparison comparison = OperatingSystem.IsWindows() || OperatingSystem.IsMacOS() ? StringComparison.OrdinalIgnoreCase : StringComparison.Ordinal;
+        if (!full.StartsWith(caDirectory + Path.DirectorySeparatorChar, comparison))
+        {
+            throw SettingsJson.Corrupt(paths.SettingsFile, jsonPath, JsonValue.Create(value), $"a file in the workspace's CA folder '{caDirectory}'");
+        }
+
+        return full;
+    }
+
+    private static JsonNode? ValueAt(JsonObject integration, string? jsonPath)
+    {
+        // "$.port" -> the value of port; deeper paths show the whole integration.
+        if (jsonPath is { Length: > 2 } && jsonPath.StartsWith("$.", StringComparison.Ordinal) && jsonPath.IndexOfAny(new[] { '.', '[' }, 2) < 0)
+        {
+            string name = jsonPath[2..];
+            return integration.FirstOrDefault(p => string.Equals(p.Key, name, StringComparison.OrdinalIgnoreCase)).Value ?? integration;
+        }
+
+        return integration;
     }
 
     private static void WriteAll(JsonObject settings, Dictionary<string, IntegrationRecord> all)
@@ -277,17 +363,27 @@ internal sealed class IntegrationStore
         settings[IntegrationsKey] = node;
     }
 
-    private static SslPolicyLevels ReadPolicy(JsonObject settings)
+    private static SslPolicyLevels ReadPolicy(JsonObject settings, WorkspacePaths paths)
     {
-        JsonObject? policy = settings[PolicyKey] as JsonObject;
-        return new SslPolicyLevels(ParseMode(policy?["default"]), ParseMode(policy?["minimum"]));
+        string file = paths.SettingsFile;
+        JsonNode? section = settings[PolicyKey];
+        if (section is null)
+        {
+            return new SslPolicyLevels(null, null);
+        }
+
+        if (section is not JsonObject policy)
+        {
+            throw SettingsJson.Corrupt(file, PolicyPath, section, "an object with the SSL policy levels (\"default\", \"minimum\")");
+        }
+
+        return new SslPolicyLevels(ReadLevel(policy, "default", file), ReadLevel(policy, "minimum", file));
     }
 
-    private static SslMode? ParseMode(JsonNode? node)
-    {
-        string? text = node?.GetValue<string>();
-        return text is not null && Enum.TryParse(text, ignoreCase: true, out SslMode mode) ? mode : null;
-    }
+    private static SslMode? ReadLevel(JsonObject policy, string name, string file) =>
+        SettingsJson.Find(policy, name, file, PolicyPath) is { } entry
+            ? SettingsJson.ReadSslMode(entry.Value, file, SettingsJson.Member(PolicyPath, entry.Key))
+            : null;
 
     internal static string FormatOption(object? value) =>
         Convert.ToString(value is System.Management.Automation.PSObject pso ? pso.BaseObject : value, CultureInfo.InvariantCulture) ?? string.Empty;

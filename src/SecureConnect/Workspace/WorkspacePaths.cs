@@ -34,13 +34,16 @@ internal sealed class WorkspacePaths
 
     public string CaDirectory => Path.Combine(Root, "ca");
 
-    /// <summary>The workspace of the current environment.</summary>
-    public static WorkspacePaths Current()
+    /// <summary>
+    /// The workspace of the current environment. A relative SECURECONNECT_HOME starts at
+    /// <paramref name="currentDirectory"/> (PowerShell's current file-system location), a leading "~" at the home folder.
+    /// </summary>
+    public static WorkspacePaths Current(string currentDirectory)
     {
         string? fromEnv = Environment.GetEnvironmentVariable(HomeVariable);
         if (!string.IsNullOrWhiteSpace(fromEnv))
         {
-            return new WorkspacePaths(fromEnv);
+            return new WorkspacePaths(UserPath.Resolve(fromEnv, currentDirectory));
         }
 
         if (OperatingSystem.IsWindows())

@@ -12,10 +12,14 @@ namespace SecureConnect.Workspace;
 /// <summary>
 /// The workspace folder and its settings file. Runbooks run in parallel, so every change happens under an
 /// exclusive lock file (bounded wait) and every write replaces files atomically. A settings file that does
-/// not parse is reported with its path and line and never overwritten.
+/// not parse, holds a value that does not read as what it must be, or has a newer format is reported with its
+/// path and never overwritten.
 /// </summary>
 internal sealed class WorkspaceStore
 {
+    /// <summary>The format of workspace.json this module reads and writes.</summary>
+    public const int FormatVersion = 1;
+
     private static readonly JsonSerializerOptions s_writeOptions = new() { WriteIndented = true };
 
     private readonly TimeSpan _lockTimeout;
@@ -28,8 +32,8 @@ internal sealed class WorkspaceStore
 
     public WorkspacePaths Paths { get; }
 
-    /// <summary>The store of the workspace that SECURECONNECT_HOME names now.</summary>
-    public static WorkspaceStore Current() => new(WorkspacePaths.Current());
+    /// <summary>The store of the workspace that SECURECONNECT_HOME names now, a relative name resolved against <paramref name="currentDirectory"/>.</summary>
+    public static WorkspaceStore Current(string currentDirectory) => new(WorkspacePaths.Current(currentDirectory));
 
     /// <summary>Creates the workspace folder and its subfolders, owner-only.</summary>
     public void EnsureCreated()
@@ -93,6 +97,17 @@ internal sealed class WorkspaceStore
                 e);
         }
 
+        JsonObject settings = Parse(bytes, path);
+        CheckVersion(settings, path);
+
+        // Every section is read strictly on every read, so a value that does not read as what it must be stops every
+        // command, the writing ones included, before anything is written over it.
+        Integrations.IntegrationStore.Check(settings, Paths);
+        return settings;
+    }
+
+    private static JsonObject Parse(byte[] bytes, string path)
+    {
         try
         {
             JsonNode? node = JsonNode.Parse(bytes, documentOptions: new JsonDocumentOptions { CommentHandling = JsonCommentHandling.Skip, AllowTrailingCommas = true });
@@ -135,15 +150,58 @@ internal sealed class WorkspaceStore
         });
     }
 
-    /// <summary>Writes settings; call only while holding the lock.</summary>
+    /// <summary>Writes settings read with <see cref="ReadSettings"/>; call only while holding the lock.</summary>
     public void WriteSettings(JsonObject settings)
     {
-        settings["version"] = 1;
+        settings["version"] = FormatVersion;
         string json = settings.ToJsonString(s_writeOptions) + "\n";
-        SecureFile.WriteAtomic(Paths.SettingsFile, Encoding.UTF8.GetBytes(json));
+        try
+        {
+            SecureFile.WriteAtomic(Paths.SettingsFile, Encoding.UTF8.GetBytes(json));
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw NotWritable(Paths.SettingsFile, "write the workspace settings file", e);
+        }
     }
 
-    private static JsonObject NewSettings() => new() { ["version"] = 1 };
+    /// <summary>WorkspaceNotWritable for a file of the workspace that could not be created or replaced.</summary>
+    public SecureConnectException NotWritable(string path, string what, Exception e) => new(
+        "WorkspaceNotWritable",
+        e is UnauthorizedAccessException ? ErrorKind.PermissionDenied : ErrorKind.WriteError,
+        $"Cannot {what} '{path}': {e.Message} Check that it is a file you can write to in the workspace '{Paths.Root}', or set SECURECONNECT_HOME to a folder you can write to.",
+        path,
+        e);
+
+    private static JsonObject NewSettings() => new() { ["version"] = FormatVersion };
+
+    private static void CheckVersion(JsonObject settings, string path)
+    {
+        JsonNode? node = settings["version"];
+        if (node is null)
+        {
+            // Written by hand without one: the first format.
+            return;
+        }
+
+        if (node is JsonValue value && value.GetValueKind() == JsonValueKind.Number &&
+            value.TryGetValue(out decimal version) && version == decimal.Truncate(version) && version >= 1)
+        {
+            if (version > FormatVersion)
+            {
+                throw new SecureConnectException(
+                    "WorkspaceVersionUnsupported",
+                    ErrorKind.InvalidData,
+                    $"The workspace settings file '{path}' has format version {version}; this SecureConnect module reads version {FormatVersion} " +
+                    "(a newer SecureConnect wrote it). Update the SecureConnect module (Update-Module SecureConnect) to use this workspace; this module will not change the file.",
+                    path);
+            }
+
+            return;
+        }
+
+        throw SettingsJson.Corrupt(path, "$.version", node, $"a format version (a whole number; this module writes {FormatVersion})");
+    }
 
     private FileStream AcquireLock()
     {
@@ -180,6 +238,10 @@ internal sealed class WorkspaceStore
                     "Wait for the other SecureConnect command to finish and try again.",
                     Paths.LockFile,
                     e);
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                throw NotWritable(Paths.LockFile, "create or open the workspace lock file", e);
             }
         }
     }

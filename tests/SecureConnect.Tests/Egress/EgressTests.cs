@@ -60,6 +60,56 @@ public sealed class EgressTests
         Assert.Equal("InvalidAddress", error.ErrorId);
     }
 
+    // Octal and hex parts (010 = 8, 0x0a = 10 for inet_aton) name another host than the one the user read; only
+    // dotted decimal without leading zeros is taken, and the error names what was typed.
+    [Theory]
+    [InlineData("010.1.1.1")]
+    [InlineData("0x0a.1.1.1")]
+    [InlineData("10.01.1.1")]
+    [InlineData("10.1.1.00")]
+    [InlineData("010.0.0.1/32")]
+    [InlineData("0xa000001")]
+    [InlineData("167772161")]
+    [InlineData("012.1.1")]
+    [InlineData("1.2.3.4.5")]
+    [InlineData("1.2.3.")]
+    [InlineData("+1.2.3.4")]
+    [InlineData("1 .2.3.4")]
+    [InlineData("::ffff:010.1.1.1")]
+    [InlineData("[2001:db8::1]")]
+    [InlineData("2001:db8::g")]
+    public void Parse_RefusesNonDecimalOrAmbiguousText_NamingTheInput(string text)
+    {
+        var error = Assert.Throws<SecureConnectException>(() => IpNet.Parse(text));
+        Assert.Equal("InvalidAddress", error.ErrorId);
+        Assert.Contains($"'{text}'", error.Message, StringComparison.Ordinal);
+        Assert.Equal(text, error.Target);
+    }
+
+    [Theory]
+    [InlineData("0.0.0.0", "0.0.0.0/32")]
+    [InlineData("10.0.0.1", "10.0.0.1/32")]
+    [InlineData("255.255.255.255/32", "255.255.255.255/32")]
+    [InlineData("100.64.0.0/10", "100.64.0.0/10")]
+    [InlineData("::ffff:10.1.1.1", "10.1.1.1/32")]
+    [InlineData("::/0", "::/0")]
+    [InlineData("2001:0db8:0000::1", "2001:db8::1/128")]
+    public void Parse_AcceptsDecimalWithoutLeadingZeros_AndStandardIPv6(string text, string cidr)
+    {
+        Assert.Equal(cidr, IpNet.Parse(text).Cidr);
+    }
+
+    [Theory]
+    [InlineData("0.0.0.0/0", true)]
+    [InlineData("::/0", true)]
+    [InlineData("0.0.0.0/1", false)]
+    [InlineData("0.0.0.0", false)]
+    [InlineData("2001:db8::/32", false)]
+    public void AllowsEveryone_OnlyForTheWholeAddressSpace(string text, bool everyone)
+    {
+        Assert.Equal(everyone, IpNet.Parse(text).AllowsEveryone);
+    }
+
     [Fact]
     public void Contains_MatchesByPrefix_AndFamily()
     {

@@ -158,12 +158,34 @@ public sealed class WorkspaceStoreTests : IDisposable
         try
         {
             Environment.SetEnvironmentVariable(WorkspacePaths.HomeVariable, Path.Combine(_root, "one"));
-            string first = WorkspacePaths.Current().Root;
+            string first = WorkspacePaths.Current(Environment.CurrentDirectory).Root;
             Environment.SetEnvironmentVariable(WorkspacePaths.HomeVariable, Path.Combine(_root, "two"));
-            string second = WorkspacePaths.Current().Root;
+            string second = WorkspacePaths.Current(Environment.CurrentDirectory).Root;
 
             Assert.Equal(Path.Combine(_root, "one"), first);
             Assert.Equal(Path.Combine(_root, "two"), second);
+        }
+        finally
+        {
+            Environment.SetEnvironmentVariable(WorkspacePaths.HomeVariable, before);
+        }
+    }
+
+    [Fact]
+    public void Current_ResolvesARelativeOrTildeHome_AgainstTheGivenLocationAndHome()
+    {
+        // In this class: the tests that set SECURECONNECT_HOME must not run in parallel.
+        string location = Path.Combine(_root, "location");
+        string home = Environment.GetFolderPath(Environment.SpecialFolder.UserProfile);
+        string? before = Environment.GetEnvironmentVariable(WorkspacePaths.HomeVariable);
+        try
+        {
+            Environment.SetEnvironmentVariable(WorkspacePaths.HomeVariable, "rel-ws");
+            Assert.Equal(Path.Combine(location, "rel-ws"), WorkspacePaths.Current(location).Root);
+            Environment.SetEnvironmentVariable(WorkspacePaths.HomeVariable, "~/sc-ws");
+            Assert.Equal(Path.Combine(home, "sc-ws"), WorkspacePaths.Current(location).Root);
+            Environment.SetEnvironmentVariable(WorkspacePaths.HomeVariable, "~");
+            Assert.Equal(Path.TrimEndingDirectorySeparator(home), WorkspacePaths.Current(location).Root);
         }
         finally
         {

@@ -39,7 +39,8 @@ internal sealed class TunnelKey
         }
         else
         {
-            path = System.IO.Path.GetFullPath(keyPath);
+            // Already a full path: the cmdlet resolved it against PowerShell's location, not the process's directory.
+            path = keyPath;
             if (!File.Exists(path))
             {
                 throw new SecureConnectException("KeyFileNotFound", ErrorKind.ObjectNotFound, $"The key file '{path}' does not exist.", path);

@@ -17,7 +17,8 @@ internal static class TunnelLauncher
         }
 
         SshNetInternals.EnsureAvailable();
-        string resolvedKey = keyPath is null ? new WorkspaceKeyService(store).Get().PrivateKeyPath : System.IO.Path.GetFullPath(keyPath);
+        // keyPath is already full: the cmdlet resolved it against PowerShell's location, not the process's directory.
+        string resolvedKey = keyPath ?? new WorkspaceKeyService(store).Get().PrivateKeyPath;
         TunnelIdentity identity = TunnelIdentity.For(spec, store.Paths.Root, resolvedKey);
         var knownHosts = new KnownHostsStore(store);
 
