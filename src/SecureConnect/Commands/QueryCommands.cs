@@ -214,8 +214,7 @@ public sealed class InvokeSecureQueryCommand : SecureQueryCmdlet
             {
                 DbParameter parameter = command.CreateParameter();
                 parameter.ParameterName = "@" + IntegrationStore.FormatOption(entry.Key).TrimStart('@');
-                object? value = entry.Value is PSObject pso ? pso.BaseObject : entry.Value;
-                parameter.Value = value ?? DBNull.Value;
+                parameter.Value = QueryParameters.ToEngineValue(spec.Type, parameter.ParameterName, entry.Value);
                 command.Parameters.Add(parameter);
             }
         }
