@@ -440,6 +440,18 @@ Describe 'Parameters of every PowerShell shape, and -As DataTable on results a D
         $at = [datetimeoffset]::new(2024, 3, 10, 10, 15, 0, [timespan]::FromHours(2))
         Invoke-SecureQuery pg "select @at = timestamptz '2024-03-10 08:15:00+00'" -Parameters @{ at = $at } -As Scalar -ErrorAction Stop | Should -BeTrue
     }
+
+    It '-As DataTable: a NULL in a key column (outer join, ROLLUP) is a clear error naming the column (MariaDB)' -Skip:(Skip-When $NoMariaDb) {
+        $sql = 'select q.id, p.name from people p left join people q on q.id = p.id + 10'
+        @(Invoke-SecureQuery maria $sql -ErrorAction Stop).Count | Should -Be 5 -Because 'as objects, the same rows load fine'
+        $err = Get-ErrorRecord { Invoke-SecureQuery maria $sql -As DataTable -ErrorAction Stop }
+        $err.FullyQualifiedErrorId | Should -Be "DataTableConstraintViolation,$QueryError"
+        $err.Exception.Message | Should -BeLike "*'id'*"
+        $err.Exception.Message | Should -BeLike '*-As PSObject*'
+        $err.Exception.InnerException | Should -BeOfType ([System.Data.ConstraintException])
+        $rollup = Get-ErrorRecord { Invoke-SecureQuery maria 'select id, count(*) as n from people group by id with rollup' -As DataRow -ErrorAction Stop }
+        $rollup.FullyQualifiedErrorId | Should -Be "DataTableConstraintViolation,$QueryError" -Because 'ROLLUP puts NULL in the key column, and -As DataRow loads a DataTable too'
+    }
 }
 
 Describe 'ForEach-Object -Parallel: runspaces share one tunnel' -Tag Lab {
