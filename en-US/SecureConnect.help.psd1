@@ -527,7 +527,7 @@ Connects to the integration (through its SSH tunnel when it has a bastion: the f
 
 Ad hoc, without an integration: -Type -HostName [-Port] [-Database] [-Credential] [-SslMode] [-CaCertificatePath] [-Tunnel], or -Type -ConnectionString with the same TLS parameters. Neither -Option nor -ConnectionString can weaken the SSL policy: the effective connection string is checked after it is built.
 
-Errors: QueryFailed (with the server's SQLSTATE, MySQL error number or SQL Server number; the statement failed, the session goes on), QueryInterrupted (a terminating error: the connection broke while the result was on its way; it says how many rows had been delivered, so a runbook never goes on with a short result as if it were whole), ForwardRefused (the bastion refused to forward this connection), ConnectionFailed, DatabaseAuthenticationFailed, SslPolicyViolation, SslCertificateInvalid (saying whether the CA, the certificate's purpose or the name was wrong), SslCaNotSupported (SQL Server with an uploaded CA), SslNotAvailable, InvalidOption, IntegrationNotFound. A -ConnectionString that holds a password is warned about (use -Credential). Never a password.
+Errors: QueryFailed (with the server's SQLSTATE, MySQL error number or SQL Server number; the statement failed, the session goes on), InvalidParameterValue (a -Parameters value the engine cannot take, refused before the query runs: it names the parameter, the .NET type and what is accepted), DataTableConstraintViolation (-As DataTable or DataRow: the result breaks a NOT NULL or key that the DataTable takes from the base table, e.g. NULL from an outer join; it names the column; -As PSObject returns those rows), QueryInterrupted (a terminating error: the connection broke while the result was on its way; it says how many rows had been delivered, so a runbook never goes on with a short result as if it were whole), ForwardRefused (the bastion refused to forward this connection), ConnectionFailed, DatabaseAuthenticationFailed, SslPolicyViolation, SslCertificateInvalid (saying whether the CA, the certificate's purpose or the name was wrong), SslCaNotSupported (SQL Server with an uploaded CA), SslNotAvailable, InvalidOption, IntegrationNotFound. A -ConnectionString that holds a password is warned about (use -Credential). Never a password.
 '@
         Parameters  = @{
             ConnectionString = 'Ad hoc: the driver''s connection string (host, port, database, user and password are taken from it). TLS settings in it are refused with SslPolicyViolation: -SslMode and the workspace policy set them.'
@@ -541,7 +541,7 @@ Errors: QueryFailed (with the server's SQLSTATE, MySQL error number or SQL Serve
             Tunnel = 'Ad hoc: an SshTunnel to connect through; the certificate is still checked against -HostName.'
             Credential = 'The login for this call (overrides the sessions credential and the secret).'
             Query = 'The query. @name placeholders are bound from -Parameters as real parameters, never spliced into the SQL. Strings piped in run one after the other.'
-            Parameters = 'Values for the @name placeholders, as a hashtable.'
+            Parameters = 'Values for the @name placeholders, as a hashtable, each bound as a real parameter. Accepted: $null (NULL), string, bool, the integer types, float, double, decimal, DateTime, DateTimeOffset, TimeSpan, Guid, byte[], and an enum, which is sent as its name ([int]$value sends the number). PostgreSQL, Redshift and SQL Server have no unsigned types: [uint32] and [uint64] are sent as bigint, or numeric above its range. PostgreSQL takes a DateTimeOffset as the same instant in UTC. On PostgreSQL an array of one of these types (@(1, 2, 3), [string[]]) is sent as a PostgreSQL array: where id = any(@ids); MySQL, MariaDB, MindsDB, Redshift and SQL Server have no array parameters (and table-valued parameters are not supported): pass one parameter per value. Hashtables, PSCustomObjects, scriptblocks, mixed arrays and SecureStrings (a secret is never sent as a query parameter) are refused with InvalidParameterValue, and the query is not run.'
             CommandTimeout = 'Seconds the command may run (0: no limit).'
             As = 'PSObject (default: one object per row, streamed), DataTable, DataRow, Scalar (first column of the first row) or NonQuery (rows affected).'
         }
@@ -560,6 +560,11 @@ Errors: QueryFailed (with the server's SQLSTATE, MySQL error number or SQL Serve
                 Title   = 'A scalar'
                 Code    = 'Invoke-SecureQuery orders ''select count(*) from customers'' -As Scalar'
                 Remarks = 'Outputs one number.'
+            }
+            @{
+                Title   = 'A list of ids on PostgreSQL'
+                Code    = 'Invoke-SecureQuery orders ''select id, total from orders where id = any(@ids)'' -Parameters @{ ids = @(17, 42, 99) }'
+                Remarks = 'The array is one PostgreSQL array parameter. On MySQL, MariaDB and SQL Server, which have no arrays, pass one parameter per value: where id in (@id0, @id1, @id2).'
             }
         )
         Links       = @('New-SecureIntegration', 'Test-SecureConnection', 'Set-SslPolicy')

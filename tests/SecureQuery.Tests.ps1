@@ -353,6 +353,107 @@ Describe 'Parameters' -Tag Lab {
     }
 }
 
+Describe 'Parameters of every PowerShell shape, and -As DataTable on results a DataTable cannot hold' -Tag Lab {
+    BeforeAll {
+        if ($lab) {
+            Initialize-LabWorkspace
+            New-LabIntegration -Name 'pg' -Type PostgreSQL -Server 'postgresTls' | Out-Null
+            if ($lab.mariadb.available) { New-LabIntegration -Name 'maria' -Type MariaDB -Server 'mariadb' | Out-Null }
+        }
+
+        function Assert-Refused([string] $Integration, [string] $Query, [hashtable] $Parameters, [string] $Name, [string] $TypeName) {
+            # Refused before the query runs: InvalidParameterValue, naming the parameter and the .NET type, and saying what is accepted.
+            $err = Get-ErrorRecord { Invoke-SecureQuery $Integration $Query -Parameters $Parameters -ErrorAction Stop }
+            $err | Should -Not -BeNullOrEmpty -Because "a $TypeName value must be refused"
+            $err.FullyQualifiedErrorId | Should -Be "InvalidParameterValue,$QueryError"
+            "$($err.CategoryInfo.Category)" | Should -Be 'InvalidArgument'
+            $err.TargetObject | Should -Be "@$Name"
+            $err.Exception.Message | Should -BeLike "*@$Name*"
+            $err.Exception.Message | Should -BeLike "*$([WildcardPattern]::Escape($TypeName))*"
+            $err
+        }
+    }
+    AfterAll { Remove-LabWorkspace }
+
+    It 'binds arrays as PostgreSQL arrays: where id = any(@ids)' -Skip:(Skip-When $NoLab) {
+        $any = 'select id from people where id = any(@ids) order by id'
+        (Invoke-SecureQuery pg $any -Parameters @{ ids = @(1, 2, 3) } -ErrorAction Stop).id | Should -Be @(1, 2, 3)
+        (Invoke-SecureQuery pg $any -Parameters @{ ids = [long[]](2, 5) } -ErrorAction Stop).id | Should -Be @(2, 5)
+        (Invoke-SecureQuery pg $any -Parameters @{ ids = @(1, $null, 5) } -ErrorAction Stop).id | Should -Be @(1, 5) -Because 'a $null element is a NULL element'
+        (Invoke-SecureQuery pg $any -Parameters @{ ids = @(4, 3000000000) } -ErrorAction Stop).id | Should -Be @(4) -Because 'int and long elements widen to bigint'
+        (Invoke-SecureQuery pg $any -Parameters @{ ids = [uint64[]](3, 4) } -ErrorAction Stop).id | Should -Be @(3, 4)
+        (Invoke-SecureQuery pg $any -Parameters @{ ids = @([psobject]2, [psobject]3) } -ErrorAction Stop).id | Should -Be @(2, 3)
+        @(Invoke-SecureQuery pg $any -Parameters @{ ids = [int[]]@() } -ErrorAction Stop).Count | Should -Be 0
+        $names = 'select id from people where name = any(@names) order by id'
+        (Invoke-SecureQuery pg $names -Parameters @{ names = @('Grace Hopper', 'Zoë Müller') } -ErrorAction Stop).id | Should -Be @(3, 4)
+    }
+
+    It 'refuses an array on MariaDB (no arrays there) and says what to do instead' -Skip:(Skip-When $NoMariaDb) {
+        $err = Assert-Refused maria 'select id from people where id in (@ids)' @{ ids = @(1, 2, 3) } 'ids' 'System.Object[]'
+        $err.Exception.Message | Should -BeLike '*one parameter per value*'
+    }
+
+    It 'refuses a hashtable, a PSCustomObject, a scriptblock and a mixed array on <Engine>' -Skip:(Skip-When $NoLab) -TestCases $Engines {
+        if ($Engine -eq 'MariaDB' -and -not $lab.mariadb.available) { Set-ItResult -Skipped -Because 'the lab has no MariaDB'; return }
+        $err = Assert-Refused $Integration 'select @v as v' @{ v = @{ a = 1 } } 'v' 'System.Collections.Hashtable'
+        $err.Exception.Message | Should -BeLike '*string*' -Because 'the message lists the accepted types'
+        Assert-Refused $Integration 'select @v as v' @{ v = [pscustomobject]@{ a = 1 } } 'v' 'System.Management.Automation.PSCustomObject' | Out-Null
+        Assert-Refused $Integration 'select @v as v' @{ v = { 'code' } } 'v' 'System.Management.Automation.ScriptBlock' | Out-Null
+        Assert-Refused $Integration 'select @v as v' @{ v = @(1, 'two') } 'v' 'System.Object[]' | Out-Null
+    }
+
+    It 'never sends a SecureString as a query parameter on <Engine>, and the secret is nowhere in the error' -Skip:(Skip-When $NoLab) -TestCases $Engines {
+        if ($Engine -eq 'MariaDB' -and -not $lab.mariadb.available) { Set-ItResult -Skipped -Because 'the lab has no MariaDB'; return }
+        $secret = 'Pw-' + [guid]::NewGuid().ToString('N')
+        $err = Assert-Refused $Integration 'select @pw as pw' @{ pw = (ConvertTo-SecureString $secret -AsPlainText -Force) } 'pw' 'System.Security.SecureString'
+        Get-AllText $err | Should -Not -BeLike "*$secret*"
+    }
+
+    It 'sends nothing to <Engine> when one parameter is refused' -Skip:(Skip-When $NoLab) -TestCases $Engines {
+        if ($Engine -eq 'MariaDB' -and -not $lab.mariadb.available) { Set-ItResult -Skipped -Because 'the lab has no MariaDB'; return }
+        $table = 'refused_' + [guid]::NewGuid().ToString('N').Substring(0, 12)
+        $exists = if ($Engine -eq 'PostgreSQL') { 'select count(*) from pg_tables where tablename = @t' } else { 'select count(*) from information_schema.tables where table_schema = database() and table_name = @t' }
+        try {
+            Assert-Refused $Integration "create table $table (id int)" @{ ok = 1; bad = @{ a = 1 } } 'bad' 'System.Collections.Hashtable' | Out-Null
+            Invoke-SecureQuery $Integration $exists -Parameters @{ t = $table } -As Scalar -ErrorAction Stop | Should -Be 0 -Because 'the statement must not have run'
+        }
+        finally {
+            Invoke-SecureQuery $Integration "drop table if exists $table" -As NonQuery -ErrorAction SilentlyContinue | Out-Null
+        }
+    }
+
+    It 'binds [uint64] and [uint32] on <Engine>, up to [uint64]::MaxValue' -Skip:(Skip-When $NoLab) -TestCases $Engines {
+        if ($Engine -eq 'MariaDB' -and -not $lab.mariadb.available) { Set-ItResult -Skipped -Because 'the lab has no MariaDB'; return }
+        $byId = 'select name from people where id = @id'
+        (Invoke-SecureQuery $Integration $byId -Parameters @{ id = [uint64]5 } -ErrorAction Stop).name | Should -BeExactly 'Linus Torvalds'
+        (Invoke-SecureQuery $Integration $byId -Parameters @{ id = [uint32]4 } -ErrorAction Stop).name | Should -BeExactly 'Zoë Müller'
+        $asText = if ($Engine -eq 'PostgreSQL') { 'select (@big)::text as t' } else { 'select cast(@big as char) as t' }
+        (Invoke-SecureQuery $Integration $asText -Parameters @{ big = [uint64]::MaxValue } -ErrorAction Stop).t | Should -BeExactly '18446744073709551615'
+    }
+
+    It 'sends an enum as its name on <Engine>' -Skip:(Skip-When $NoLab) -TestCases $Engines {
+        if ($Engine -eq 'MariaDB' -and -not $lab.mariadb.available) { Set-ItResult -Skipped -Because 'the lab has no MariaDB'; return }
+        (Invoke-SecureQuery $Integration 'select @day as d' -Parameters @{ day = [DayOfWeek]::Monday } -ErrorAction Stop).d | Should -BeExactly 'Monday'
+    }
+
+    It 'binds a DateTimeOffset with any offset on PostgreSQL (the same instant)' -Skip:(Skip-When $NoLab) {
+        $at = [datetimeoffset]::new(2024, 3, 10, 10, 15, 0, [timespan]::FromHours(2))
+        Invoke-SecureQuery pg "select @at = timestamptz '2024-03-10 08:15:00+00'" -Parameters @{ at = $at } -As Scalar -ErrorAction Stop | Should -BeTrue
+    }
+
+    It '-As DataTable: a NULL in a key column (outer join, ROLLUP) is a clear error naming the column (MariaDB)' -Skip:(Skip-When $NoMariaDb) {
+        $sql = 'select q.id, p.name from people p left join people q on q.id = p.id + 10'
+        @(Invoke-SecureQuery maria $sql -ErrorAction Stop).Count | Should -Be 5 -Because 'as objects, the same rows load fine'
+        $err = Get-ErrorRecord { Invoke-SecureQuery maria $sql -As DataTable -ErrorAction Stop }
+        $err.FullyQualifiedErrorId | Should -Be "DataTableConstraintViolation,$QueryError"
+        $err.Exception.Message | Should -BeLike "*'id'*"
+        $err.Exception.Message | Should -BeLike '*-As PSObject*'
+        $err.Exception.InnerException | Should -BeOfType ([System.Data.ConstraintException])
+        $rollup = Get-ErrorRecord { Invoke-SecureQuery maria 'select id, count(*) as n from people group by id with rollup' -As DataRow -ErrorAction Stop }
+        $rollup.FullyQualifiedErrorId | Should -Be "DataTableConstraintViolation,$QueryError" -Because 'ROLLUP puts NULL in the key column, and -As DataRow loads a DataTable too'
+    }
+}
+
 Describe 'ForEach-Object -Parallel: runspaces share one tunnel' -Tag Lab {
     BeforeAll {
         if ($lab) {

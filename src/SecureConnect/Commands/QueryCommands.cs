@@ -214,8 +214,7 @@ public sealed class InvokeSecureQueryCommand : SecureQueryCmdlet
             {
                 DbParameter parameter = command.CreateParameter();
                 parameter.ParameterName = "@" + IntegrationStore.FormatOption(entry.Key).TrimStart('@');
-                object? value = entry.Value is PSObject pso ? pso.BaseObject : entry.Value;
-                parameter.Value = value ?? DBNull.Value;
+                parameter.Value = QueryParameters.ToEngineValue(spec.Type, parameter.ParameterName, entry.Value);
                 command.Parameters.Add(parameter);
             }
         }
@@ -268,13 +267,14 @@ public sealed class InvokeSecureQueryCommand : SecureQueryCmdlet
     {
         DbDataReader reader = command.ExecuteReaderAsync(CancelToken).GetAwaiter().GetResult();
         bool finished = false;
+        DataTable? loading = null;
         try
         {
             do
             {
                 if (As is QueryResultShape.DataTable or QueryResultShape.DataRow)
                 {
-                    var table = new DataTable();
+                    var table = loading = new DataTable();
                     table.Load(reader);
                     if (As == QueryResultShape.DataTable)
                     {
@@ -288,7 +288,7 @@ public sealed class InvokeSecureQueryCommand : SecureQueryCmdlet
                     // Load already moved the reader to the next result set (or closed it).
                     while (!reader.IsClosed)
                     {
-                        var next = new DataTable();
+                        var next = loading = new DataTable();
                         next.Load(reader);
                         if (As == QueryResultShape.DataTable)
                         {
@@ -327,6 +327,19 @@ public sealed class InvokeSecureQueryCommand : SecureQueryCmdlet
             while (!reader.IsClosed && reader.NextResult());
 
             finished = true;
+        }
+        catch (ConstraintException e)
+        {
+            // A DataTable takes NOT NULL and keys from the reader's schema, i.e. from the base tables; a result can
+            // break them (an outer join or a ROLLUP puts NULL in a key column). The rows that broke them name the columns.
+            string[] columns = loading?.GetErrors().SelectMany(row => row.GetColumnsInError()).Select(column => $"'{column.ColumnName}'").Distinct().ToArray() ?? Array.Empty<string>();
+            string which = columns.Length == 0 ? "a column" : (columns.Length == 1 ? "column " : "columns ") + string.Join(", ", columns);
+            throw new SecureConnectException(
+                "DataTableConstraintViolation",
+                ErrorKind.InvalidData,
+                $"The result of the query on '{spec.Name}' does not fit a DataTable: {which} is NOT NULL or unique in its table, but the result holds NULL (from an outer join, a ROLLUP) or a repeated value there. Use -As PSObject, or return an expression instead of the column (e.g. coalesce(...)).",
+                spec.Name,
+                e);
         }
         finally
         {
