@@ -267,15 +267,20 @@ public sealed class InvokeSecureQueryCommand : SecureQueryCmdlet
     {
         DbDataReader reader = command.ExecuteReaderAsync(CancelToken).GetAwaiter().GetResult();
         bool finished = false;
-        DataTable? loading = null;
         try
         {
             do
             {
                 if (As is QueryResultShape.DataTable or QueryResultShape.DataRow)
                 {
-                    var table = loading = new DataTable();
-                    table.Load(reader);
+                    if (reader.FieldCount == 0)
+                    {
+                        continue;
+                    }
+
+                    // Built from the result itself: DataTable.Load would take NOT NULL and keys from the base tables
+                    // and then drop or refuse rows that repeat a key or hold NULL (joins, ROLLUP).
+                    DataTable table = ResultTable.Load(reader, ref _rowsDelivered);
                     if (As == QueryResultShape.DataTable)
                     {
                         WriteObject(table, enumerateCollection: false);
@@ -285,22 +290,7 @@ public sealed class InvokeSecureQueryCommand : SecureQueryCmdlet
                         WriteObject(table.Rows, enumerateCollection: true);
                     }
 
-                    // Load already moved the reader to the next result set (or closed it).
-                    while (!reader.IsClosed)
-                    {
-                        var next = loading = new DataTable();
-                        next.Load(reader);
-                        if (As == QueryResultShape.DataTable)
-                        {
-                            WriteObject(next, enumerateCollection: false);
-                        }
-                        else
-                        {
-                            WriteObject(next.Rows, enumerateCollection: true);
-                        }
-                    }
-
-                    break;
+                    continue;
                 }
 
                 if (reader.FieldCount == 0)
@@ -327,19 +317,6 @@ public sealed class InvokeSecureQueryCommand : SecureQueryCmdlet
             while (!reader.IsClosed && reader.NextResult());
 
             finished = true;
-        }
-        catch (ConstraintException e)
-        {
-            // A DataTable takes NOT NULL and keys from the reader's schema, i.e. from the base tables; a result can
-            // break them (an outer join or a ROLLUP puts NULL in a key column). The rows that broke them name the columns.
-            string[] columns = loading?.GetErrors().SelectMany(row => row.GetColumnsInError()).Select(column => $"'{column.ColumnName}'").Distinct().ToArray() ?? Array.Empty<string>();
-            string which = columns.Length == 0 ? "a column" : (columns.Length == 1 ? "column " : "columns ") + string.Join(", ", columns);
-            throw new SecureConnectException(
-                "DataTableConstraintViolation",
-                ErrorKind.InvalidData,
-                $"The result of the query on '{spec.Name}' does not fit a DataTable: {which} is NOT NULL or unique in its table, but the result holds NULL (from an outer join, a ROLLUP) or a repeated value there. Use -As PSObject, or return an expression instead of the column (e.g. coalesce(...)).",
-                spec.Name,
-                e);
         }
         finally
         {
@@ -461,28 +438,5 @@ public sealed class TestSecureConnectionCommand : SecureQueryCmdlet
         {
             opened?.Dispose();
         }
-    }
-}
-
-/// <summary>Column names made unique the way a sysadmin expects: id, id1, id2.</summary>
-internal static class ColumnNames
-{
-    public static string[] Unique(IEnumerable<string> names)
-    {
-        var seen = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
-        var result = new List<string>();
-        foreach (string raw in names)
-        {
-            string name = string.IsNullOrEmpty(raw) ? "Column" + (result.Count + 1).ToString(System.Globalization.CultureInfo.InvariantCulture) : raw;
-            string candidate = name;
-            for (int i = 1; !seen.Add(candidate); i++)
-            {
-                candidate = name + i.ToString(System.Globalization.CultureInfo.InvariantCulture);
-            }
-
-            result.Add(candidate);
-        }
-
-        return result.ToArray();
     }
 }

@@ -169,7 +169,7 @@ public sealed class ProviderMappingTests
     public void ColumnNames_AreMadeUnique()
     {
         // PowerShell property names ignore case, so ID collides with id and id1.
-        Assert.Equal(new[] { "id", "id1", "name", "ID2", "Column5" }, SecureConnect.Commands.ColumnNames.Unique(new[] { "id", "id", "name", "ID", "" }));
+        Assert.Equal(new[] { "id", "id1", "name", "ID2", "Column5" }, SecureConnect.Sql.ColumnNames.Unique(new[] { "id", "id", "name", "ID", "" }));
     }
 
     [Theory]
