@@ -59,7 +59,7 @@ public sealed class GetEgressAllowlistCommand : IntegrationCmdlet
                 case EgressSource.Observed:
                     if (Integration is null)
                     {
-                        ThrowTerminating("IntegrationRequired", ErrorKind.InvalidArgument, "-Source Observed needs -Integration: the database whose server reports the address it sees.", "Integration");
+                        ThrowTerminating(ErrorIds.IntegrationRequired, ErrorKind.InvalidArgument, "-Source Observed needs -Integration: the database whose server reports the address it sees.", "Integration");
                     }
 
                     WriteObject(Observe(Integration!).Address);
@@ -90,7 +90,7 @@ internal static class EgressObserver
         if (session.ClientAddress is null || !IPAddress.TryParse(session.ClientAddress, out IPAddress? address))
         {
             throw new SecureConnectException(
-                "AddressNotObserved",
+                ErrorIds.AddressNotObserved,
                 ErrorKind.InvalidData,
                 $"The server of '{name}' did not report the client address of this connection ('{session.ClientAddress}'); it may connect through a local socket or a proxy.",
                 name);
@@ -183,7 +183,7 @@ public sealed class RemoveEgressAddressCommand : SecureConnectCmdlet
 
                 if (!store.Remove(network.Cidr))
                 {
-                    WriteError(new SecureConnectException("EgressAddressNotFound", ErrorKind.ObjectNotFound, $"{network.Cidr} is not in the egress allowlist. Get-EgressAllowlist lists it.", network.Cidr));
+                    WriteError(new SecureConnectException(ErrorIds.EgressAddressNotFound, ErrorKind.ObjectNotFound, $"{network.Cidr} is not in the egress allowlist. Get-EgressAllowlist lists it.", network.Cidr));
                 }
             }
             catch (SecureConnectException e)

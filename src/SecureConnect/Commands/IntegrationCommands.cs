@@ -71,7 +71,7 @@ public abstract class IntegrationCmdlet : SecureConnectCmdlet
         if (record.SshBastion is not null && string.IsNullOrEmpty(record.SshUser))
         {
             throw new SecureConnectException(
-                "SshUserRequired",
+                ErrorIds.SshUserRequired,
                 ErrorKind.InvalidArgument,
                 $"The integration '{record.Name}' has an SSH bastion but no -SshUser: say which user logs in to {record.SshBastion}.",
                 record.Name);
@@ -92,7 +92,7 @@ public abstract class IntegrationCmdlet : SecureConnectCmdlet
             if (key.Contains("password", StringComparison.OrdinalIgnoreCase) || key.Equals("pwd", StringComparison.OrdinalIgnoreCase))
             {
                 throw new SecureConnectException(
-                    "InvalidOption",
+                    ErrorIds.InvalidOption,
                     ErrorKind.InvalidArgument,
                     $"-Option '{key}' looks like a secret; options are stored in workspace.json in clear. Pass passwords with -Credential or -CredentialSecret.",
                     key);
@@ -165,7 +165,7 @@ public abstract class IntegrationCmdlet : SecureConnectCmdlet
         if (InvokeCommand.GetCommand("Get-Secret", CommandTypes.Cmdlet | CommandTypes.Function) is null)
         {
             throw new SecureConnectException(
-                "CredentialNotFound",
+                ErrorIds.CredentialNotFound,
                 ErrorKind.NotInstalled,
                 $"The integration '{record.Name}' reads its credential from the secret '{record.CredentialSecret}', but Get-Secret (Microsoft.PowerShell.SecretManagement) is not available. Install that module, or pass -Credential.",
                 record.Name);
@@ -179,7 +179,7 @@ public abstract class IntegrationCmdlet : SecureConnectCmdlet
         catch (RuntimeException e)
         {
             throw new SecureConnectException(
-                "CredentialNotFound",
+                ErrorIds.CredentialNotFound,
                 ErrorKind.ObjectNotFound,
                 $"Could not read the secret '{record.CredentialSecret}' for '{record.Name}': {e.Message}",
                 record.Name,
@@ -192,7 +192,7 @@ public abstract class IntegrationCmdlet : SecureConnectCmdlet
             PSCredential credential => credential,
             SecureString password when record.UserName is not null => new PSCredential(record.UserName, password),
             _ => throw new SecureConnectException(
-                "CredentialNotFound",
+                ErrorIds.CredentialNotFound,
                 ErrorKind.InvalidData,
                 $"The secret '{record.CredentialSecret}' for '{record.Name}' must be a PSCredential, or a SecureString when the integration has a user name.",
                 record.Name),
@@ -366,7 +366,7 @@ public sealed class GetSecureIntegrationCommand : IntegrationCmdlet
                 List<IntegrationRecord> matches = all.Where(r => pattern.IsMatch(r.Name)).ToList();
                 if (matches.Count == 0 && !WildcardPattern.ContainsWildcardCharacters(name))
                 {
-                    WriteError(new SecureConnectException("IntegrationNotFound", ErrorKind.ObjectNotFound, $"There is no integration named '{name}' in this workspace.", name));
+                    WriteError(new SecureConnectException(ErrorIds.IntegrationNotFound, ErrorKind.ObjectNotFound, $"There is no integration named '{name}' in this workspace.", name));
                 }
 
                 foreach (IntegrationRecord record in matches)

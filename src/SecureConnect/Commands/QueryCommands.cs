@@ -125,10 +125,10 @@ public abstract class SecureQueryCmdlet : IntegrationCmdlet
                 }
                 catch (Exception e) when (e is ArgumentException or FormatException or InvalidOperationException)
                 {
-                    throw new SecureConnectException("InvalidConnectionString", ErrorKind.InvalidArgument, $"The connection string is not valid for {Type}: {e.Message}", "ConnectionString", e);
+                    throw new SecureConnectException(ErrorIds.InvalidConnectionString, ErrorKind.InvalidArgument, $"The connection string is not valid for {Type}: {e.Message}", "ConnectionString", e);
                 }
 
-                string host = parsed.Host ?? throw new SecureConnectException("InvalidConnectionString", ErrorKind.InvalidArgument, "The connection string names no host (Host=, Server= or Data Source=).", "ConnectionString");
+                string host = parsed.Host ?? throw new SecureConnectException(ErrorIds.InvalidConnectionString, ErrorKind.InvalidArgument, "The connection string names no host (Host=, Server= or Data Source=).", "ConnectionString");
                 if (!string.IsNullOrEmpty(parsed.Password))
                 {
                     // The command line, with the password in it, is now in the history and any transcript.
@@ -256,7 +256,7 @@ public sealed class InvokeSecureQueryCommand : SecureQueryCmdlet
         string rows = _rowsDelivered == 1 ? "1 row" : $"{_rowsDelivered} rows";
         string shape = As is QueryResultShape.NonQuery ? " The statement may or may not have taken effect on the server: check before running it again." : " The result is incomplete: discard what was written from it.";
         return new SecureConnectException(
-            "QueryInterrupted",
+            ErrorIds.QueryInterrupted,
             ErrorKind.ConnectionError,
             $"The connection to '{spec.Name}' broke after {rows} of the result had been delivered ({NpgsqlProvider.Innermost(e)}).{shape} Run the query again once the connection is back.",
             spec.Name,
@@ -428,7 +428,7 @@ public sealed class TestSecureConnectionCommand : SecureQueryCmdlet
         }
         catch (DbException e)
         {
-            WriteError(new SecureConnectException("QueryFailed", ErrorKind.InvalidOperation, "Asking the server about the session failed: " + e.Message, Integration, e));
+            WriteError(new SecureConnectException(ErrorIds.QueryFailed, ErrorKind.InvalidOperation, "Asking the server about the session failed: " + e.Message, Integration, e));
         }
         catch (OperationCanceledException)
         {

@@ -40,7 +40,7 @@ public sealed class GetSshServerKeyCommand : SecureConnectCmdlet
             IReadOnlyList<SshHostKey> keys = ServerKeyScanner.Scan(HostName, Port, TimeSpan.FromSeconds(ConnectTimeout), CancelToken);
             if (keys.Count == 0)
             {
-                WriteError(new SecureConnectException("NoHostKey", ErrorKind.InvalidData, $"{HostName}:{Port} presented no host key of a type SecureConnect supports.", $"{HostName}:{Port}"));
+                WriteError(new SecureConnectException(ErrorIds.NoHostKey, ErrorKind.InvalidData, $"{HostName}:{Port} presented no host key of a type SecureConnect supports.", $"{HostName}:{Port}"));
             }
 
             WriteObject(keys, enumerateCollection: true);
@@ -124,7 +124,7 @@ public sealed class AddSshKnownHostCommand : SecureConnectCmdlet
                     if (!Force)
                     {
                         throw new SecureConnectException(
-                            "KnownHostConflict",
+                            ErrorIds.KnownHostConflict,
                             ErrorKind.ResourceExists,
                             $"known_hosts already trusts a different {keyType} key for {target} ({string.Join(", ", sameType.Select(e => e.Fingerprint))}); the new one is {fingerprint}. " +
                             "If the host key was really replaced, add -Force to replace the old key (or Remove-SshKnownHost first).",
@@ -150,7 +150,7 @@ public sealed class AddSshKnownHostCommand : SecureConnectCmdlet
         string path = GetUnresolvedProviderPathFromPSPath(Path);
         if (!File.Exists(path))
         {
-            throw new SecureConnectException("KnownHostsFileNotFound", ErrorKind.ObjectNotFound, $"The known_hosts file '{path}' does not exist.", path);
+            throw new SecureConnectException(ErrorIds.KnownHostsFileNotFound, ErrorKind.ObjectNotFound, $"The known_hosts file '{path}' does not exist.", path);
         }
 
         KnownHostsFile other = KnownHostsFile.Parse(File.ReadAllText(path), path);
@@ -197,7 +197,7 @@ public sealed class AddSshKnownHostCommand : SecureConnectCmdlet
         }
 
         throw new SecureConnectException(
-            "InvalidPublicKey",
+            ErrorIds.InvalidPublicKey,
             ErrorKind.InvalidArgument,
             "The public key must be 'type base64' as in a known_hosts or .pub file (e.g. 'ssh-ed25519 AAAAC3Nz...'); Get-SshServerKey outputs it.",
             text);
@@ -299,7 +299,7 @@ public sealed class RemoveSshKnownHostCommand : SecureConnectCmdlet
             List<KnownHostEntry> matches = store.Read().Find(HostName, Port).Where(Selected).ToList();
             if (matches.Count == 0)
             {
-                WriteError(new SecureConnectException("KnownHostNotFound", ErrorKind.ObjectNotFound, $"known_hosts has no key for {target}. Get-SshKnownHost lists the trusted keys.", target));
+                WriteError(new SecureConnectException(ErrorIds.KnownHostNotFound, ErrorKind.ObjectNotFound, $"known_hosts has no key for {target}. Get-SshKnownHost lists the trusted keys.", target));
                 return;
             }
 

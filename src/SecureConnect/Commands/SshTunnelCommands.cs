@@ -268,7 +268,7 @@ internal static class TunnelSelection
                 }
                 else if (writeNotFound)
                 {
-                    cmdlet.WriteError(new SecureConnectException("TunnelNotFound", ErrorKind.ObjectNotFound, $"There is no SSH tunnel with id {id} in this process. Get-SshTunnel lists them.", id));
+                    cmdlet.WriteError(new SecureConnectException(ErrorIds.TunnelNotFound, ErrorKind.ObjectNotFound, $"There is no SSH tunnel with id {id} in this process. Get-SshTunnel lists them.", id));
                 }
             }
 
@@ -301,7 +301,7 @@ internal static class TunnelSelection
 
             if (!any && writeNotFound && !WildcardPattern.ContainsWildcardCharacters(name))
             {
-                cmdlet.WriteError(new SecureConnectException("TunnelNotFound", ErrorKind.ObjectNotFound, $"There is no SSH tunnel named '{name}' in this process. Get-SshTunnel lists them.", name));
+                cmdlet.WriteError(new SecureConnectException(ErrorIds.TunnelNotFound, ErrorKind.ObjectNotFound, $"There is no SSH tunnel named '{name}' in this process. Get-SshTunnel lists them.", name));
             }
         }
     }

@@ -231,7 +231,7 @@ public sealed class ConvertToAuthorizedKeyCommand : SecureConnectCmdlet
         }
         catch (SshKeyException e)
         {
-            ErrorKind kind = e.ErrorId == "KeyFileCorrupt" ? ErrorKind.InvalidData : ErrorKind.InvalidArgument;
+            ErrorKind kind = e.ErrorId == ErrorIds.KeyFileCorrupt ? ErrorKind.InvalidData : ErrorKind.InvalidArgument;
             ThrowTerminating(new SecureConnectException(e.ErrorId, kind, e.Message, line, e));
         }
     }

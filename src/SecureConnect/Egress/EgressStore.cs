@@ -43,7 +43,7 @@ internal sealed class EgressStore
                 if (existing is not null)
                 {
                     throw new SecureConnectException(
-                        "EgressAddressExists",
+                        ErrorIds.EgressAddressExists,
                         ErrorKind.ResourceExists,
                         $"{network.Cidr} is already in the allowlist" + (existing.Description is null ? "." : $" ('{existing.Description}').") + " Remove-EgressAddress first to change its description.",
                         network.Cidr);
@@ -112,7 +112,7 @@ internal sealed class EgressStore
         }
 
         throw new SecureConnectException(
-            "PresetNotFound",
+            ErrorIds.PresetNotFound,
             ErrorKind.ObjectNotFound,
             $"There is no egress preset named '{name}'. Known presets: {string.Join(", ", PresetNames())}.",
             name);

@@ -56,7 +56,7 @@ internal static class FirewallRuleRenderer
     {
         if (entries.Count == 0)
         {
-            throw new SecureConnectException("EmptyAllowlist", ErrorKind.InvalidArgument, "There are no addresses to render. Pipe EgressAddress objects in (Get-EgressAllowlist | ConvertTo-FirewallRule ...).", format);
+            throw new SecureConnectException(ErrorIds.EmptyAllowlist, ErrorKind.InvalidArgument, "There are no addresses to render. Pipe EgressAddress objects in (Get-EgressAllowlist | ConvertTo-FirewallRule ...).", format);
         }
 
         return format switch
@@ -95,7 +95,7 @@ internal static class FirewallRuleRenderer
     {
         if (target.User is null)
         {
-            throw new SecureConnectException("UserRequired", ErrorKind.InvalidArgument, "MySqlGrant needs -User: the account to create for each allowed address.", "User");
+            throw new SecureConnectException(ErrorIds.UserRequired, ErrorKind.InvalidArgument, "MySqlGrant needs -User: the account to create for each allowed address.", "User");
         }
 
         string user = Identifier(target.User, "-User");
@@ -265,7 +265,7 @@ internal static class FirewallRuleRenderer
     }
 
     private static int RequirePort(FirewallRuleFormat format, RuleTarget target) =>
-        target.Port ?? throw new SecureConnectException("PortRequired", ErrorKind.InvalidArgument, $"The {format} format needs -Port: the database port to allow.", format);
+        target.Port ?? throw new SecureConnectException(ErrorIds.PortRequired, ErrorKind.InvalidArgument, $"The {format} format needs -Port: the database port to allow.", format);
 
     private static string Chain(RuleTarget target) =>
         target.Name is null ? "SECURECONNECT-ALLOW" : Identifier(target.Name, "-Name").ToUpperInvariant().Replace('.', '-');
@@ -275,7 +275,7 @@ internal static class FirewallRuleRenderer
         if (!s_identifier.IsMatch(value))
         {
             throw new SecureConnectException(
-                "InvalidRuleValue",
+                ErrorIds.InvalidRuleValue,
                 ErrorKind.InvalidArgument,
                 $"{parameter} '{value}' may hold only letters, digits, '_', '.', '$' and '-' (it goes into a rule verbatim).",
                 value);

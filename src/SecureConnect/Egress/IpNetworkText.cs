@@ -122,7 +122,7 @@ internal readonly record struct IpNet(IPAddress Address, int PrefixLength)
         if (!networkAddress.Equals(address))
         {
             throw new SecureConnectException(
-                "HostBitsSet",
+                ErrorIds.HostBitsSet,
                 ErrorKind.InvalidArgument,
                 $"'{text}' has host bits set: the network of /{length} that holds {address} is {networkAddress}/{length}. Write that (or {address}/{max} for the single address).",
                 text);
@@ -178,7 +178,7 @@ internal readonly record struct IpNet(IPAddress Address, int PrefixLength)
     }
 
     private static SecureConnectException Invalid(string text, string why) => new(
-        "InvalidAddress",
+        ErrorIds.InvalidAddress,
         ErrorKind.InvalidArgument,
         $"'{text}' is not a valid address or CIDR network: {why}. Examples: 203.0.113.7, 198.51.100.0/24, 2001:db8::/48.",
         text);

@@ -21,7 +21,7 @@ internal static class CaCertificates
     {
         if (!File.Exists(path))
         {
-            throw new SecureConnectException("CaCertificateNotFound", ErrorKind.ObjectNotFound, $"The CA certificate file '{path}' does not exist.", path);
+            throw new SecureConnectException(ErrorIds.CaCertificateNotFound, ErrorKind.ObjectNotFound, $"The CA certificate file '{path}' does not exist.", path);
         }
 
         if (new FileInfo(path).Length > MaxBytes)
@@ -33,7 +33,7 @@ internal static class CaCertificates
         if (text.Contains("PRIVATE KEY-----", StringComparison.Ordinal))
         {
             throw new SecureConnectException(
-                "CaCertificateInvalid",
+                ErrorIds.CaCertificateInvalid,
                 ErrorKind.SecurityError,
                 $"The file '{path}' holds a private key. A CA certificate file must hold only the certificate; never upload a private key. Consider that key exposed if this file was shared.",
                 path);
@@ -58,7 +58,7 @@ internal static class CaCertificates
         if (certificate.NotAfter < now)
         {
             throw new SecureConnectException(
-                "CaCertificateExpired",
+                ErrorIds.CaCertificateExpired,
                 ErrorKind.InvalidData,
                 $"The CA certificate '{certificate.Subject}' in '{path}' expired on {certificate.NotAfter:yyyy-MM-dd}. Get the current CA certificate from the database's administrator.",
                 path);
@@ -100,7 +100,7 @@ internal static class CaCertificates
     {
         if (!File.Exists(path))
         {
-            throw new SecureConnectException("CaCertificateNotFound", ErrorKind.ObjectNotFound, $"The CA certificate file '{path}' does not exist. Upload it again with Set-SecureIntegration -CaCertificatePath.", path);
+            throw new SecureConnectException(ErrorIds.CaCertificateNotFound, ErrorKind.ObjectNotFound, $"The CA certificate file '{path}' does not exist. Upload it again with Set-SecureIntegration -CaCertificatePath.", path);
         }
 
         var all = new X509Certificate2Collection();
@@ -128,7 +128,7 @@ internal static class CaCertificates
     }
 
     private static SecureConnectException Invalid(string path, string why) => new(
-        "CaCertificateInvalid",
+        ErrorIds.CaCertificateInvalid,
         ErrorKind.InvalidData,
         $"The file '{path}' is not a usable CA certificate: {why}.",
         path);

@@ -90,7 +90,7 @@ internal sealed class IntegrationStore
         if (!s_name.IsMatch(name))
         {
             throw new SecureConnectException(
-                "InvalidIntegrationName",
+                ErrorIds.InvalidIntegrationName,
                 ErrorKind.InvalidArgument,
                 $"'{name}' is not a valid integration name: use 1-64 letters, digits, '_', '.' or '-', starting with a letter or digit.",
                 name);
@@ -131,7 +131,7 @@ internal sealed class IntegrationStore
             if (all.ContainsKey(record.Name))
             {
                 throw new SecureConnectException(
-                    "IntegrationExists",
+                    ErrorIds.IntegrationExists,
                     ErrorKind.ResourceExists,
                     $"An integration named '{record.Name}' already exists. Change it with Set-SecureIntegration, or remove it first.",
                     record.Name);
@@ -250,7 +250,7 @@ internal sealed class IntegrationStore
     }
 
     private static SecureConnectException NotFound(string name) => new(
-        "IntegrationNotFound",
+        ErrorIds.IntegrationNotFound,
         ErrorKind.ObjectNotFound,
         $"There is no integration named '{name}' in this workspace. Get-SecureIntegration lists them; New-SecureIntegration adds one.",
         name);

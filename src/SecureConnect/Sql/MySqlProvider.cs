@@ -126,25 +126,25 @@ internal sealed class MySqlProvider : ISqlProvider
     {
         if (observer.Failure is not null)
         {
-            return new ClassifiedError("SslCertificateInvalid", ErrorKind.SecurityError, observer.Failure);
+            return new ClassifiedError(ErrorIds.SslCertificateInvalid, ErrorKind.SecurityError, observer.Failure);
         }
 
         if (error is MySqlException my)
         {
             if (my.ErrorCode is MySqlErrorCode.AccessDenied or MySqlErrorCode.DatabaseAccessDenied)
             {
-                return new ClassifiedError("DatabaseAuthenticationFailed", ErrorKind.AuthenticationError, $"MySQL error {my.Number}: {my.Message}");
+                return new ClassifiedError(ErrorIds.DatabaseAuthenticationFailed, ErrorKind.AuthenticationError, $"MySQL error {my.Number}: {my.Message}");
             }
 
             if (target.SslMode >= SslMode.Required && !observer.HandshakeSeen && NpgsqlProvider.Mentions(error, "SSL"))
             {
-                return new ClassifiedError("SslNotAvailable", ErrorKind.SecurityError, "the server does not offer TLS");
+                return new ClassifiedError(ErrorIds.SslNotAvailable, ErrorKind.SecurityError, "the server does not offer TLS");
             }
 
-            return new ClassifiedError("ConnectionFailed", ErrorKind.ConnectionError, $"MySQL error {my.Number}: {NpgsqlProvider.Innermost(my)}");
+            return new ClassifiedError(ErrorIds.ConnectionFailed, ErrorKind.ConnectionError, $"MySQL error {my.Number}: {NpgsqlProvider.Innermost(my)}");
         }
 
-        return new ClassifiedError("ConnectionFailed", ErrorKind.ConnectionError, NpgsqlProvider.Innermost(error));
+        return new ClassifiedError(ErrorIds.ConnectionFailed, ErrorKind.ConnectionError, NpgsqlProvider.Innermost(error));
     }
 
     public ParsedConnectionString Parse(string connectionString)
@@ -165,6 +165,6 @@ internal sealed class MySqlProvider : ISqlProvider
     public bool IsServerError(Exception error) => error is MySqlException { Number: > 0 and < 2000 };
 
     public ClassifiedError ClassifyQueryError(Exception error) => error is MySqlException my
-        ? new ClassifiedError("QueryFailed", ErrorKind.InvalidOperation, $"MySQL error {my.Number} (SQLSTATE {my.SqlState}): {my.Message}")
-        : new ClassifiedError("QueryFailed", ErrorKind.InvalidOperation, NpgsqlProvider.Innermost(error));
+        ? new ClassifiedError(ErrorIds.QueryFailed, ErrorKind.InvalidOperation, $"MySQL error {my.Number} (SQLSTATE {my.SqlState}): {my.Message}")
+        : new ClassifiedError(ErrorIds.QueryFailed, ErrorKind.InvalidOperation, NpgsqlProvider.Innermost(error));
 }

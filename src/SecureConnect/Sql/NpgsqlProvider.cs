@@ -116,27 +116,27 @@ internal sealed class NpgsqlProvider : ISqlProvider
     {
         if (observer.Failure is not null)
         {
-            return new ClassifiedError("SslCertificateInvalid", ErrorKind.SecurityError, observer.Failure);
+            return new ClassifiedError(ErrorIds.SslCertificateInvalid, ErrorKind.SecurityError, observer.Failure);
         }
 
         if (error is PostgresException pg)
         {
             return pg.SqlState is "28P01" or "28000"
-                ? new ClassifiedError("DatabaseAuthenticationFailed", ErrorKind.AuthenticationError, $"SQLSTATE {pg.SqlState}: {pg.MessageText}")
-                : new ClassifiedError("ConnectionFailed", ErrorKind.ConnectionError, $"SQLSTATE {pg.SqlState}: {pg.MessageText}");
+                ? new ClassifiedError(ErrorIds.DatabaseAuthenticationFailed, ErrorKind.AuthenticationError, $"SQLSTATE {pg.SqlState}: {pg.MessageText}")
+                : new ClassifiedError(ErrorIds.ConnectionFailed, ErrorKind.ConnectionError, $"SQLSTATE {pg.SqlState}: {pg.MessageText}");
         }
 
         if (error is NpgsqlException && error.Message.Contains("password", StringComparison.OrdinalIgnoreCase))
         {
-            return new ClassifiedError("DatabaseAuthenticationFailed", ErrorKind.AuthenticationError, "the server asks for a password and none was given (pass -Credential, or set one with Set-SecureIntegration -Credential)");
+            return new ClassifiedError(ErrorIds.DatabaseAuthenticationFailed, ErrorKind.AuthenticationError, "the server asks for a password and none was given (pass -Credential, or set one with Set-SecureIntegration -Credential)");
         }
 
         if (target.SslMode >= SslMode.Required && !observer.HandshakeSeen && Mentions(error, "SSL"))
         {
-            return new ClassifiedError("SslNotAvailable", ErrorKind.SecurityError, "the server does not offer TLS");
+            return new ClassifiedError(ErrorIds.SslNotAvailable, ErrorKind.SecurityError, "the server does not offer TLS");
         }
 
-        return new ClassifiedError("ConnectionFailed", ErrorKind.ConnectionError, Innermost(error));
+        return new ClassifiedError(ErrorIds.ConnectionFailed, ErrorKind.ConnectionError, Innermost(error));
     }
 
     public ParsedConnectionString Parse(string connectionString)
@@ -150,8 +150,8 @@ internal sealed class NpgsqlProvider : ISqlProvider
     public bool IsServerError(Exception error) => error is PostgresException;
 
     public ClassifiedError ClassifyQueryError(Exception error) => error is PostgresException pg
-        ? new ClassifiedError("QueryFailed", ErrorKind.InvalidOperation, $"SQLSTATE {pg.SqlState}: {pg.MessageText}" + (pg.Position > 0 ? $" (at character {pg.Position})" : string.Empty))
-        : new ClassifiedError("QueryFailed", ErrorKind.InvalidOperation, Innermost(error));
+        ? new ClassifiedError(ErrorIds.QueryFailed, ErrorKind.InvalidOperation, $"SQLSTATE {pg.SqlState}: {pg.MessageText}" + (pg.Position > 0 ? $" (at character {pg.Position})" : string.Empty))
+        : new ClassifiedError(ErrorIds.QueryFailed, ErrorKind.InvalidOperation, Innermost(error));
 
     internal static bool Mentions(Exception error, string text)
     {

@@ -51,7 +51,7 @@ internal static class ProviderOptions
             if (rules.Tls.Contains(normalized))
             {
                 throw new SecureConnectException(
-                    "SslPolicyViolation",
+                    ErrorIds.SslPolicyViolation,
                     ErrorKind.SecurityError,
                     $"The option '{key}' (the driver's '{canonical}') would change the connection's TLS settings, which only the SSL policy may set. Use Set-SslPolicy (or -SslMode) instead.",
                     key);
@@ -60,7 +60,7 @@ internal static class ProviderOptions
             if (rules.Endpoint.Contains(normalized))
             {
                 throw new SecureConnectException(
-                    "InvalidOption",
+                    ErrorIds.InvalidOption,
                     ErrorKind.InvalidArgument,
                     $"The option '{key}' (the driver's '{canonical}') is set by the integration itself (-HostName, -Port, -Database, -Credential); remove it from -Option.",
                     key);
@@ -69,7 +69,7 @@ internal static class ProviderOptions
             if (refused is not null)
             {
                 throw new SecureConnectException(
-                    "InvalidOption",
+                    ErrorIds.InvalidOption,
                     ErrorKind.InvalidArgument,
                     $"The driver does not accept the option '{key}' with that value: {refused.Message}",
                     key,
@@ -79,7 +79,7 @@ internal static class ProviderOptions
             if (!rules.AllowedNormalized.Contains(normalized))
             {
                 throw new SecureConnectException(
-                    "InvalidOption",
+                    ErrorIds.InvalidOption,
                     ErrorKind.InvalidArgument,
                     $"The option '{key}' (the driver's '{canonical}') is not one SecureConnect passes on: only settings that tune the driver are, never those that could weaken TLS, move or add an endpoint, log in another way or reach local files. Allowed: {string.Join(", ", rules.Allowed)}.",
                     key);
@@ -95,7 +95,7 @@ internal static class ProviderOptions
         if (!Equals(expected, actual))
         {
             throw new SecureConnectException(
-                "SslPolicyViolation",
+                ErrorIds.SslPolicyViolation,
                 ErrorKind.SecurityError,
                 $"The effective connection string has {what} = '{actual}', but the SSL policy requires '{expected}'. Nothing was sent.",
                 what);

@@ -19,7 +19,7 @@ namespace SecureConnect.Sql;
 internal static class QueryParameters
 {
     /// <summary>The error id of a refused value.</summary>
-    public const string InvalidParameterValue = "InvalidParameterValue";
+    public const string InvalidParameterValue = ErrorIds.InvalidParameterValue;
 
     private const string AcceptedScalars = "$null, string, bool, an integer type, float, double, decimal, DateTime, DateTimeOffset, TimeSpan, Guid, byte[], an enum (sent as its name)";
 

@@ -62,7 +62,7 @@ internal static class SecureConnectionOpener
         if (levels.Minimum is { } minimum && spec.Mode < minimum)
         {
             throw new SecureConnectException(
-                "SslPolicyViolation",
+                ErrorIds.SslPolicyViolation,
                 ErrorKind.SecurityError,
                 $"'{spec.Name}' uses SSL mode {spec.Mode} (from {spec.ModeSource}), below the workspace minimum {minimum}; no connection was made. " +
                 $"Raise it with: Set-SslPolicy -Integration {spec.Name} -Mode {minimum} (or change the minimum with Set-SslPolicy -Minimum).",
@@ -79,7 +79,7 @@ internal static class SecureConnectionOpener
             // SqlClient has no validation callback: it would check against the system store, and a report would
             // claim the uploaded CA was used. Refuse instead of pretending.
             throw new SecureConnectException(
-                "SslCaNotSupported",
+                ErrorIds.SslCaNotSupported,
                 ErrorKind.SecurityError,
                 $"'{spec.Name}' asks for {spec.Mode} against an uploaded CA, but the {spec.Type} driver (SqlClient) can validate only against the system trust store, so the uploaded CA would not be checked. No connection was made. " +
                 $"To proceed, install the CA in this machine's system trust store and use the integration without an uploaded CA (Remove-SecureIntegration -Name {spec.Name}; then New-SecureIntegration ... -SslMode {spec.Mode} without -CaCertificatePath), so that what is checked is what is reported.",
@@ -103,7 +103,7 @@ internal static class SecureConnectionOpener
             if (tunnel.State is SshTunnelState.Stopped or SshTunnelState.Failed)
             {
                 throw new SecureConnectException(
-                    "ConnectionFailed",
+                    ErrorIds.ConnectionFailed,
                     ErrorKind.ConnectionError,
                     $"The tunnel #{tunnel.Id} is {tunnel.State}" + (tunnel.LastError is { } error ? $" ({error})" : string.Empty) + ". Start it again with Start-SshTunnel.",
                     spec.Name);
@@ -129,7 +129,7 @@ internal static class SecureConnectionOpener
             if (tunnel is not null && tunnel.ForwardRefusals > refusalsBefore && tunnel.LastForwardRefusal is { } refusal)
             {
                 // The driver saw only a closed connection; the bastion said why.
-                throw new SecureConnectException("ForwardRefused", ErrorKind.PermissionDenied, $"Could not connect to {spec.Type} at {spec.HostName}:{spec.Port} ('{spec.Name}'): {refusal}", spec.Name, e);
+                throw new SecureConnectException(ErrorIds.ForwardRefused, ErrorKind.PermissionDenied, $"Could not connect to {spec.Type} at {spec.HostName}:{spec.Port} ('{spec.Name}'): {refusal}", spec.Name, e);
             }
 
             ClassifiedError error = provider.ClassifyOpenError(e, target, observer);
@@ -139,7 +139,7 @@ internal static class SecureConnectionOpener
         if (spec.Mode >= SslMode.Required && provider is not SqlServerProvider && !observer.HandshakeSeen)
         {
             connection.Dispose();
-            throw new SecureConnectException("SslNotAvailable", ErrorKind.SecurityError, Describe(new ClassifiedError("SslNotAvailable", ErrorKind.SecurityError, "the session is not encrypted"), spec), spec.Name);
+            throw new SecureConnectException(ErrorIds.SslNotAvailable, ErrorKind.SecurityError, Describe(new ClassifiedError(ErrorIds.SslNotAvailable, ErrorKind.SecurityError, "the session is not encrypted"), spec), spec.Name);
         }
 
         return new OpenedConnection(connection, provider, observer, target, via);
@@ -147,10 +147,10 @@ internal static class SecureConnectionOpener
 
     private static string Describe(ClassifiedError error, ConnectionSpec spec) => error.ErrorId switch
     {
-        "SslCertificateInvalid" => $"The TLS certificate of {spec.HostName}:{spec.Port} ('{spec.Name}', SSL mode {spec.Mode}) was refused: {error.Message}. No data was sent. " +
+        ErrorIds.SslCertificateInvalid => $"The TLS certificate of {spec.HostName}:{spec.Port} ('{spec.Name}', SSL mode {spec.Mode}) was refused: {error.Message}. No data was sent. " +
             "Check the CA uploaded with -CaCertificatePath and that the certificate names the integration's -HostName.",
-        "SslNotAvailable" => $"'{spec.Name}' ({spec.HostName}:{spec.Port}) requires TLS (SSL mode {spec.Mode}) but {error.Message}; no data was sent. Enable TLS on the server, or use -SslMode Preferred only if plaintext is acceptable.",
-        "DatabaseAuthenticationFailed" => $"{spec.Type} at {spec.HostName}:{spec.Port} refused the login for '{spec.Name}': {error.Message}. Check the user name and password (-Credential).",
+        ErrorIds.SslNotAvailable => $"'{spec.Name}' ({spec.HostName}:{spec.Port}) requires TLS (SSL mode {spec.Mode}) but {error.Message}; no data was sent. Enable TLS on the server, or use -SslMode Preferred only if plaintext is acceptable.",
+        ErrorIds.DatabaseAuthenticationFailed => $"{spec.Type} at {spec.HostName}:{spec.Port} refused the login for '{spec.Name}': {error.Message}. Check the user name and password (-Credential).",
         _ => $"Could not connect to {spec.Type} at {spec.HostName}:{spec.Port} ('{spec.Name}'): {error.Message}",
     };
 }

@@ -127,16 +127,16 @@ internal sealed class SqlServerProvider : ISqlProvider
         {
             if (sql.Number == 18456)
             {
-                return new ClassifiedError("DatabaseAuthenticationFailed", ErrorKind.AuthenticationError, $"SQL Server error {sql.Number}: {sql.Message}");
+                return new ClassifiedError(ErrorIds.DatabaseAuthenticationFailed, ErrorKind.AuthenticationError, $"SQL Server error {sql.Number}: {sql.Message}");
             }
 
             if (NpgsqlProvider.Mentions(sql, "certificate"))
             {
-                return new ClassifiedError("SslCertificateInvalid", ErrorKind.SecurityError, sql.Message);
+                return new ClassifiedError(ErrorIds.SslCertificateInvalid, ErrorKind.SecurityError, sql.Message);
             }
         }
 
-        return new ClassifiedError("ConnectionFailed", ErrorKind.ConnectionError, NpgsqlProvider.Innermost(error));
+        return new ClassifiedError(ErrorIds.ConnectionFailed, ErrorKind.ConnectionError, NpgsqlProvider.Innermost(error));
     }
 
     public ParsedConnectionString Parse(string connectionString)
@@ -166,6 +166,6 @@ internal sealed class SqlServerProvider : ISqlProvider
     public bool IsServerError(Exception error) => error is SqlException { Class: > 0 and < 20 };
 
     public ClassifiedError ClassifyQueryError(Exception error) => error is SqlException sql
-        ? new ClassifiedError("QueryFailed", ErrorKind.InvalidOperation, $"SQL Server error {sql.Number} (state {sql.State}, line {sql.LineNumber}): {sql.Message}")
-        : new ClassifiedError("QueryFailed", ErrorKind.InvalidOperation, NpgsqlProvider.Innermost(error));
+        ? new ClassifiedError(ErrorIds.QueryFailed, ErrorKind.InvalidOperation, $"SQL Server error {sql.Number} (state {sql.State}, line {sql.LineNumber}): {sql.Message}")
+        : new ClassifiedError(ErrorIds.QueryFailed, ErrorKind.InvalidOperation, NpgsqlProvider.Innermost(error));
 }

@@ -97,7 +97,7 @@ internal static class ServerKeyScanner
         {
             cancel.ThrowIfCancellationRequested();
             throw new SecureConnectException(
-                "BastionUnreachable",
+                ErrorIds.BastionUnreachable,
                 e is SocketException ? ErrorKind.ConnectionError : ErrorKind.OperationTimeout,
                 e is SocketException socket
                     ? $"Could not connect to {host}:{port}: {socket.Message} ({socket.SocketErrorCode})."

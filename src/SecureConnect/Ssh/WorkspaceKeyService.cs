@@ -49,7 +49,7 @@ internal sealed class WorkspaceKeyService
         catch (SshKeyException e)
         {
             throw new SecureConnectException(
-                "WorkspaceKeyCorrupt",
+                ErrorIds.WorkspaceKeyCorrupt,
                 ErrorKind.InvalidData,
                 $"The workspace private key '{Paths.PrivateKeyFile}' cannot be read ({e.Message}). Replace it with New-WorkspaceSshKey -Force or Import-WorkspaceSshKey -Force.",
                 Paths.PrivateKeyFile,
@@ -86,7 +86,7 @@ internal sealed class WorkspaceKeyService
         if (!File.Exists(fullPath))
         {
             throw new SecureConnectException(
-                "KeyFileNotFound",
+                ErrorIds.KeyFileNotFound,
                 ErrorKind.ObjectNotFound,
                 $"The key file '{fullPath}' does not exist.",
                 fullPath);
@@ -96,7 +96,7 @@ internal sealed class WorkspaceKeyService
         {
             string mode = SecureFile.DescribeMode(fullPath);
             throw new SecureConnectException(
-                "KeyFileUnprotected",
+                ErrorIds.KeyFileUnprotected,
                 ErrorKind.SecurityError,
                 $"The private key file '{fullPath}' has mode {mode}: group or others can read it, so it may be known to others (OpenSSH refuses such an UNPROTECTED PRIVATE KEY FILE too). " +
                 $"Run 'chmod 600 {fullPath}', consider the key compromised if others could read it, and import again.",
@@ -106,7 +106,7 @@ internal sealed class WorkspaceKeyService
         if (new FileInfo(fullPath).Length > MaxKeyFileBytes)
         {
             throw new SecureConnectException(
-                "KeyFileCorrupt",
+                ErrorIds.KeyFileCorrupt,
                 ErrorKind.InvalidData,
                 $"The file '{fullPath}' is larger than {MaxKeyFileBytes / 1024} KiB and is not a private key.",
                 fullPath);
@@ -147,7 +147,7 @@ internal sealed class WorkspaceKeyService
             if (File.Exists(Paths.PrivateKeyFile))
             {
                 throw new SecureConnectException(
-                    "WorkspaceKeyNotRemoved",
+                    ErrorIds.WorkspaceKeyNotRemoved,
                     ErrorKind.WriteError,
                     $"Could not delete '{Paths.PrivateKeyFile}'. Check the file's permissions.",
                     Paths.PrivateKeyFile);
@@ -165,10 +165,10 @@ internal sealed class WorkspaceKeyService
     {
         ErrorKind kind = e.ErrorId switch
         {
-            "KeyPassphraseIncorrect" => ErrorKind.AuthenticationError,
-            "KeyPassphraseRequired" => ErrorKind.InvalidArgument,
-            "KeyIsPublicKey" => ErrorKind.InvalidArgument,
-            "KeyFormatUnsupported" => ErrorKind.InvalidData,
+            ErrorIds.KeyPassphraseIncorrect => ErrorKind.AuthenticationError,
+            ErrorIds.KeyPassphraseRequired => ErrorKind.InvalidArgument,
+            ErrorIds.KeyIsPublicKey => ErrorKind.InvalidArgument,
+            ErrorIds.KeyFormatUnsupported => ErrorKind.InvalidData,
             _ => ErrorKind.InvalidData,
         };
         return new SecureConnectException(e.ErrorId, kind, $"'{path}': {e.Message}", path, e);
@@ -291,7 +291,7 @@ internal sealed class WorkspaceKeyService
         }
 
         throw new SecureConnectException(
-            "WorkspaceKeyCorrupt",
+            ErrorIds.WorkspaceKeyCorrupt,
             ErrorKind.InvalidData,
             $"The workspace public key '{Paths.PublicKeyFile}' is not a valid OpenSSH public key line. Replace the key with New-WorkspaceSshKey -Force or Import-WorkspaceSshKey -Force.",
             Paths.PublicKeyFile);
@@ -307,14 +307,14 @@ internal sealed class WorkspaceKeyService
     }
 
     private SecureConnectException KeyExists() => new(
-        "WorkspaceKeyExists",
+        ErrorIds.WorkspaceKeyExists,
         ErrorKind.ResourceExists,
         $"The workspace already has a key{TryDescribeExisting()} at '{Paths.PrivateKeyFile}'. It is used by every integration of the workspace; " +
         "use Get-WorkspaceSshKey to see it, or add -Force to rotate it (the old pair is kept under keys/retired/).",
         Paths.PrivateKeyFile);
 
     private SecureConnectException NotFound() => new(
-        "WorkspaceKeyNotFound",
+        ErrorIds.WorkspaceKeyNotFound,
         ErrorKind.ObjectNotFound,
         $"The workspace '{Paths.Root}' has no SSH key. Run New-WorkspaceSshKey to create one (or Import-WorkspaceSshKey -Path <file> to adopt an existing key).",
         Paths.PrivateKeyFile);
@@ -326,7 +326,7 @@ internal sealed class WorkspaceKeyService
             if (char.IsControl(c))
             {
                 throw new SecureConnectException(
-                    "InvalidKeyComment",
+                    ErrorIds.InvalidKeyComment,
                     ErrorKind.InvalidArgument,
                     "The key comment must be one line without control characters.",
                     comment);

@@ -23,7 +23,7 @@ internal static class SettingsJson
 
     /// <summary>WorkspaceCorrupt for the value <paramref name="found"/> at <paramref name="jsonPath"/>.</summary>
     public static SecureConnectException Corrupt(string file, string jsonPath, JsonNode? found, string expected, Exception? inner = null) => new(
-        "WorkspaceCorrupt",
+        ErrorIds.WorkspaceCorrupt,
         ErrorKind.InvalidData,
         $"The workspace settings file '{file}' has {Show(found)} at {jsonPath}, which is not {expected}. " +
         "Fix or remove that value; SecureConnect will neither read it as something weaker nor overwrite the file.",

@@ -47,7 +47,7 @@ internal sealed class WorkspaceStore
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
             throw new SecureConnectException(
-                "WorkspaceNotWritable",
+                ErrorIds.WorkspaceNotWritable,
                 ErrorKind.PermissionDenied,
                 $"Cannot create the workspace folder '{Paths.Root}': {e.Message} Set SECURECONNECT_HOME to a folder you can write to.",
                 Paths.Root,
@@ -90,7 +90,7 @@ internal sealed class WorkspaceStore
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
             throw new SecureConnectException(
-                "WorkspaceNotReadable",
+                ErrorIds.WorkspaceNotReadable,
                 ErrorKind.ReadError,
                 $"Cannot read the workspace settings file '{path}': {e.Message}",
                 path,
@@ -117,7 +117,7 @@ internal sealed class WorkspaceStore
             }
 
             throw new SecureConnectException(
-                "WorkspaceCorrupt",
+                ErrorIds.WorkspaceCorrupt,
                 ErrorKind.InvalidData,
                 $"The workspace settings file '{path}' (line 1) does not hold a JSON object. Fix the file or move it away; SecureConnect will not overwrite it.",
                 path);
@@ -127,7 +127,7 @@ internal sealed class WorkspaceStore
             long line = (e.LineNumber ?? 0) + 1;
             long column = (e.BytePositionInLine ?? 0) + 1;
             throw new SecureConnectException(
-                "WorkspaceCorrupt",
+                ErrorIds.WorkspaceCorrupt,
                 ErrorKind.InvalidData,
                 $"The workspace settings file '{path}' is not valid JSON at line {line}, position {column}. Fix the file or move it away; SecureConnect will not overwrite it.",
                 path,
@@ -167,7 +167,7 @@ internal sealed class WorkspaceStore
 
     /// <summary>WorkspaceNotWritable for a file of the workspace that could not be created or replaced.</summary>
     public SecureConnectException NotWritable(string path, string what, Exception e) => new(
-        "WorkspaceNotWritable",
+        ErrorIds.WorkspaceNotWritable,
         e is UnauthorizedAccessException ? ErrorKind.PermissionDenied : ErrorKind.WriteError,
         $"Cannot {what} '{path}': {e.Message} Check that it is a file you can write to in the workspace '{Paths.Root}', or set SECURECONNECT_HOME to a folder you can write to.",
         path,
@@ -190,7 +190,7 @@ internal sealed class WorkspaceStore
             if (version > FormatVersion)
             {
                 throw new SecureConnectException(
-                    "WorkspaceVersionUnsupported",
+                    ErrorIds.WorkspaceVersionUnsupported,
                     ErrorKind.InvalidData,
                     $"The workspace settings file '{path}' has format version {version}; this SecureConnect module reads version {FormatVersion} " +
                     "(a newer SecureConnect wrote it). Update the SecureConnect module (Update-Module SecureConnect) to use this workspace; this module will not change the file.",
@@ -232,7 +232,7 @@ internal sealed class WorkspaceStore
             catch (IOException e) when (IsSharingViolation(e))
             {
                 throw new SecureConnectException(
-                    "WorkspaceLocked",
+                    ErrorIds.WorkspaceLocked,
                     ErrorKind.ResourceBusy,
                     $"The workspace '{Paths.Root}' stayed locked by another process for {_lockTimeout.TotalSeconds:0} seconds. " +
                     "Wait for the other SecureConnect command to finish and try again.",

@@ -80,8 +80,8 @@ internal sealed class HostKeyDecision
     {
         string errorId = Outcome switch
         {
-            HostKeyOutcome.Unknown => "HostKeyUnknown",
-            HostKeyOutcome.Mismatch => "HostKeyMismatch",
+            HostKeyOutcome.Unknown => ErrorIds.HostKeyUnknown,
+            HostKeyOutcome.Mismatch => ErrorIds.HostKeyMismatch,
             HostKeyOutcome.Revoked => "HostKeyRevoked",
             _ => throw new InvalidOperationException("The host key was accepted (" + Outcome + "); there is no error to raise."),
         };

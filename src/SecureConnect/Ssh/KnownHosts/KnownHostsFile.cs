@@ -90,7 +90,7 @@ internal sealed class KnownHostsFile
         if (port is < 1 or > 65535)
         {
             throw new SecureConnectException(
-                "InvalidPort",
+                ErrorIds.InvalidPort,
                 ErrorKind.InvalidArgument,
                 string.Format(CultureInfo.InvariantCulture, "The port {0} is not valid. Use a port from 1 to 65535.", port),
                 port);
@@ -124,7 +124,7 @@ internal sealed class KnownHostsFile
         {
             // A hash covers one literal name; a hashed pattern would never match anything.
             throw new SecureConnectException(
-                "InvalidHostName",
+                ErrorIds.InvalidHostName,
                 ErrorKind.InvalidArgument,
                 "The host name '" + host + "' contains wildcards, which cannot be hashed. Add it without hashing, or add each host by name.",
                 host);
@@ -133,7 +133,7 @@ internal sealed class KnownHostsFile
         if (!KnownHostEntry.TryValidateKey(keyType, blob, out string problem))
         {
             throw new SecureConnectException(
-                "InvalidHostKey",
+                ErrorIds.InvalidHostKey,
                 ErrorKind.InvalidArgument,
                 "The host key cannot be added: " + problem + ". Pass the key exactly as the server presented it.",
                 keyType);
@@ -362,7 +362,7 @@ internal sealed class KnownHostsFile
         if (problem is not null)
         {
             throw new SecureConnectException(
-                "InvalidHostName",
+                ErrorIds.InvalidHostName,
                 ErrorKind.InvalidArgument,
                 "The host name '" + Show(host) + "' " + problem + ". Use a DNS name or an IP address (without brackets).",
                 host);

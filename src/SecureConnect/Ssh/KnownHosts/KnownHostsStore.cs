@@ -47,7 +47,7 @@ internal sealed class KnownHostsStore
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
             throw new SecureConnectException(
-                "KnownHostsNotReadable",
+                ErrorIds.KnownHostsNotReadable,
                 ErrorKind.ReadError,
                 $"Cannot read the known_hosts file '{path}': {e.Message}",
                 path,
@@ -87,7 +87,7 @@ internal sealed class KnownHostsStore
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
             throw new SecureConnectException(
-                "KnownHostsNotWritable",
+                ErrorIds.KnownHostsNotWritable,
                 ErrorKind.WriteError,
                 $"Cannot write the known_hosts file '{path}': {e.Message} Check that the workspace folder is writable.",
                 path,

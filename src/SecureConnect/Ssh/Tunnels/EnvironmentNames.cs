@@ -42,7 +42,7 @@ internal static class EnvironmentNames
         if (problem is not null)
         {
             throw new SecureConnectException(
-                "InvalidTunnelName",
+                ErrorIds.InvalidTunnelName,
                 ErrorKind.InvalidArgument,
                 $"The tunnel name {problem}. Use any text of 1 to {MaxNameLength} printable characters, e.g. -Name 'My SSH tunnel'.",
                 name);

@@ -11,7 +11,7 @@ internal static class ForwardErrors
         if (e.ReasonCode == 2)
         {
             return new SecureConnectException(
-                "RemoteUnreachable",
+                ErrorIds.RemoteUnreachable,
                 ErrorKind.ConnectionError,
                 $"The bastion {spec.Bastion} could not connect to {target} ({e.Message}). Check that the service runs there and that the bastion can reach it.",
                 target,
@@ -21,7 +21,7 @@ internal static class ForwardErrors
         if (e.Refused)
         {
             return new SecureConnectException(
-                "ForwardRefused",
+                ErrorIds.ForwardRefused,
                 ErrorKind.PermissionDenied,
                 $"The bastion {spec.Bastion} refused to forward to {target} ({e.Message}). If the authorized_keys line of this key restricts destinations, add permitopen=\"{target}\" to it " +
                 $"(ConvertTo-AuthorizedKey -PermitOpen '{target}'); otherwise allow it with PermitOpen or AllowTcpForwarding in the bastion's sshd_config.",
@@ -29,6 +29,6 @@ internal static class ForwardErrors
                 e);
         }
 
-        return new SecureConnectException("BastionUnreachable", ErrorKind.ConnectionError, e.Message, spec.Bastion.ToString(), e);
+        return new SecureConnectException(ErrorIds.BastionUnreachable, ErrorKind.ConnectionError, e.Message, spec.Bastion.ToString(), e);
     }
 }

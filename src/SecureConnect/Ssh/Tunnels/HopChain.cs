@@ -85,7 +85,7 @@ internal sealed class HopChain : IDisposable
                 catch (SecureConnectException e) when (bridge?.Failure is { } failure)
                 {
                     throw new SecureConnectException(
-                        "BastionUnreachable",
+                        ErrorIds.BastionUnreachable,
                         ErrorKind.ConnectionError,
                         $"The jump host {route[i - 1]} could not reach the next hop {route[i].HostName}:{route[i].Port}: {failure}.",
                         route[i].ToString(),

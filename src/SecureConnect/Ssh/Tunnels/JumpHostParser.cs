@@ -64,7 +64,7 @@ internal static class JumpHostParser
         int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out port) && port is > 0 and <= 65535;
 
     private static SecureConnectException Invalid(string value) => new(
-        "InvalidJumpHost",
+        ErrorIds.InvalidJumpHost,
         ErrorKind.InvalidArgument,
         $"'{value}' is not a jump host. Use user@host, user@host:port or user@[ipv6-address]:port.",
         value);

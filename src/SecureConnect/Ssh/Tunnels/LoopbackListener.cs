@@ -41,7 +41,7 @@ internal sealed class LoopbackListener : IDisposable
         {
             socket.Dispose();
             throw new SecureConnectException(
-                "LocalPortInUse",
+                ErrorIds.LocalPortInUse,
                 ErrorKind.ResourceExists,
                 $"The local port 127.0.0.1:{port} is already in use ({e.SocketErrorCode}). Choose another -LocalPort, or -LocalPort 0 for a free one.",
                 port,

@@ -99,7 +99,7 @@ internal sealed class SshConnector
         if (decision is null)
         {
             client.Dispose();
-            throw new SecureConnectException("HostKeyUnknown", ErrorKind.SecurityError, $"{hop.HostName}:{hop.Port} presented no host key.", hop.ToString());
+            throw new SecureConnectException(ErrorIds.HostKeyUnknown, ErrorKind.SecurityError, $"{hop.HostName}:{hop.Port} presented no host key.", hop.ToString());
         }
 
         bool newlyTrusted = false;
@@ -136,7 +136,7 @@ internal sealed class SshConnector
 
             if (again.Outcome is HostKeyOutcome.Mismatch or HostKeyOutcome.Revoked)
             {
-                throw new SecureConnectException("HostKeyMismatch", ErrorKind.SecurityError, again.Message, hop.ToString());
+                throw new SecureConnectException(ErrorIds.HostKeyMismatch, ErrorKind.SecurityError, again.Message, hop.ToString());
             }
 
             return false;
@@ -167,19 +167,19 @@ internal sealed class SshConnector
         Exception inner = e is AggregateException { InnerException: { } first } ? first : e;
         if (decision is not null && decision.Outcome is HostKeyOutcome.Unknown)
         {
-            return new SecureConnectException("HostKeyUnknown", ErrorKind.SecurityError, decision.Message, hop.ToString(), inner);
+            return new SecureConnectException(ErrorIds.HostKeyUnknown, ErrorKind.SecurityError, decision.Message, hop.ToString(), inner);
         }
 
         if (decision is not null && decision.Outcome is HostKeyOutcome.Mismatch or HostKeyOutcome.Revoked)
         {
-            return new SecureConnectException("HostKeyMismatch", ErrorKind.SecurityError, decision.Message, hop.ToString(), inner);
+            return new SecureConnectException(ErrorIds.HostKeyMismatch, ErrorKind.SecurityError, decision.Message, hop.ToString(), inner);
         }
 
         if (decision is null && knownTypes.Count > 0 && inner is SshConnectionException && inner.Message.Contains("host key", StringComparison.OrdinalIgnoreCase))
         {
             // The server no longer offers any key type we trust for it: its keys were replaced.
             return new SecureConnectException(
-                "HostKeyMismatch",
+                ErrorIds.HostKeyMismatch,
                 ErrorKind.SecurityError,
                 $"{hop.HostName}:{hop.Port} no longer offers a host key of the type(s) trusted for it ({string.Join(", ", knownTypes)}), so its host key was replaced. Nothing was sent to the server. " +
                 $"If the change is expected, run: Remove-SshKnownHost -HostName {hop.HostName} -Port {hop.Port}; Get-SshServerKey -HostName {hop.HostName} -Port {hop.Port} | Add-SshKnownHost",
@@ -190,7 +190,7 @@ internal sealed class SshConnector
         if (inner is SshAuthenticationException)
         {
             return new SecureConnectException(
-                "SshAuthenticationFailed",
+                ErrorIds.SshAuthenticationFailed,
                 ErrorKind.AuthenticationError,
                 $"{hop.HostName}:{hop.Port} refused the user '{hop.User}' with the key {_key.Fingerprint} ({inner.Message}). " +
                 "Install the key for that user: add the line from 'Get-WorkspaceSshKey | ConvertTo-AuthorizedKey' to ~" + hop.User + "/.ssh/authorized_keys on the bastion.",
@@ -201,7 +201,7 @@ internal sealed class SshConnector
         if (inner is OperationCanceledException or SshOperationTimeoutException)
         {
             return new SecureConnectException(
-                "BastionUnreachable",
+                ErrorIds.BastionUnreachable,
                 ErrorKind.OperationTimeout,
                 $"Could not connect to {hop.HostName}:{hop.Port} within {_connectTimeout.TotalSeconds:0} s. Check the address, the port and the network path (firewall, VPN); -ConnectTimeout sets the limit.",
                 hop.ToString(),
@@ -211,7 +211,7 @@ internal sealed class SshConnector
         if (inner is SocketException socket)
         {
             return new SecureConnectException(
-                "BastionUnreachable",
+                ErrorIds.BastionUnreachable,
                 ErrorKind.ConnectionError,
                 $"Could not connect to {hop.HostName}:{hop.Port}: {socket.Message} ({socket.SocketErrorCode}). Check the address, the port and that sshd is running.",
                 hop.ToString(),
@@ -219,7 +219,7 @@ internal sealed class SshConnector
         }
 
         return new SecureConnectException(
-            "BastionUnreachable",
+            ErrorIds.BastionUnreachable,
             ErrorKind.ConnectionError,
             $"The SSH connection to {hop.HostName}:{hop.Port} failed: {inner.Message}",
             hop.ToString(),

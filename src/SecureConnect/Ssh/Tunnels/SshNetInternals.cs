@@ -75,7 +75,7 @@ internal static class SshNetInternals
         if (missing.Count > 0)
         {
             throw new SecureConnectException(
-                "SshLibraryIncompatible",
+                ErrorIds.SshLibraryIncompatible,
                 ErrorKind.InvalidOperation,
                 $"The loaded SSH.NET ({typeof(Session).Assembly.GetName().Version}) lacks what SecureConnect's tunnels are built on: {string.Join(", ", missing)}. " +
                 "Reinstall SecureConnect so that it loads the SSH.NET version it was built with.",

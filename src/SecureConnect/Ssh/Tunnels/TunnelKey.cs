@@ -43,13 +43,13 @@ internal sealed class TunnelKey
             path = keyPath;
             if (!File.Exists(path))
             {
-                throw new SecureConnectException("KeyFileNotFound", ErrorKind.ObjectNotFound, $"The key file '{path}' does not exist.", path);
+                throw new SecureConnectException(ErrorIds.KeyFileNotFound, ErrorKind.ObjectNotFound, $"The key file '{path}' does not exist.", path);
             }
 
             if (SecureFile.IsUnprotected(path))
             {
                 throw new SecureConnectException(
-                    "KeyFileUnprotected",
+                    ErrorIds.KeyFileUnprotected,
                     ErrorKind.SecurityError,
                     $"The private key file '{path}' has mode {SecureFile.DescribeMode(path)}: group or others can read it. Run 'chmod 600 {path}' and try again.",
                     path);

@@ -200,7 +200,7 @@ internal static class TunnelRegistry
                 if (sameName && other != target)
                 {
                     throw new SecureConnectException(
-                        "TunnelNameInUse",
+                        ErrorIds.TunnelNameInUse,
                         ErrorKind.ResourceExists,
                         $"The tunnel name '{name}' is used by tunnel #{other.Model.Id} ({other.Model}). Stop it first (Stop-SshTunnel -Name {Quote(taken)}) or choose another name.",
                         name);
@@ -227,7 +227,7 @@ internal static class TunnelRegistry
             {
                 throw string.Equals(taken, name, StringComparison.OrdinalIgnoreCase)
                     ? new SecureConnectException(
-                        "TunnelNameInUse",
+                        ErrorIds.TunnelNameInUse,
                         ErrorKind.ResourceExists,
                         $"The tunnel name '{name}' is being given to another tunnel that is starting now ({pending.Spec.Route}). Choose another name.",
                         name)
@@ -244,7 +244,7 @@ internal static class TunnelRegistry
     {
         string[] variables = EnvironmentNames.For(name);
         return new SecureConnectException(
-            "TunnelNameConflict",
+            ErrorIds.TunnelNameConflict,
             ErrorKind.ResourceExists,
             $"The name '{name}' would set {variables[0]} and {variables[1]}, which the name '{taken}'" + (id is null ? string.Empty : $" of tunnel #{id}") +
             " already sets. Choose a name that differs in letters or digits, not only in spaces or punctuation.",

@@ -101,7 +101,7 @@ internal sealed class TunnelSupervisor
                         return;
                     }
                 }
-                catch (SecureConnectException e) when (e.ErrorId is "HostKeyMismatch" or "HostKeyUnknown")
+                catch (SecureConnectException e) when (e.ErrorId is ErrorIds.HostKeyMismatch or ErrorIds.HostKeyUnknown)
                 {
                     // A changed host key is never retried: it needs a person to decide.
                     if (_tunnel.TryFail(e.Message))
