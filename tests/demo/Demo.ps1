@@ -94,12 +94,18 @@ try {
     Write-Host "PING via `$env:REDIS_LOCAL_HOST:`$env:REDIS_LOCAL_PORT ($env:REDIS_LOCAL_HOST`:$env:REDIS_LOCAL_PORT) -> $answer"
     $summary.Add("Redis PING through tunnel #$($redisTunnel.Id): $answer")
 
-    Write-Step '9. The bastion enforces permitopen: a tunnel to MariaDB (not allowed) is refused'
-    $mariaTunnel = Start-SshTunnel -Name mariadb @bastionArgs -RemoteHost $lab.mariadb.hostName -RemotePort $lab.mariadb.port
+    Write-Step '9. The bastion enforces permitopen: a tunnel to MariaDB (not allowed) is refused at start (ForwardRefused)'
+    Write-Show "Start-SshTunnel -Name mariadb ... -RemoteHost $($lab.mariadb.hostName) -RemotePort $($lab.mariadb.port)"
+    $refusal = $null
+    try { Start-SshTunnel -Name mariadb @bastionArgs -RemoteHost $lab.mariadb.hostName -RemotePort $lab.mariadb.port -ErrorAction Stop | Out-Null }
+    catch { $refusal = $_ }
+    if (-not $refusal -or $refusal.FullyQualifiedErrorId -notlike 'ForwardRefused,*') { throw "expected ForwardRefused for the MariaDB tunnel, got: $refusal" }
+    Write-Host "  $($refusal.FullyQualifiedErrorId)" -ForegroundColor Yellow
+    Write-Host "  $($refusal.Exception.Message)"
     Write-Show 'Get-SshTunnel | Test-SshTunnel'
     $tests = Get-SshTunnel | Test-SshTunnel
     $tests | Format-Table TunnelId, Name, Forwarded, RoundTripMs, Reason -Wrap | Out-Host
-    $summary.Add("Test-SshTunnel: " + (($tests | ForEach-Object { "$($_.Name)=$(if ($_.Forwarded) { 'forwarded' } else { 'refused' })" }) -join ', '))
+    $summary.Add("Start-SshTunnel to MariaDB: ForwardRefused; Test-SshTunnel: " + (($tests | ForEach-Object { "$($_.Name)=$(if ($_.Forwarded) { 'forwarded' } else { 'refused' })" }) -join ', '))
 
     Write-Step '10. Register the database as an integration: strict TLS (VerifyFull) through the bastion'
     $db = $lab.postgresTls
