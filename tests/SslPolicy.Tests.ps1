@@ -252,6 +252,55 @@ Describe 'Certificate name and CA checks through the tunnel' -Tag Lab {
     }
 }
 
+Describe 'Revocation lists (-CrlPath), checked offline as libpq''s sslcrl' -Tag Lab {
+    BeforeAll {
+        if ($lab) {
+            Initialize-LabWorkspace
+            # CRLs from the lab CA with openssl: one that names nothing, one that revokes the servers' certificate.
+            $script:crlDir = Join-Path ([IO.Path]::GetTempPath()) ("sc-crl-" + [guid]::NewGuid().ToString('N'))
+            New-Item -ItemType Directory $crlDir | Out-Null
+            Set-Content (Join-Path $crlDir 'index.txt') -Value $null -NoNewline
+            Set-Content (Join-Path $crlDir 'crlnumber') '1000'
+            $cnf = Join-Path $crlDir 'ca.cnf'
+            Set-Content $cnf @(
+                '[ ca ]', 'default_ca = lab', '[ lab ]', "database = $crlDir/index.txt", "crlnumber = $crlDir/crlnumber",
+                'default_md = sha256', 'default_crl_days = 2'
+            )
+            function Invoke-OpenSsl([string[]] $Arguments) {
+                $r = Invoke-Native -FilePath (Get-Command openssl).Source -Arguments $Arguments -TimeoutSeconds 30
+                if ($r.ExitCode -ne 0) { throw "openssl $($Arguments -join ' ') failed: $($r.Error)" }
+            }
+            $ca = @('-config', $cnf, '-keyfile', $lab.ca.labCaKeyPath, '-cert', $lab.ca.labCaPath)
+            $script:cleanCrl = Join-Path $crlDir 'clean.crl'
+            Invoke-OpenSsl (@('ca', '-gencrl') + $ca + @('-out', $cleanCrl))
+            Invoke-OpenSsl (@('ca', '-revoke', $lab.ca.serverCertPath) + $ca)
+            $script:revokingCrl = Join-Path $crlDir 'revoking.crl'
+            Invoke-OpenSsl (@('ca', '-gencrl') + $ca + @('-out', $revokingCrl))
+        }
+    }
+    AfterAll {
+        Remove-LabWorkspace
+        if ($crlDir) { Remove-Item -Recurse -Force $crlDir -ErrorAction SilentlyContinue }
+    }
+
+    It 'connects when the list does not name the server''s certificate, and refuses it once the CA revoked it (SslCertificateInvalid)' -Skip:(Skip-When $NoLab) {
+        New-LabIntegration -Name 'crl' -Type PostgreSQL -Server 'postgresTls' -Extra @{ SslMode = 'VerifyFull'; CaCertificatePath = $lab.ca.labCaPath; CrlPath = $cleanCrl } | Out-Null
+        Test-Path (Join-Path $ws 'ca/crl.crl') | Should -BeTrue
+        (Invoke-SecureQuery crl 'select count(*) from people' -As Scalar -ErrorAction Stop) | Should -Be 5
+
+        Set-SecureIntegration -Name 'crl' -CrlPath $revokingCrl
+        $err = Get-ErrorRecord { Invoke-SecureQuery crl 'select 1' -ErrorAction Stop }
+        $err.FullyQualifiedErrorId | Should -Be 'SslCertificateInvalid,SecureConnect.Commands.InvokeSecureQueryCommand'
+        $err.Exception.Message | Should -Match 'revoked'
+    }
+
+    It 'refuses a file that is not a revocation list (CrlInvalid) and stores nothing' -Skip:(Skip-When $NoLab) {
+        $err = Get-ErrorRecord { New-SecureIntegration -Name 'badcrl' -Type PostgreSQL -HostName 'db.example.test' -SslMode VerifyFull -CaCertificatePath $lab.ca.labCaPath -CrlPath $lab.ca.labCaPath -ErrorAction Stop }
+        $err.FullyQualifiedErrorId | Should -Be 'CrlInvalid,SecureConnect.Commands.NewSecureIntegrationCommand'
+        @(Get-SecureIntegration | Where-Object Name -eq 'badcrl').Count | Should -Be 0
+    }
+}
+
 Describe 'Set-SslPolicy and Get-SslPolicy: minimum, default, integration' {
     BeforeEach { $script:ws = New-TestWorkspace }
     AfterEach { Remove-Item -Recurse -Force $ws -ErrorAction SilentlyContinue }

@@ -136,7 +136,7 @@ public abstract class IntegrationCmdlet : SecureConnectCmdlet
             options[option.Key] = option.Value;
         }
 
-        var integrationSpec = new ConnectionSpec(record.Name, record.Type, record.HostName, record.Port, record.Database, effective, modeSource, Integrations.CaPath(record), tunnel, null, options);
+        var integrationSpec = new ConnectionSpec(record.Name, record.Type, record.HostName, record.Port, record.Database, effective, modeSource, Integrations.CaPath(record), tunnel, null, options, Integrations.CrlPath(record));
         return (integrationSpec, ResolveCredential(record, explicitCredential), levels);
     }
 
@@ -201,6 +201,18 @@ public abstract class IntegrationCmdlet : SecureConnectCmdlet
 
     internal static NetworkCredential? ToNetwork(PSCredential? credential) =>
         credential is null || credential == PSCredential.Empty ? null : credential.GetNetworkCredential();
+
+    internal string? StoreCrl(string? crlPath, string name)
+    {
+        if (crlPath is null)
+        {
+            return null;
+        }
+
+        string file = CertificateRevocationLists.Store(Store, name, CertificateRevocationLists.Validate(GetUnresolvedProviderPathFromPSPath(crlPath)));
+        WriteVerbose($"Stored the certificate revocation list for '{name}'; it is checked under VerifyCA and VerifyFull.");
+        return file;
+    }
 
     internal string? StoreCa(string? caPath, string name)
     {
@@ -269,6 +281,11 @@ public sealed class NewSecureIntegrationCommand : IntegrationCmdlet
     [ValidateNotNullOrEmpty]
     public string? CaCertificatePath { get; set; }
 
+    /// <summary>A certificate revocation list (PEM or DER) from the CA, checked offline under VerifyCA/VerifyFull, as libpq's sslcrl.</summary>
+    [Parameter(ValueFromPipelineByPropertyName = true)]
+    [ValidateNotNullOrEmpty]
+    public string? CrlPath { get; set; }
+
     /// <summary>The SSH bastion, host[:port] (or user@host[:port]).</summary>
     [Parameter(ValueFromPipelineByPropertyName = true)]
     [ValidateNotNullOrEmpty]
@@ -317,7 +334,11 @@ public sealed class NewSecureIntegrationCommand : IntegrationCmdlet
                 return;
             }
 
-            IntegrationRecord added = Integrations.Add(record, r => StoreCa(CaCertificatePath, r.Name));
+            IntegrationRecord added = Integrations.Add(record, r =>
+            {
+                r.CrlFile = StoreCrl(CrlPath, r.Name);
+                return StoreCa(CaCertificatePath, r.Name);
+            });
             if (Credential is not null)
             {
                 SessionCredentials.Set(Store.Paths.Root, added.Name, Credential);
@@ -428,6 +449,11 @@ public sealed class SetSecureIntegrationCommand : IntegrationCmdlet
     [ValidateNotNullOrEmpty]
     public string? CaCertificatePath { get; set; }
 
+    /// <summary>A certificate revocation list (PEM or DER) from the CA, checked offline under VerifyCA/VerifyFull, as libpq's sslcrl.</summary>
+    [Parameter]
+    [ValidateNotNullOrEmpty]
+    public string? CrlPath { get; set; }
+
     /// <summary>The SSH bastion, host[:port].</summary>
     [Parameter]
     [ValidateNotNullOrEmpty]
@@ -494,6 +520,11 @@ public sealed class SetSecureIntegrationCommand : IntegrationCmdlet
                 if (CaCertificatePath is not null)
                 {
                     r.CaCertificateFile = StoreCa(CaCertificatePath, r.Name);
+                }
+
+                if (CrlPath is not null)
+                {
+                    r.CrlFile = StoreCrl(CrlPath, r.Name);
                 }
             });
             if (Credential is not null)

@@ -21,6 +21,10 @@ internal static class ErrorIds
 
     public const string CredentialNotFound = nameof(CredentialNotFound);
 
+    public const string CrlInvalid = nameof(CrlInvalid);
+
+    public const string CrlNotFound = nameof(CrlNotFound);
+
     public const string DatabaseAuthenticationFailed = nameof(DatabaseAuthenticationFailed);
 
     public const string EgressAddressExists = nameof(EgressAddressExists);

@@ -32,6 +32,9 @@ internal sealed class IntegrationRecord
     /// <summary>File name of the CA certificate inside the workspace's ca/ folder.</summary>
     public string? CaCertificateFile { get; set; }
 
+    /// <summary>File name of the certificate revocation list inside the workspace's ca/ folder (as libpq's sslcrl).</summary>
+    public string? CrlFile { get; set; }
+
     /// <summary>The SecretManagement secret that holds the credential (a name, never the secret).</summary>
     public string? CredentialSecret { get; set; }
 
@@ -63,6 +66,7 @@ internal sealed class IntegrationStore
 
     private const string SslModeKey = "sslMode";
     private const string CaFileKey = "caCertificateFile";
+    private const string CrlFileKey = "crlFile";
     private const string IntegrationsPath = "$." + IntegrationsKey;
     private const string PolicyPath = "$." + PolicyKey;
 
@@ -182,6 +186,11 @@ internal sealed class IntegrationStore
                 SecureFile.TryDelete(caPath);
             }
 
+            if (CrlPath(record) is { } crlPath)
+            {
+                SecureFile.TryDelete(crlPath);
+            }
+
             return record;
         });
     }
@@ -218,6 +227,12 @@ internal sealed class IntegrationStore
         record.CaCertificateFile is null
             ? null
             : ResolveCaFile(_store.Paths, record.CaCertificateFile, SettingsJson.Member(SettingsJson.Member(IntegrationsPath, record.Name), CaFileKey));
+
+    /// <summary>The full path of the integration's CRL file, always inside the workspace's ca/ folder.</summary>
+    public string? CrlPath(IntegrationRecord record) =>
+        record.CrlFile is null
+            ? null
+            : ResolveCaFile(_store.Paths, record.CrlFile, SettingsJson.Member(SettingsJson.Member(IntegrationsPath, record.Name), CrlFileKey));
 
     public Integration ToPublic(IntegrationRecord record, SslPolicyLevels levels, bool hasCredential)
     {
@@ -313,6 +328,12 @@ internal sealed class IntegrationStore
             {
                 string caKey = SettingsJson.Find(copy, CaFileKey, file, path)?.Key ?? CaFileKey;
                 ResolveCaFile(paths, record.CaCertificateFile, SettingsJson.Member(path, caKey));
+            }
+
+            if (record.CrlFile is not null)
+            {
+                string crlKey = SettingsJson.Find(copy, CrlFileKey, file, path)?.Key ?? CrlFileKey;
+                ResolveCaFile(paths, record.CrlFile, SettingsJson.Member(path, crlKey));
             }
 
             all[entry.Key] = record;

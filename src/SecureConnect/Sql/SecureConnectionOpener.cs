@@ -1,5 +1,6 @@
 using System;
 using System.Collections;
+using System.Collections.Generic;
 using System.Data.Common;
 using System.Net;
 using System.Security.Cryptography.X509Certificates;
@@ -23,7 +24,8 @@ internal sealed record ConnectionSpec(
     string? CaPath,
     TunnelSpec? Tunnel,
     SshTunnel? ExistingTunnel,
-    IDictionary Options);
+    IDictionary Options,
+    string? CrlPath = null);
 
 /// <summary>An open connection and what was learned opening it.</summary>
 internal sealed class OpenedConnection : IDisposable
@@ -115,7 +117,8 @@ internal static class SecureConnectionOpener
         }
 
         var target = new ConnectionTarget(spec.Type, spec.HostName, connectHost, connectPort, spec.Database, credential, spec.Mode, ca, spec.Options, 15, commandTimeout);
-        var observer = new TlsObserver(spec.Mode, spec.HostName, trusted);
+        IReadOnlyList<Org.BouncyCastle.X509.X509Crl>? revocationLists = spec.CrlPath is null ? null : CertificateRevocationLists.LoadAll(spec.CrlPath);
+        var observer = new TlsObserver(spec.Mode, spec.HostName, trusted, revocationLists);
         DbConnection connection = provider.CreateConnection(target, observer);
         verbose($"Connecting to {spec.Type} {spec.HostName}:{spec.Port} via {via} with SSL mode {spec.Mode} ({provider.DescribeConnectionString(target)}).");
         long refusalsBefore = tunnel?.ForwardRefusals ?? 0;

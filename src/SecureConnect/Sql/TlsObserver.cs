@@ -17,12 +17,14 @@ internal sealed class TlsObserver
     private static readonly Oid s_serverAuth = new("1.3.6.1.5.5.7.3.1", "Server Authentication");
 
     private readonly X509Certificate2Collection? _trusted;
+    private readonly System.Collections.Generic.IReadOnlyList<Org.BouncyCastle.X509.X509Crl>? _revocationLists;
 
-    public TlsObserver(SslMode mode, string expectedHost, X509Certificate2Collection? trusted)
+    public TlsObserver(SslMode mode, string expectedHost, X509Certificate2Collection? trusted, System.Collections.Generic.IReadOnlyList<Org.BouncyCastle.X509.X509Crl>? revocationLists = null)
     {
         _mode = mode;
         _expectedHost = expectedHost;
         _trusted = trusted is { Count: > 0 } ? trusted : null;
+        _revocationLists = revocationLists is { Count: > 0 } ? revocationLists : null;
     }
 
     public TlsObserver(SslMode mode, string expectedHost, X509Certificate2? ca)
@@ -38,6 +40,9 @@ internal sealed class TlsObserver
     public bool ChainValidated { get; private set; }
 
     public bool HostNameVerified { get; private set; }
+
+    /// <summary>The server certificate was checked against the integration's uploaded revocation lists.</summary>
+    public bool RevocationChecked { get; private set; }
 
     /// <summary>Why the certificate was refused (null when it was not).</summary>
     public string? Failure { get; private set; }
@@ -94,6 +99,19 @@ internal sealed class TlsObserver
                 ? $"the certificate '{cert.Subject}' (issued by '{cert.Issuer}') is not signed by the trusted CA '{trustedNames}' ({statuses})"
                 : $"the certificate '{cert.Subject}' (issued by '{cert.Issuer}') is not trusted by the system store ({statuses})";
             return false;
+        }
+
+        if (_revocationLists is not null)
+        {
+            // Offline, from the uploaded lists only (as libpq's sslcrl): a current list from the issuer must clear it.
+            X509Certificate2 issuer = ownChain.ChainElements.Count > 1 ? ownChain.ChainElements[1].Certificate : ownChain.ChainElements[0].Certificate;
+            if (SecureConnect.Integrations.CertificateRevocationLists.Check(_revocationLists, cert, issuer) is { } refused)
+            {
+                Failure = refused;
+                return false;
+            }
+
+            RevocationChecked = true;
         }
 
         ChainValidated = true;

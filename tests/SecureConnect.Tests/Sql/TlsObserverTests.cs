@@ -122,6 +122,56 @@ public sealed class TlsObserverTests
         Assert.True(new TlsObserver(ScSslMode.VerifyFull, "db.lab.internal", s_lab.Ca).Validate(this, serverAuth, null, SslPolicyErrors.None));
     }
 
+    [Fact]
+    public void Crl_RefusesARevokedCertificate_AndPassesOneTheListDoesNotName()
+    {
+        X509Certificate2 revoked = MakeLeaf(s_lab.Ca, s_labCaKey, "db.lab.internal", new OidCollection { new Oid("1.3.6.1.5.5.7.3.1") });
+        var lists = new[] { MakeCrl(s_labCaKey, s_lab.Ca, DateTime.UtcNow.AddDays(7), revoked) };
+
+        var refusing = new TlsObserver(ScSslMode.VerifyFull, "db.lab.internal", new X509Certificate2Collection(s_lab.Ca), lists);
+        Assert.False(refusing.Validate(this, revoked, null, SslPolicyErrors.None));
+        Assert.Contains("was revoked", refusing.Failure, StringComparison.Ordinal);
+
+        var passing = new TlsObserver(ScSslMode.VerifyCA, "db.lab.internal", new X509Certificate2Collection(s_lab.Ca), lists);
+        Assert.True(passing.Validate(this, s_lab.Leaf, null, SslPolicyErrors.None), passing.Failure);
+        Assert.True(passing.RevocationChecked);
+    }
+
+    [Fact]
+    public void Crl_FailsClosed_OutOfDateForgedOrFromAnotherIssuer()
+    {
+        var trusted = new X509Certificate2Collection(s_lab.Ca);
+        var outOfDate = new TlsObserver(ScSslMode.VerifyCA, "db.lab.internal", trusted, new[] { MakeCrl(s_labCaKey, s_lab.Ca, DateTime.UtcNow.AddDays(-1)) });
+        Assert.False(outOfDate.Validate(this, s_lab.Leaf, null, SslPolicyErrors.None));
+        Assert.Contains("out of date", outOfDate.Failure, StringComparison.Ordinal);
+
+        // Names the lab CA as issuer but is signed with another key.
+        using RSA otherKey = RSA.Create(2048);
+        var forged = new TlsObserver(ScSslMode.VerifyCA, "db.lab.internal", trusted, new[] { MakeCrl(otherKey, s_lab.Ca, DateTime.UtcNow.AddDays(7)) });
+        Assert.False(forged.Validate(this, s_lab.Leaf, null, SslPolicyErrors.None));
+        Assert.Contains("not signed by that CA", forged.Failure, StringComparison.Ordinal);
+
+        var otherIssuer = new TlsObserver(ScSslMode.VerifyCA, "db.lab.internal", trusted, new[] { MakeCrl(s_labCaKey, s_rogue.Ca, DateTime.UtcNow.AddDays(7)) });
+        Assert.False(otherIssuer.Validate(this, s_lab.Leaf, null, SslPolicyErrors.None));
+        Assert.Contains("holds no revocation list from the certificate's issuer", otherIssuer.Failure, StringComparison.Ordinal);
+    }
+
+    private static Org.BouncyCastle.X509.X509Crl MakeCrl(RSA signingKey, X509Certificate2 issuer, DateTime nextUpdate, params X509Certificate2[] revoked)
+    {
+        var generator = new Org.BouncyCastle.X509.X509V2CrlGenerator();
+        generator.SetIssuerDN(new Org.BouncyCastle.Asn1.X509.X509Name(issuer.SubjectName.Name));
+        generator.SetThisUpdate(DateTime.UtcNow.AddHours(-1));
+        generator.SetNextUpdate(nextUpdate);
+        foreach (X509Certificate2 certificate in revoked)
+        {
+            generator.AddCrlEntry(new Org.BouncyCastle.Math.BigInteger(certificate.SerialNumber, 16), DateTime.UtcNow.AddMinutes(-30), Org.BouncyCastle.Asn1.X509.CrlReason.KeyCompromise);
+        }
+
+        Org.BouncyCastle.Crypto.AsymmetricCipherKeyPair pair = Org.BouncyCastle.Security.DotNetUtilities.GetRsaKeyPair(signingKey);
+        var signer = new Org.BouncyCastle.Crypto.Operators.Asn1SignatureFactory("SHA256WITHRSA", pair.Private);
+        return generator.Generate(signer);
+    }
+
     private static X509Certificate2 MakeLeaf(X509Certificate2 ca, RSA caKey, string dnsName, OidCollection usages)
     {
         using RSA leafKey = RSA.Create(2048);
