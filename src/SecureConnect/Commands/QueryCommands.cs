@@ -258,7 +258,7 @@ public sealed class InvokeSecureQueryCommand : SecureQueryCmdlet
         return new SecureConnectException(
             ErrorIds.QueryInterrupted,
             ErrorKind.ConnectionError,
-            $"The connection to '{spec.Name}' broke after {rows} of the result had been delivered ({NpgsqlProvider.Innermost(e)}).{shape} Run the query again once the connection is back.",
+            $"The connection to '{spec.Name}' broke after {rows} of the result had been delivered ({DriverErrors.Innermost(e)}).{shape} Run the query again once the connection is back.",
             spec.Name,
             e);
     }
@@ -397,12 +397,12 @@ public sealed class TestSecureConnectionCommand : SecureQueryCmdlet
                 warnings.Add($"The certificate was not validated (SSL mode {spec.Mode}): the session is encrypted but the server is not authenticated. Use VerifyFull with the server's CA.");
             }
 
-            if (session.Encrypted is null && opened.Provider is not SqlServerProvider)
+            if (session.Encrypted is null && opened.Provider.ValidatesInCallback)
             {
                 warnings.Add("The server does not report its session encryption; Encrypted is what the client negotiated.");
             }
 
-            bool sqlServerValidated = opened.Provider is SqlServerProvider && spec.Mode >= SecureConnect.SslMode.VerifyCA;
+            bool sqlServerValidated = !opened.Provider.ValidatesInCallback && spec.Mode >= SecureConnect.SslMode.VerifyCA;
             WriteObject(new ConnectionReport(
                 spec.Name,
                 spec.Type,

@@ -39,10 +39,11 @@ internal interface ISqlProvider
     IReadOnlyList<IntegrationType> Types { get; }
 
     /// <summary>
-    /// True when the driver lets SecureConnect validate the certificate itself (a callback), so an uploaded CA can be
-    /// the only trust; false when the driver validates with the system store only (SqlClient).
+    /// True when the driver hands the certificate to SecureConnect's validator (a callback): an uploaded CA can be the
+    /// only trust, and the validator sees the handshake. False when the driver validates by itself with the system
+    /// store (SqlClient). A capability, so that no code asks which provider it has.
     /// </summary>
-    bool ValidatesWithUploadedCa { get; }
+    bool ValidatesInCallback { get; }
 
     /// <summary>The usual port of an engine.</summary>
     int DefaultPort(IntegrationType type);

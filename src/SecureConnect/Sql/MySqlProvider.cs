@@ -29,7 +29,7 @@ internal sealed class MySqlProvider : ISqlProvider
 
     public IReadOnlyList<IntegrationType> Types { get; } = new[] { IntegrationType.MySQL, IntegrationType.MariaDB, IntegrationType.MindsDB };
 
-    public bool ValidatesWithUploadedCa => true;
+    public bool ValidatesInCallback => true;
 
     public int DefaultPort(IntegrationType type) => type == IntegrationType.MindsDB ? 47335 : 3306;
 
@@ -136,15 +136,15 @@ internal sealed class MySqlProvider : ISqlProvider
                 return new ClassifiedError(ErrorIds.DatabaseAuthenticationFailed, ErrorKind.AuthenticationError, $"MySQL error {my.Number}: {my.Message}");
             }
 
-            if (target.SslMode >= SslMode.Required && !observer.HandshakeSeen && NpgsqlProvider.Mentions(error, "SSL"))
+            if (target.SslMode >= SslMode.Required && !observer.HandshakeSeen && DriverErrors.Mentions(error, "SSL"))
             {
                 return new ClassifiedError(ErrorIds.SslNotAvailable, ErrorKind.SecurityError, "the server does not offer TLS");
             }
 
-            return new ClassifiedError(ErrorIds.ConnectionFailed, ErrorKind.ConnectionError, $"MySQL error {my.Number}: {NpgsqlProvider.Innermost(my)}");
+            return new ClassifiedError(ErrorIds.ConnectionFailed, ErrorKind.ConnectionError, $"MySQL error {my.Number}: {DriverErrors.Innermost(my)}");
         }
 
-        return new ClassifiedError(ErrorIds.ConnectionFailed, ErrorKind.ConnectionError, NpgsqlProvider.Innermost(error));
+        return new ClassifiedError(ErrorIds.ConnectionFailed, ErrorKind.ConnectionError, DriverErrors.Innermost(error));
     }
 
     public ParsedConnectionString Parse(string connectionString)
@@ -166,5 +166,5 @@ internal sealed class MySqlProvider : ISqlProvider
 
     public ClassifiedError ClassifyQueryError(Exception error) => error is MySqlException my
         ? new ClassifiedError(ErrorIds.QueryFailed, ErrorKind.InvalidOperation, $"MySQL error {my.Number} (SQLSTATE {my.SqlState}): {my.Message}")
-        : new ClassifiedError(ErrorIds.QueryFailed, ErrorKind.InvalidOperation, NpgsqlProvider.Innermost(error));
+        : new ClassifiedError(ErrorIds.QueryFailed, ErrorKind.InvalidOperation, DriverErrors.Innermost(error));
 }

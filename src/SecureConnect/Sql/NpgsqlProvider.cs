@@ -31,7 +31,7 @@ internal sealed class NpgsqlProvider : ISqlProvider
 
     public IReadOnlyList<IntegrationType> Types { get; } = new[] { IntegrationType.PostgreSQL, IntegrationType.Redshift };
 
-    public bool ValidatesWithUploadedCa => true;
+    public bool ValidatesInCallback => true;
 
     public int DefaultPort(IntegrationType type) => type == IntegrationType.Redshift ? 5439 : 5432;
 
@@ -131,12 +131,12 @@ internal sealed class NpgsqlProvider : ISqlProvider
             return new ClassifiedError(ErrorIds.DatabaseAuthenticationFailed, ErrorKind.AuthenticationError, "the server asks for a password and none was given (pass -Credential, or set one with Set-SecureIntegration -Credential)");
         }
 
-        if (target.SslMode >= SslMode.Required && !observer.HandshakeSeen && Mentions(error, "SSL"))
+        if (target.SslMode >= SslMode.Required && !observer.HandshakeSeen && DriverErrors.Mentions(error, "SSL"))
         {
             return new ClassifiedError(ErrorIds.SslNotAvailable, ErrorKind.SecurityError, "the server does not offer TLS");
         }
 
-        return new ClassifiedError(ErrorIds.ConnectionFailed, ErrorKind.ConnectionError, Innermost(error));
+        return new ClassifiedError(ErrorIds.ConnectionFailed, ErrorKind.ConnectionError, DriverErrors.Innermost(error));
     }
 
     public ParsedConnectionString Parse(string connectionString)
@@ -151,29 +151,5 @@ internal sealed class NpgsqlProvider : ISqlProvider
 
     public ClassifiedError ClassifyQueryError(Exception error) => error is PostgresException pg
         ? new ClassifiedError(ErrorIds.QueryFailed, ErrorKind.InvalidOperation, $"SQLSTATE {pg.SqlState}: {pg.MessageText}" + (pg.Position > 0 ? $" (at character {pg.Position})" : string.Empty))
-        : new ClassifiedError(ErrorIds.QueryFailed, ErrorKind.InvalidOperation, Innermost(error));
-
-    internal static bool Mentions(Exception error, string text)
-    {
-        for (Exception? e = error; e is not null; e = e.InnerException)
-        {
-            if (e.Message.Contains(text, StringComparison.OrdinalIgnoreCase) || e is AuthenticationException)
-            {
-                return true;
-            }
-        }
-
-        return false;
-    }
-
-    internal static string Innermost(Exception error)
-    {
-        Exception e = error;
-        while (e.InnerException is not null && e is not SocketException)
-        {
-            e = e.InnerException;
-        }
-
-        return e == error ? error.Message : $"{error.Message} ({e.Message})";
-    }
+        : new ClassifiedError(ErrorIds.QueryFailed, ErrorKind.InvalidOperation, DriverErrors.Innermost(error));
 }

@@ -76,7 +76,7 @@ internal static class SecureConnectionOpener
     {
         EnforceMinimum(spec, levels);
         ISqlProvider provider = SqlProviders.For(spec.Type);
-        if (spec.CaPath is not null && spec.Mode >= SslMode.VerifyCA && !provider.ValidatesWithUploadedCa)
+        if (spec.CaPath is not null && spec.Mode >= SslMode.VerifyCA && !provider.ValidatesInCallback)
         {
             // SqlClient has no validation callback: it would check against the system store, and a report would
             // claim the uploaded CA was used. Refuse instead of pretending.
@@ -139,7 +139,7 @@ internal static class SecureConnectionOpener
             throw new SecureConnectException(error.ErrorId, error.Kind, Describe(error, spec), spec.Name, e);
         }
 
-        if (spec.Mode >= SslMode.Required && provider is not SqlServerProvider && !observer.HandshakeSeen)
+        if (spec.Mode >= SslMode.Required && provider.ValidatesInCallback && !observer.HandshakeSeen)
         {
             connection.Dispose();
             throw new SecureConnectException(ErrorIds.SslNotAvailable, ErrorKind.SecurityError, Describe(new ClassifiedError(ErrorIds.SslNotAvailable, ErrorKind.SecurityError, "the session is not encrypted"), spec), spec.Name);

@@ -35,7 +35,7 @@ internal sealed class SqlServerProvider : ISqlProvider
 
     public IReadOnlyList<IntegrationType> Types { get; } = new[] { IntegrationType.SqlServer };
 
-    public bool ValidatesWithUploadedCa => false;
+    public bool ValidatesInCallback => false;
 
     public int DefaultPort(IntegrationType type) => 1433;
 
@@ -130,13 +130,13 @@ internal sealed class SqlServerProvider : ISqlProvider
                 return new ClassifiedError(ErrorIds.DatabaseAuthenticationFailed, ErrorKind.AuthenticationError, $"SQL Server error {sql.Number}: {sql.Message}");
             }
 
-            if (NpgsqlProvider.Mentions(sql, "certificate"))
+            if (DriverErrors.Mentions(sql, "certificate"))
             {
                 return new ClassifiedError(ErrorIds.SslCertificateInvalid, ErrorKind.SecurityError, sql.Message);
             }
         }
 
-        return new ClassifiedError(ErrorIds.ConnectionFailed, ErrorKind.ConnectionError, NpgsqlProvider.Innermost(error));
+        return new ClassifiedError(ErrorIds.ConnectionFailed, ErrorKind.ConnectionError, DriverErrors.Innermost(error));
     }
 
     public ParsedConnectionString Parse(string connectionString)
@@ -167,5 +167,5 @@ internal sealed class SqlServerProvider : ISqlProvider
 
     public ClassifiedError ClassifyQueryError(Exception error) => error is SqlException sql
         ? new ClassifiedError(ErrorIds.QueryFailed, ErrorKind.InvalidOperation, $"SQL Server error {sql.Number} (state {sql.State}, line {sql.LineNumber}): {sql.Message}")
-        : new ClassifiedError(ErrorIds.QueryFailed, ErrorKind.InvalidOperation, NpgsqlProvider.Innermost(error));
+        : new ClassifiedError(ErrorIds.QueryFailed, ErrorKind.InvalidOperation, DriverErrors.Innermost(error));
 }
