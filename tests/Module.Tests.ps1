@@ -128,4 +128,12 @@ Describe 'Help' {
     It 'has the about_SecureConnect topic' {
         Get-Help about_SecureConnect | Out-String | Should -Match 'SECURECONNECT_HOME'
     }
+
+    It 'has the about_SecureConnect_Errors topic, with entries such as HostKeyMismatch and QueryInterrupted' {
+        $topic = Get-Help about_SecureConnect_Errors | Out-String
+        $topic | Should -Match 'about_SecureConnect_Errors'
+        foreach ($id in 'HostKeyMismatch', 'QueryInterrupted', 'WorkspaceKeyNotFound', 'SslPolicyViolation') {
+            $topic | Should -Match "(?m)^\s*$id\s*$" -Because "$id needs an entry of its own"
+        }
+    }
 }
