@@ -197,166 +197,63 @@ public sealed class InvokeSecureQueryCommand : SecureQueryCmdlet
         }
     }
 
-    private long _rowsDelivered;
-
     private void Run(OpenedConnection opened, ConnectionSpec spec)
     {
-        using DbCommand command = opened.Connection.CreateCommand();
-        command.CommandText = Query;
-        if (CommandTimeout is int timeout)
+        var runner = new QueryRunner(opened, spec, CancelToken);
+        ResultShape shape = As switch
         {
-            command.CommandTimeout = timeout;
-        }
-
-        if (Parameters is not null)
-        {
-            foreach (DictionaryEntry entry in Parameters)
-            {
-                DbParameter parameter = command.CreateParameter();
-                parameter.ParameterName = "@" + IntegrationStore.FormatOption(entry.Key).TrimStart('@');
-                parameter.Value = QueryParameters.ToEngineValue(spec.Type, parameter.ParameterName, entry.Value);
-                command.Parameters.Add(parameter);
-            }
-        }
-
-        // Ctrl+C cancels the query on the server, not only the wait for it.
-        using CancellationRegistration cancelOnStop = new(CancelToken.Register(() => TryCancel(command)));
-        _rowsDelivered = 0;
+            QueryResultShape.DataTable => ResultShape.DataTable,
+            QueryResultShape.DataRow => ResultShape.DataRow,
+            QueryResultShape.Scalar => ResultShape.Scalar,
+            QueryResultShape.NonQuery => ResultShape.NonQuery,
+            _ => ResultShape.Rows,
+        };
         try
         {
-            switch (As)
-            {
-                case QueryResultShape.Scalar:
-                    object? scalar = command.ExecuteScalarAsync(CancelToken).GetAwaiter().GetResult();
-                    WriteObject(scalar is DBNull ? null : scalar);
-                    return;
-                case QueryResultShape.NonQuery:
-                    WriteObject(command.ExecuteNonQueryAsync(CancelToken).GetAwaiter().GetResult());
-                    return;
-                default:
-                    ReadResults(command, spec);
-                    return;
-            }
+            runner.Run(Query, Parameters, shape, CommandTimeout, new PipelineOutput(this));
         }
-        catch (Exception e) when (e is not (OperationCanceledException or PipelineStoppedException or SecureConnectException) && !opened.Provider.IsServerError(e) && !CancelToken.IsCancellationRequested)
+        catch (SecureConnectException e) when (e.ErrorId == ErrorIds.QueryInterrupted)
         {
-            // The connection broke while the result was on its way: never a short result that looks complete, and
-            // never an error a runbook's pipeline goes on after.
-            ThrowTerminating(Interrupted(spec, e));
-        }
-        catch (DbException e)
-        {
-            ClassifiedError error = opened.Provider.ClassifyQueryError(e);
-            throw new SecureConnectException(error.ErrorId, error.Kind, $"The query on '{spec.Name}' failed: {error.Message}", spec.Name, e);
+            // Never a short result that looks complete, and never an error a runbook's pipeline goes on after.
+            ThrowTerminating(e);
         }
     }
 
-    private SecureConnectException Interrupted(ConnectionSpec spec, Exception e)
+    /// <summary>Writes what the runner yields, on the pipeline thread, as it arrives.</summary>
+    private sealed class PipelineOutput : IQueryOutput
     {
-        string rows = _rowsDelivered == 1 ? "1 row" : $"{_rowsDelivered} rows";
-        string shape = As is QueryResultShape.NonQuery ? " The statement may or may not have taken effect on the server: check before running it again." : " The result is incomplete: discard what was written from it.";
-        return new SecureConnectException(
-            ErrorIds.QueryInterrupted,
-            ErrorKind.ConnectionError,
-            $"The connection to '{spec.Name}' broke after {rows} of the result had been delivered ({DriverErrors.Innermost(e)}).{shape} Run the query again once the connection is back.",
-            spec.Name,
-            e);
-    }
+        private readonly InvokeSecureQueryCommand _cmdlet;
 
-    private void ReadResults(DbCommand command, ConnectionSpec spec)
-    {
-        DbDataReader reader = command.ExecuteReaderAsync(CancelToken).GetAwaiter().GetResult();
-        bool finished = false;
-        try
+        public PipelineOutput(InvokeSecureQueryCommand cmdlet)
         {
-            do
-            {
-                if (As is QueryResultShape.DataTable or QueryResultShape.DataRow)
-                {
-                    if (reader.FieldCount == 0)
-                    {
-                        continue;
-                    }
-
-                    // Built from the result itself: DataTable.Load would take NOT NULL and keys from the base tables
-                    // and then drop or refuse rows that repeat a key or hold NULL (joins, ROLLUP).
-                    DataTable table = ResultTable.Load(reader, ref _rowsDelivered);
-                    if (As == QueryResultShape.DataTable)
-                    {
-                        WriteObject(table, enumerateCollection: false);
-                    }
-                    else
-                    {
-                        WriteObject(table.Rows, enumerateCollection: true);
-                    }
-
-                    continue;
-                }
-
-                if (reader.FieldCount == 0)
-                {
-                    continue;
-                }
-
-                string[] names = ColumnNames.Unique(Enumerable.Range(0, reader.FieldCount).Select(reader.GetName));
-                var values = new object[reader.FieldCount];
-                while (reader.Read())
-                {
-                    reader.GetValues(values);
-                    var row = new PSObject();
-                    for (int i = 0; i < names.Length; i++)
-                    {
-                        row.Properties.Add(new PSNoteProperty(names[i], values[i] is DBNull ? null : values[i]));
-                    }
-
-                    // Streams as the reader yields: Select-Object -First stops here, and the finally cancels.
-                    WriteObject(row);
-                    _rowsDelivered++;
-                }
-            }
-            while (!reader.IsClosed && reader.NextResult());
-
-            finished = true;
+            _cmdlet = cmdlet;
         }
-        finally
+
+        public void Row(string[] names, object?[] values)
         {
-            // Stopped early (Select-Object -First, Ctrl+C, an error): cancel on the server so that disposing the
-            // reader does not read the whole rest of the result. The cancel request runs beside the dispose: when
-            // the client has stopped reading, a tunnel's SSH session can be blocked on this connection's unread
-            // data (SSH.NET delivers data synchronously), and only reading it unblocks the channel the cancel
-            // request needs.
-            System.Threading.Tasks.Task? cancel = finished ? null : System.Threading.Tasks.Task.Run(() => TryCancel(command));
-            try
+            var row = new PSObject();
+            for (int i = 0; i < names.Length; i++)
             {
-                reader.Dispose();
-            }
-            catch (DbException) when (!finished)
-            {
-                // The cancellation's own "query canceled" error; any other failure is already on its way out.
+                row.Properties.Add(new PSNoteProperty(names[i], values[i]));
             }
 
-            cancel?.Wait(TimeSpan.FromSeconds(5));
+            // Select-Object -First stops the pipeline here; the runner then cancels the rest on the server.
+            _cmdlet.WriteObject(row);
         }
-    }
 
-    private static void TryCancel(DbCommand command)
-    {
-        try
+        public void Table(DataTable table, bool asRows)
         {
-            command.Cancel();
+            if (asRows)
+            {
+                _cmdlet.WriteObject(table.Rows, enumerateCollection: true);
+            }
+            else
+            {
+                _cmdlet.WriteObject(table, enumerateCollection: false);
+            }
         }
-        catch (Exception e) when (e is DbException or InvalidOperationException or ObjectDisposedException)
-        {
-        }
-    }
 
-    private readonly struct CancellationRegistration : IDisposable
-    {
-        private readonly System.Threading.CancellationTokenRegistration _registration;
-
-        public CancellationRegistration(System.Threading.CancellationTokenRegistration registration) => _registration = registration;
-
-        public void Dispose() => _registration.Dispose();
+        public void Value(object? value) => _cmdlet.WriteObject(value);
     }
 }
 

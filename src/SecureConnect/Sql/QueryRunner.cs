@@ -1,0 +1,205 @@
+using System;
+using System.Collections;
+using System.Data;
+using System.Data.Common;
+using System.Linq;
+using System.Threading;
+using System.Threading.Tasks;
+using SecureConnect.Common;
+using SecureConnect.Integrations;
+
+namespace SecureConnect.Sql;
+
+/// <summary>How a result is handed out.</summary>
+internal enum ResultShape
+{
+    /// <summary>One row at a time, as the reader yields it.</summary>
+    Rows,
+
+    /// <summary>One DataTable per result set.</summary>
+    DataTable,
+
+    /// <summary>The rows of one DataTable per result set.</summary>
+    DataRow,
+
+    /// <summary>The first column of the first row.</summary>
+    Scalar,
+
+    /// <summary>The number of rows affected.</summary>
+    NonQuery,
+}
+
+/// <summary>Where a result goes, as it arrives (the cmdlet writes it to the pipeline; a test collects it).</summary>
+internal interface IQueryOutput
+{
+    /// <summary>One row: unique column names and values, NULL as null.</summary>
+    void Row(string[] names, object?[] values);
+
+    void Table(DataTable table, bool asRows);
+
+    void Value(object? value);
+}
+
+/// <summary>
+/// Runs one query on an opened connection and streams the result to an <see cref="IQueryOutput"/>. A result stopped
+/// early (Select-Object -First, Ctrl+C) is cancelled on the server. A connection that breaks while the result is on its
+/// way is QueryInterrupted, with how many rows were delivered; a statement the server refuses is the engine's
+/// QueryFailed.
+/// </summary>
+internal sealed class QueryRunner
+{
+    private readonly OpenedConnection _opened;
+    private readonly ConnectionSpec _spec;
+    private readonly CancellationToken _cancel;
+    private long _rowsDelivered;
+
+    public QueryRunner(OpenedConnection opened, ConnectionSpec spec, CancellationToken cancel)
+    {
+        _opened = opened;
+        _spec = spec;
+        _cancel = cancel;
+    }
+
+    /// <summary>Rows handed to the output so far.</summary>
+    public long RowsDelivered => Interlocked.Read(ref _rowsDelivered);
+
+    public void Run(string query, IDictionary? parameters, ResultShape shape, int? commandTimeout, IQueryOutput output)
+    {
+        using DbCommand command = _opened.Connection.CreateCommand();
+        command.CommandText = query;
+        if (commandTimeout is int timeout)
+        {
+            command.CommandTimeout = timeout;
+        }
+
+        if (parameters is not null)
+        {
+            foreach (DictionaryEntry entry in parameters)
+            {
+                DbParameter parameter = command.CreateParameter();
+                parameter.ParameterName = "@" + IntegrationStore.FormatOption(entry.Key).TrimStart('@');
+                parameter.Value = QueryParameters.ToEngineValue(_spec.Type, parameter.ParameterName, entry.Value);
+                command.Parameters.Add(parameter);
+            }
+        }
+
+        // Ctrl+C cancels the query on the server, not only the wait for it.
+        using CancellationTokenRegistration cancelOnStop = _cancel.Register(() => TryCancel(command));
+        Interlocked.Exchange(ref _rowsDelivered, 0);
+        try
+        {
+            switch (shape)
+            {
+                case ResultShape.Scalar:
+                    object? scalar = command.ExecuteScalarAsync(_cancel).GetAwaiter().GetResult();
+                    output.Value(scalar is DBNull ? null : scalar);
+                    return;
+                case ResultShape.NonQuery:
+                    output.Value(command.ExecuteNonQueryAsync(_cancel).GetAwaiter().GetResult());
+                    return;
+                default:
+                    ReadResults(command, shape, output);
+                    return;
+            }
+        }
+        catch (Exception e) when (IsInterruption(e))
+        {
+            throw Interrupted(e, shape);
+        }
+        catch (DbException e)
+        {
+            ClassifiedError error = _opened.Provider.ClassifyQueryError(e);
+            throw new SecureConnectException(error.ErrorId, error.Kind, $"The query on '{_spec.Name}' failed: {error.Message}", _spec.Name, e);
+        }
+    }
+
+    private bool IsInterruption(Exception e) =>
+        e is not (OperationCanceledException or SecureConnectException or System.Management.Automation.PipelineStoppedException)
+        && !_opened.Provider.IsServerError(e)
+        && !_cancel.IsCancellationRequested;
+
+    private SecureConnectException Interrupted(Exception e, ResultShape shape)
+    {
+        long delivered = RowsDelivered;
+        string rows = delivered == 1 ? "1 row" : $"{delivered} rows";
+        string advice = shape is ResultShape.NonQuery ? " The statement may or may not have taken effect on the server: check before running it again." : " The result is incomplete: discard what was written from it.";
+        return new SecureConnectException(
+            ErrorIds.QueryInterrupted,
+            ErrorKind.ConnectionError,
+            $"The connection to '{_spec.Name}' broke after {rows} of the result had been delivered ({DriverErrors.Innermost(e)}).{advice} Run the query again once the connection is back.",
+            _spec.Name,
+            e);
+    }
+
+    private void ReadResults(DbCommand command, ResultShape shape, IQueryOutput output)
+    {
+        DbDataReader reader = command.ExecuteReaderAsync(_cancel).GetAwaiter().GetResult();
+        bool finished = false;
+        try
+        {
+            do
+            {
+                if (reader.FieldCount == 0)
+                {
+                    continue;
+                }
+
+                if (shape is ResultShape.DataTable or ResultShape.DataRow)
+                {
+                    // Built from the result itself: DataTable.Load would take NOT NULL and keys from the base tables
+                    // and then drop or refuse rows that repeat a key or hold NULL (joins, ROLLUP).
+                    DataTable table = ResultTable.Load(reader, ref _rowsDelivered);
+                    output.Table(table, asRows: shape == ResultShape.DataRow);
+                    continue;
+                }
+
+                string[] names = ColumnNames.Unique(Enumerable.Range(0, reader.FieldCount).Select(reader.GetName));
+                var raw = new object[reader.FieldCount];
+                while (reader.Read())
+                {
+                    reader.GetValues(raw);
+                    var values = new object?[raw.Length];
+                    for (int i = 0; i < raw.Length; i++)
+                    {
+                        values[i] = raw[i] is DBNull ? null : raw[i];
+                    }
+
+                    // Streams as the reader yields: a stopped pipeline throws here, and the finally cancels.
+                    output.Row(names, values);
+                    Interlocked.Increment(ref _rowsDelivered);
+                }
+            }
+            while (!reader.IsClosed && reader.NextResult());
+
+            finished = true;
+        }
+        finally
+        {
+            // Stopped early (Select-Object -First, Ctrl+C, an error): cancel on the server so that disposing the
+            // reader does not read the whole rest of the result. The cancel request runs beside the dispose, so a
+            // connection whose unread data holds up its tunnel channel is read while the cancel goes out.
+            Task? cancel = finished ? null : Task.Run(() => TryCancel(command));
+            try
+            {
+                reader.Dispose();
+            }
+            catch (DbException) when (!finished)
+            {
+                // The cancellation's own "query canceled" error; any other failure is already on its way out.
+            }
+
+            cancel?.Wait(TimeSpan.FromSeconds(5));
+        }
+    }
+
+    private static void TryCancel(DbCommand command)
+    {
+        try
+        {
+            command.Cancel();
+        }
+        catch (Exception e) when (e is DbException or InvalidOperationException or ObjectDisposedException)
+        {
+        }
+    }
+}
