@@ -106,38 +106,11 @@ public abstract class IntegrationCmdlet : SecureConnectCmdlet
         Sql.SqlProviders.For(record.Type).DescribeConnectionString(probe);
     }
 
-    /// <summary>The connection spec and credential of a registered integration.</summary>
+    /// <summary>The connection plan and credential of a registered integration.</summary>
     internal (ConnectionSpec Spec, NetworkCredential? Credential, SslPolicyLevels Levels) ResolveIntegration(string name, PSCredential? explicitCredential)
     {
-        SslPolicyLevels levels = Integrations.Policy();
-        IntegrationRecord record = Integrations.Get(name);
-        (SslMode effective, string modeSource) = IntegrationStore.Effective(record, levels);
-        TunnelSpec? tunnel = null;
-        if (record.SshBastion is not null)
-        {
-            string user = record.SshUser!;
-            tunnel = new TunnelSpec(
-                new SshHop(record.SshBastion, record.SshBastionPort, user),
-                record.SshJumpHost.Select(j => JumpHostParser.Parse(j, user)).ToList(),
-                record.HostName,
-                record.Port,
-                0,
-                null,
-                HostKeyPolicy.Strict,
-                record.SshHostKeyFingerprint,
-                TimeSpan.FromSeconds(30),
-                TimeSpan.FromSeconds(15),
-                true);
-        }
-
-        var options = new Hashtable(StringComparer.OrdinalIgnoreCase);
-        foreach (KeyValuePair<string, string> option in record.Options)
-        {
-            options[option.Key] = option.Value;
-        }
-
-        var integrationSpec = new ConnectionSpec(record.Name, record.Type, record.HostName, record.Port, record.Database, effective, modeSource, Integrations.CaPath(record), tunnel, null, options, Integrations.CrlPath(record));
-        return (integrationSpec, ResolveCredential(record, explicitCredential), levels);
+        (ConnectionSpec spec, IntegrationRecord record, SslPolicyLevels levels) = ConnectionPlans.ForIntegration(Integrations, name);
+        return (spec, ResolveCredential(record, explicitCredential), levels);
     }
 
     private NetworkCredential? ResolveCredential(IntegrationRecord record, PSCredential? explicitCredential)

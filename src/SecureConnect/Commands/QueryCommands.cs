@@ -104,11 +104,8 @@ public abstract class SecureQueryCmdlet : IntegrationCmdlet
 
     internal (ConnectionSpec Spec, NetworkCredential? Credential, SslPolicyLevels Levels) Resolve()
     {
-        SslPolicyLevels levels = Integrations.Policy();
         if (ParameterSetName is AdHoc or ByConnectionString)
         {
-            SslMode mode = SslMode ?? levels.Default ?? SecureConnect.SslMode.Preferred;
-            string source = SslMode is not null ? "Integration" : levels.Default is not null ? "Default" : "BuiltIn";
             string? caPath = null;
             if (CaCertificatePath is not null)
             {
@@ -116,34 +113,14 @@ public abstract class SecureQueryCmdlet : IntegrationCmdlet
                 CaCertificates.Validate(caPath).Certificate.Dispose();
             }
 
-            if (ParameterSetName == ByConnectionString)
+            var request = new AdHocRequest(Type, HostName, Port, Database, ParameterSetName == ByConnectionString ? ConnectionString : null, SslMode, caPath, Tunnel, ToNetwork(Credential));
+            PlannedConnection planned = ConnectionPlans.ForAdHoc(request, Integrations.Policy());
+            foreach (string warning in planned.Warnings)
             {
-                ParsedConnectionString parsed;
-                try
-                {
-                    parsed = SqlProviders.For(Type).Parse(ConnectionString);
-                }
-                catch (Exception e) when (e is ArgumentException or FormatException or InvalidOperationException)
-                {
-                    throw new SecureConnectException(ErrorIds.InvalidConnectionString, ErrorKind.InvalidArgument, $"The connection string is not valid for {Type}: {e.Message}", "ConnectionString", e);
-                }
-
-                string host = parsed.Host ?? throw new SecureConnectException(ErrorIds.InvalidConnectionString, ErrorKind.InvalidArgument, "The connection string names no host (Host=, Server= or Data Source=).", "ConnectionString");
-                if (!string.IsNullOrEmpty(parsed.Password))
-                {
-                    // The command line, with the password in it, is now in the history and any transcript.
-                    WriteWarning("The connection string holds a password, which PowerShell keeps in its history and transcripts as plain text. Pass the login with -Credential (Get-Credential, or Get-Secret from a vault) instead, and remove Password= from the string.");
-                }
-
-                int parsedPort = parsed.Port is int p and > 0 ? p : SqlProviders.For(Type).DefaultPort(Type);
-                NetworkCredential? login = Credential is not null ? ToNetwork(Credential) : parsed.User is null ? null : new NetworkCredential(parsed.User, parsed.Password);
-                var fromString = new ConnectionSpec($"{host}:{parsedPort}", Type, host, parsedPort, parsed.Database, mode, source, caPath, null, Tunnel, parsed.Options);
-                return (fromString, login, levels);
+                WriteWarning(warning);
             }
 
-            int port = Port == 0 ? SqlProviders.For(Type).DefaultPort(Type) : Port;
-            var spec = new ConnectionSpec($"{HostName}:{port}", Type, HostName, port, Database, mode, source, caPath, null, Tunnel, new Hashtable());
-            return (spec, ToNetwork(Credential), levels);
+            return (planned.Spec, planned.Login, planned.Levels);
         }
 
         return ResolveIntegration(Integration, Credential);

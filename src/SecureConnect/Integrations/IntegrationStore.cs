@@ -121,6 +121,14 @@ internal sealed class IntegrationStore
 
     public SslPolicyLevels Policy() => ReadPolicy(_store.ReadSettings());
 
+    /// <summary>An integration and the policy levels from one reading of workspace.json (a consistent view).</summary>
+    public (IntegrationRecord Record, SslPolicyLevels Levels) GetWithPolicy(string name)
+    {
+        System.Text.Json.Nodes.JsonObject settings = _store.ReadSettings();
+        Dictionary<string, IntegrationRecord> all = ReadAll(settings);
+        return all.TryGetValue(name, out IntegrationRecord? record) ? (record, ReadPolicy(settings)) : throw NotFound(name);
+    }
+
     private Dictionary<string, IntegrationRecord> ReadAll(JsonObject settings) => ReadAll(settings, _store.Paths);
 
     private SslPolicyLevels ReadPolicy(JsonObject settings) => ReadPolicy(settings, _store.Paths);

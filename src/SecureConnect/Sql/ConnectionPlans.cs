@@ -1,0 +1,116 @@
+using System;
+using System.Collections;
+using System.Collections.Generic;
+using System.Linq;
+using System.Net;
+using SecureConnect.Common;
+using SecureConnect.Integrations;
+using SecureConnect.Ssh.Tunnels;
+
+namespace SecureConnect.Sql;
+
+/// <summary>A connection asked for without an integration: the engine and endpoint, or a driver connection string.</summary>
+internal sealed record AdHocRequest(
+    IntegrationType Type,
+    string? HostName,
+    int Port,
+    string? Database,
+    string? ConnectionString,
+    SslMode? SslMode,
+    string? CaPath,
+    SshTunnel? Tunnel,
+    NetworkCredential? Credential);
+
+/// <summary>A plan, the login it carries, the policy it is held to, and what the user should be told about it.</summary>
+internal sealed record PlannedConnection(ConnectionSpec Spec, NetworkCredential? Login, SslPolicyLevels Levels, IReadOnlyList<string> Warnings);
+
+/// <summary>
+/// Builds the one immutable plan of a connection (endpoint, SSL policy and where it came from, CA and CRL, route,
+/// driver options) in one place, from an integration or from ad-hoc parameters or a connection string, reading the
+/// workspace once. Paths arrive resolved; the login of an integration is resolved by the caller, which may ask a vault.
+/// </summary>
+internal static class ConnectionPlans
+{
+    /// <summary>How an integration's automatic tunnel is supervised.</summary>
+    public static readonly TimeSpan IntegrationTunnelKeepAlive = TimeSpan.FromSeconds(30);
+
+    /// <summary>How long an integration's automatic tunnel may take to connect.</summary>
+    public static readonly TimeSpan IntegrationTunnelConnectTimeout = TimeSpan.FromSeconds(15);
+
+    /// <summary>The plan of a registered integration, with its record (for the caller's credential lookup).</summary>
+    public static (ConnectionSpec Spec, IntegrationRecord Record, SslPolicyLevels Levels) ForIntegration(IntegrationStore integrations, string name)
+    {
+        (IntegrationRecord record, SslPolicyLevels levels) = integrations.GetWithPolicy(name);
+        (SslMode effective, string modeSource) = IntegrationStore.Effective(record, levels);
+        var options = new Hashtable(StringComparer.OrdinalIgnoreCase);
+        foreach (KeyValuePair<string, string> option in record.Options)
+        {
+            options[option.Key] = option.Value;
+        }
+
+        var spec = new ConnectionSpec(
+            record.Name, record.Type, record.HostName, record.Port, record.Database, effective, modeSource,
+            integrations.CaPath(record), TunnelFor(record), null, options, integrations.CrlPath(record));
+        return (spec, record, levels);
+    }
+
+    /// <summary>The plan of an ad-hoc connection (engine and endpoint, or a connection string).</summary>
+    public static PlannedConnection ForAdHoc(AdHocRequest request, SslPolicyLevels levels)
+    {
+        SslMode mode = request.SslMode ?? levels.Default ?? SslMode.Preferred;
+        string source = request.SslMode is not null ? "Integration" : levels.Default is not null ? "Default" : "BuiltIn";
+        ISqlProvider provider = SqlProviders.For(request.Type);
+        if (request.ConnectionString is null)
+        {
+            string host = request.HostName ?? throw new SecureConnectException(ErrorIds.InvalidConnectionString, ErrorKind.InvalidArgument, "No host was given.", "HostName");
+            int port = request.Port == 0 ? provider.DefaultPort(request.Type) : request.Port;
+            var spec = new ConnectionSpec($"{host}:{port}", request.Type, host, port, request.Database, mode, source, request.CaPath, null, request.Tunnel, new Hashtable());
+            return new PlannedConnection(spec, request.Credential, levels, Array.Empty<string>());
+        }
+
+        ParsedConnectionString parsed;
+        try
+        {
+            parsed = provider.Parse(request.ConnectionString);
+        }
+        catch (Exception e) when (e is ArgumentException or FormatException or InvalidOperationException)
+        {
+            throw new SecureConnectException(ErrorIds.InvalidConnectionString, ErrorKind.InvalidArgument, $"The connection string is not valid for {request.Type}: {e.Message}", "ConnectionString", e);
+        }
+
+        string parsedHost = parsed.Host ?? throw new SecureConnectException(ErrorIds.InvalidConnectionString, ErrorKind.InvalidArgument, "The connection string names no host (Host=, Server= or Data Source=).", "ConnectionString");
+        var warnings = new List<string>();
+        if (!string.IsNullOrEmpty(parsed.Password))
+        {
+            // The command line, with the password in it, is now in the history and any transcript.
+            warnings.Add("The connection string holds a password, which PowerShell keeps in its history and transcripts as plain text. Pass the login with -Credential (Get-Credential, or Get-Secret from a vault) instead, and remove Password= from the string.");
+        }
+
+        int parsedPort = parsed.Port is int p and > 0 ? p : provider.DefaultPort(request.Type);
+        NetworkCredential? login = request.Credential ?? (parsed.User is null ? null : new NetworkCredential(parsed.User, parsed.Password));
+        var fromString = new ConnectionSpec($"{parsedHost}:{parsedPort}", request.Type, parsedHost, parsedPort, parsed.Database, mode, source, request.CaPath, null, request.Tunnel, parsed.Options);
+        return new PlannedConnection(fromString, login, levels, warnings);
+    }
+
+    private static TunnelSpec? TunnelFor(IntegrationRecord record)
+    {
+        if (record.SshBastion is null)
+        {
+            return null;
+        }
+
+        string user = record.SshUser!;
+        return new TunnelSpec(
+            Bastion: new SshHop(record.SshBastion, record.SshBastionPort, user),
+            JumpHops: record.SshJumpHost.Select(j => JumpHostParser.Parse(j, user)).ToList(),
+            RemoteHost: record.HostName,
+            RemotePort: record.Port,
+            LocalPort: 0,
+            Name: null,
+            Policy: HostKeyPolicy.Strict,
+            PinnedFingerprint: record.SshHostKeyFingerprint,
+            KeepAliveInterval: IntegrationTunnelKeepAlive,
+            ConnectTimeout: IntegrationTunnelConnectTimeout,
+            Reconnect: true);
+    }
+}
