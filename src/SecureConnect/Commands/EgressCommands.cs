@@ -85,8 +85,8 @@ internal static class EgressObserver
     public static (EgressAddress Address, string Via) Observe(IntegrationCmdlet cmdlet, string name, PSCredential? credential)
     {
         (ConnectionSpec spec, NetworkCredential? network, SslPolicyLevels levels) = cmdlet.ResolveIntegration(name, credential);
-        using OpenedConnection opened = SecureConnectionOpener.Open(spec, network, levels, cmdlet.Store, null, cmdlet.Verbose, cmdlet.Cancel);
-        ServerSessionInfo session = opened.Provider.QuerySession(opened.Connection, cmdlet.Cancel);
+        using IEngineSession opened = SecureConnectionOpener.Open(spec, network, levels, cmdlet.Store, null, cmdlet.Verbose, cmdlet.Cancel);
+        ServerSessionInfo session = opened.DescribeSession(cmdlet.Cancel);
         if (session.ClientAddress is null || !IPAddress.TryParse(session.ClientAddress, out IPAddress? address))
         {
             throw new SecureConnectException(

@@ -153,12 +153,12 @@ public sealed class InvokeSecureQueryCommand : SecureQueryCmdlet
     /// <inheritdoc/>
     protected override void ProcessRecord()
     {
-        OpenedConnection? opened = null;
+        IEngineSession? opened = null;
         try
         {
             (ConnectionSpec spec, NetworkCredential? credential, SslPolicyLevels levels) = Resolve();
             opened = SecureConnectionOpener.Open(spec, credential, levels, Store, CommandTimeout, WriteVerbose, CancelToken);
-            Run(opened, spec);
+            Run(opened);
         }
         catch (SecureConnectException e)
         {
@@ -174,9 +174,8 @@ public sealed class InvokeSecureQueryCommand : SecureQueryCmdlet
         }
     }
 
-    private void Run(OpenedConnection opened, ConnectionSpec spec)
+    private void Run(IEngineSession session)
     {
-        var runner = new QueryRunner(opened, spec, CancelToken);
         ResultShape shape = As switch
         {
             QueryResultShape.DataTable => ResultShape.DataTable,
@@ -187,7 +186,7 @@ public sealed class InvokeSecureQueryCommand : SecureQueryCmdlet
         };
         try
         {
-            runner.Run(Query, Parameters, shape, CommandTimeout, new PipelineOutput(this));
+            session.Execute(new QueryRequest(Query, Parameters, shape, CommandTimeout), new PipelineOutput(this), CancelToken);
         }
         catch (SecureConnectException e) when (e.ErrorId == ErrorIds.QueryInterrupted)
         {
@@ -242,13 +241,13 @@ public sealed class TestSecureConnectionCommand : SecureQueryCmdlet
     /// <inheritdoc/>
     protected override void ProcessRecord()
     {
-        OpenedConnection? opened = null;
+        IEngineSession? opened = null;
         try
         {
             (ConnectionSpec spec, NetworkCredential? credential, SslPolicyLevels levels) = Resolve();
             var stopwatch = Stopwatch.StartNew();
             opened = SecureConnectionOpener.Open(spec, credential, levels, Store, null, WriteVerbose, CancelToken);
-            ServerSessionInfo session = opened.Provider.QuerySession(opened.Connection, CancelToken);
+            ServerSessionInfo session = opened.DescribeSession(CancelToken);
             stopwatch.Stop();
 
             TlsObserver observer = opened.Observer;
@@ -271,12 +270,12 @@ public sealed class TestSecureConnectionCommand : SecureQueryCmdlet
                 warnings.Add($"The certificate was not validated (SSL mode {spec.Mode}): the session is encrypted but the server is not authenticated. Use VerifyFull with the server's CA.");
             }
 
-            if (session.Encrypted is null && opened.Provider.ValidatesInCallback)
+            if (session.Encrypted is null && opened.Capabilities.HasFlag(EngineCapabilities.CertificateCallback))
             {
                 warnings.Add("The server does not report its session encryption; Encrypted is what the client negotiated.");
             }
 
-            bool sqlServerValidated = !opened.Provider.ValidatesInCallback && spec.Mode >= SecureConnect.SslMode.VerifyCA;
+            bool sqlServerValidated = !opened.Capabilities.HasFlag(EngineCapabilities.CertificateCallback) && spec.Mode >= SecureConnect.SslMode.VerifyCA;
             WriteObject(new ConnectionReport(
                 spec.Name,
                 spec.Type,

@@ -38,12 +38,8 @@ internal interface ISqlProvider
     /// <summary>The engines this provider serves.</summary>
     IReadOnlyList<IntegrationType> Types { get; }
 
-    /// <summary>
-    /// True when the driver hands the certificate to SecureConnect's validator (a callback): an uploaded CA can be the
-    /// only trust, and the validator sees the handshake. False when the driver validates by itself with the system
-    /// store (SqlClient). A capability, so that no code asks which provider it has.
-    /// </summary>
-    bool ValidatesInCallback { get; }
+    /// <summary>What the engine can do (declared, never asked by type).</summary>
+    EngineCapabilities Capabilities { get; }
 
     /// <summary>The usual port of an engine.</summary>
     int DefaultPort(IntegrationType type);

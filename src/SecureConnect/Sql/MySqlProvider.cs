@@ -29,7 +29,7 @@ internal sealed class MySqlProvider : ISqlProvider
 
     public IReadOnlyList<IntegrationType> Types { get; } = new[] { IntegrationType.MySQL, IntegrationType.MariaDB, IntegrationType.MindsDB };
 
-    public bool ValidatesInCallback => true;
+    public EngineCapabilities Capabilities => EngineCapabilities.CertificateCallback | EngineCapabilities.ServerReportsEncryption | EngineCapabilities.ServerSideCancel;
 
     public int DefaultPort(IntegrationType type) => type == IntegrationType.MindsDB ? 47335 : 3306;
 

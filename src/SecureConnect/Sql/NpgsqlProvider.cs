@@ -31,7 +31,7 @@ internal sealed class NpgsqlProvider : ISqlProvider
 
     public IReadOnlyList<IntegrationType> Types { get; } = new[] { IntegrationType.PostgreSQL, IntegrationType.Redshift };
 
-    public bool ValidatesInCallback => true;
+    public EngineCapabilities Capabilities => EngineCapabilities.CertificateCallback | EngineCapabilities.ServerReportsEncryption | EngineCapabilities.ServerSideCancel;
 
     public int DefaultPort(IntegrationType type) => type == IntegrationType.Redshift ? 5439 : 5432;
 

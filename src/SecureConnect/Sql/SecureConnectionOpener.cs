@@ -27,17 +27,27 @@ internal sealed record ConnectionSpec(
     IDictionary Options,
     string? CrlPath = null);
 
-/// <summary>An open connection and what was learned opening it.</summary>
-internal sealed class OpenedConnection : IDisposable
+/// <summary>A session of an ADO.NET driver (PostgreSQL, MySQL family, SQL Server): the open connection and what was learned opening it.</summary>
+internal sealed class OpenedConnection : IEngineSession
 {
-    public OpenedConnection(DbConnection connection, ISqlProvider provider, TlsObserver observer, ConnectionTarget target, string via)
+    private readonly ConnectionSpec _spec;
+
+    public OpenedConnection(DbConnection connection, ISqlProvider provider, TlsObserver observer, ConnectionTarget target, string via, ConnectionSpec spec)
     {
         Connection = connection;
         Provider = provider;
         Observer = observer;
         Target = target;
         Via = via;
+        _spec = spec;
     }
+
+    public EngineCapabilities Capabilities => Provider.Capabilities;
+
+    public ServerSessionInfo DescribeSession(CancellationToken cancel) => Provider.QuerySession(Connection, cancel);
+
+    public void Execute(QueryRequest request, IQueryOutput output, CancellationToken cancel) =>
+        new QueryRunner(this, _spec, cancel).Run(request.Text, request.Parameters, request.Shape, request.CommandTimeoutSeconds, output);
 
     public DbConnection Connection { get; }
 
@@ -72,11 +82,11 @@ internal static class SecureConnectionOpener
         }
     }
 
-    public static OpenedConnection Open(ConnectionSpec spec, NetworkCredential? credential, SslPolicyLevels levels, WorkspaceStore store, int? commandTimeout, Action<string> verbose, CancellationToken cancel)
+    public static IEngineSession Open(ConnectionSpec spec, NetworkCredential? credential, SslPolicyLevels levels, WorkspaceStore store, int? commandTimeout, Action<string> verbose, CancellationToken cancel)
     {
         EnforceMinimum(spec, levels);
         ISqlProvider provider = SqlProviders.For(spec.Type);
-        if (spec.CaPath is not null && spec.Mode >= SslMode.VerifyCA && !provider.ValidatesInCallback)
+        if (spec.CaPath is not null && spec.Mode >= SslMode.VerifyCA && !provider.Capabilities.HasFlag(EngineCapabilities.CertificateCallback))
         {
             // SqlClient has no validation callback: it would check against the system store, and a report would
             // claim the uploaded CA was used. Refuse instead of pretending.
@@ -139,13 +149,13 @@ internal static class SecureConnectionOpener
             throw new SecureConnectException(error.ErrorId, error.Kind, Describe(error, spec), spec.Name, e);
         }
 
-        if (spec.Mode >= SslMode.Required && provider.ValidatesInCallback && !observer.HandshakeSeen)
+        if (spec.Mode >= SslMode.Required && provider.Capabilities.HasFlag(EngineCapabilities.CertificateCallback) && !observer.HandshakeSeen)
         {
             connection.Dispose();
             throw new SecureConnectException(ErrorIds.SslNotAvailable, ErrorKind.SecurityError, Describe(new ClassifiedError(ErrorIds.SslNotAvailable, ErrorKind.SecurityError, "the session is not encrypted"), spec), spec.Name);
         }
 
-        return new OpenedConnection(connection, provider, observer, target, via);
+        return new OpenedConnection(connection, provider, observer, target, via, spec);
     }
 
     private static string Describe(ClassifiedError error, ConnectionSpec spec) => error.ErrorId switch

@@ -35,7 +35,7 @@ internal sealed class SqlServerProvider : ISqlProvider
 
     public IReadOnlyList<IntegrationType> Types { get; } = new[] { IntegrationType.SqlServer };
 
-    public bool ValidatesInCallback => false;
+    public EngineCapabilities Capabilities => EngineCapabilities.ServerReportsEncryption | EngineCapabilities.ServerSideCancel;
 
     public int DefaultPort(IntegrationType type) => 1433;
 

@@ -99,7 +99,7 @@ public sealed class QueryRunnerTests
         var connection = new DoubleConnection(reader);
         var spec = new ConnectionSpec("test", IntegrationType.PostgreSQL, "db.test", 5432, null, ScSslMode.Required, "Integration", null, null, null, new Hashtable());
         var target = new ConnectionTarget(IntegrationType.PostgreSQL, "db.test", "db.test", 5432, null, null, ScSslMode.Required, null, new Hashtable(), 15, null);
-        var opened = new OpenedConnection(connection, SqlProviders.For(IntegrationType.PostgreSQL), new TlsObserver(ScSslMode.Required, "db.test", (System.Security.Cryptography.X509Certificates.X509Certificate2?)null), target, "Direct");
+        var opened = new OpenedConnection(connection, SqlProviders.For(IntegrationType.PostgreSQL), new TlsObserver(ScSslMode.Required, "db.test", (System.Security.Cryptography.X509Certificates.X509Certificate2?)null), target, "Direct", spec);
         return new QueryRunner(opened, spec, default);
     }
 
