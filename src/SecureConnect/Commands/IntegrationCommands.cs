@@ -103,7 +103,7 @@ public abstract class IntegrationCmdlet : SecureConnectCmdlet
 
         // Refuse options that touch TLS, the endpoint or credentials now rather than at the first query.
         var probe = new Sql.ConnectionTarget(record.Type, record.HostName, record.HostName, record.Port, record.Database, null, SslMode.Preferred, null, options, 15, null);
-        Sql.SqlProviders.For(record.Type).DescribeConnectionString(probe);
+        Sql.Engines.For(record.Type).Describe(probe);
     }
 
     /// <summary>The connection plan and credential of a registered integration.</summary>
@@ -294,7 +294,7 @@ public sealed class NewSecureIntegrationCommand : IntegrationCmdlet
                 Name = Name,
                 Type = Type,
                 HostName = HostName,
-                Port = Port == 0 ? Sql.SqlProviders.For(Type).DefaultPort(Type) : Port,
+                Port = Port == 0 ? Sql.Engines.For(Type).DefaultPort(Type) : Port,
                 Database = Database,
                 UserName = Credential?.UserName,
                 SslMode = SslMode,

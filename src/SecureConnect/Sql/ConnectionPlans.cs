@@ -59,7 +59,7 @@ internal static class ConnectionPlans
     {
         SslMode mode = request.SslMode ?? levels.Default ?? SslMode.Preferred;
         string source = request.SslMode is not null ? "Integration" : levels.Default is not null ? "Default" : "BuiltIn";
-        ISqlProvider provider = SqlProviders.For(request.Type);
+        IEngine provider = Engines.For(request.Type);
         if (request.ConnectionString is null)
         {
             string host = request.HostName ?? throw new SecureConnectException(ErrorIds.InvalidConnectionString, ErrorKind.InvalidArgument, "No host was given.", "HostName");

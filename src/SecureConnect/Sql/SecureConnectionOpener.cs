@@ -85,8 +85,8 @@ internal static class SecureConnectionOpener
     public static IEngineSession Open(ConnectionSpec spec, NetworkCredential? credential, SslPolicyLevels levels, WorkspaceStore store, int? commandTimeout, Action<string> verbose, CancellationToken cancel)
     {
         EnforceMinimum(spec, levels);
-        ISqlProvider provider = SqlProviders.For(spec.Type);
-        if (spec.CaPath is not null && spec.Mode >= SslMode.VerifyCA && !provider.Capabilities.HasFlag(EngineCapabilities.CertificateCallback))
+        IEngine engine = Engines.For(spec.Type);
+        if (spec.CaPath is not null && spec.Mode >= SslMode.VerifyCA && !engine.Capabilities.HasFlag(EngineCapabilities.CertificateCallback))
         {
             // SqlClient has no validation callback: it would check against the system store, and a report would
             // claim the uploaded CA was used. Refuse instead of pretending.
@@ -129,33 +129,31 @@ internal static class SecureConnectionOpener
         var target = new ConnectionTarget(spec.Type, spec.HostName, connectHost, connectPort, spec.Database, credential, spec.Mode, ca, spec.Options, 15, commandTimeout);
         IReadOnlyList<Org.BouncyCastle.X509.X509Crl>? revocationLists = spec.CrlPath is null ? null : CertificateRevocationLists.LoadAll(spec.CrlPath);
         var observer = new TlsObserver(spec.Mode, spec.HostName, trusted, revocationLists);
-        DbConnection connection = provider.CreateConnection(target, observer);
-        verbose($"Connecting to {spec.Type} {spec.HostName}:{spec.Port} via {via} with SSL mode {spec.Mode} ({provider.DescribeConnectionString(target)}).");
+        verbose($"Connecting to {spec.Type} {spec.HostName}:{spec.Port} via {via} with SSL mode {spec.Mode} ({engine.Describe(target)}).");
         long refusalsBefore = tunnel?.ForwardRefusals ?? 0;
+        IEngineSession session;
         try
         {
-            connection.OpenAsync(cancel).GetAwaiter().GetResult();
+            session = engine.Open(target, observer, spec, via, cancel);
         }
-        catch (Exception e) when (e is not OperationCanceledException || !cancel.IsCancellationRequested)
+        catch (EngineOpenException e)
         {
-            connection.Dispose();
             if (tunnel is not null && tunnel.ForwardRefusals > refusalsBefore && tunnel.LastForwardRefusal is { } refusal)
             {
                 // The driver saw only a closed connection; the bastion said why.
-                throw new SecureConnectException(ErrorIds.ForwardRefused, ErrorKind.PermissionDenied, $"Could not connect to {spec.Type} at {spec.HostName}:{spec.Port} ('{spec.Name}'): {refusal}", spec.Name, e);
+                throw new SecureConnectException(ErrorIds.ForwardRefused, ErrorKind.PermissionDenied, $"Could not connect to {spec.Type} at {spec.HostName}:{spec.Port} ('{spec.Name}'): {refusal}", spec.Name, e.InnerException);
             }
 
-            ClassifiedError error = provider.ClassifyOpenError(e, target, observer);
-            throw new SecureConnectException(error.ErrorId, error.Kind, Describe(error, spec), spec.Name, e);
+            throw new SecureConnectException(e.Error.ErrorId, e.Error.Kind, Describe(e.Error, spec), spec.Name, e.InnerException);
         }
 
-        if (spec.Mode >= SslMode.Required && provider.Capabilities.HasFlag(EngineCapabilities.CertificateCallback) && !observer.HandshakeSeen)
+        if (spec.Mode >= SslMode.Required && engine.Capabilities.HasFlag(EngineCapabilities.CertificateCallback) && !observer.HandshakeSeen)
         {
-            connection.Dispose();
+            session.Dispose();
             throw new SecureConnectException(ErrorIds.SslNotAvailable, ErrorKind.SecurityError, Describe(new ClassifiedError(ErrorIds.SslNotAvailable, ErrorKind.SecurityError, "the session is not encrypted"), spec), spec.Name);
         }
 
-        return new OpenedConnection(connection, provider, observer, target, via, spec);
+        return session;
     }
 
     private static string Describe(ClassifiedError error, ConnectionSpec spec) => error.ErrorId switch

@@ -1,0 +1,87 @@
+using System;
+using System.Collections.Generic;
+using System.Data.Common;
+using System.Linq;
+using System.Threading;
+
+namespace SecureConnect.Sql;
+
+/// <summary>
+/// A data engine: how to describe and connect a plan's target under the SSL policy, whatever the protocol. The ADO.NET
+/// drivers are one kind (<see cref="AdoNetEngine"/>); an HTTP API, a wire protocol or a gRPC stream are others, each
+/// opening an <see cref="IEngineSession"/> and translating its own errors to the common ids.
+/// </summary>
+internal interface IEngine
+{
+    IReadOnlyList<IntegrationType> Types { get; }
+
+    EngineCapabilities Capabilities { get; }
+
+    int DefaultPort(IntegrationType type);
+
+    /// <summary>The effective settings without secrets (Verbose, tests); refuses options that would weaken the policy.</summary>
+    string Describe(ConnectionTarget target);
+
+    /// <summary>Splits a -ConnectionString into endpoint, login and the remaining options.</summary>
+    ParsedConnectionString Parse(string connectionString);
+
+    /// <summary>Connects; a failure is an <see cref="EngineOpenException"/> carrying the engine's classification.</summary>
+    IEngineSession Open(ConnectionTarget target, TlsObserver observer, ConnectionSpec spec, string via, CancellationToken cancel);
+}
+
+/// <summary>A connection attempt that failed, as the engine classifies it (the opener adds the context).</summary>
+internal sealed class EngineOpenException : Exception
+{
+    public EngineOpenException(ClassifiedError error, Exception inner)
+        : base(error.Message, inner)
+    {
+        Error = error;
+    }
+
+    public ClassifiedError Error { get; }
+}
+
+/// <summary>An engine spoken through an ADO.NET driver.</summary>
+internal sealed class AdoNetEngine : IEngine
+{
+    private readonly ISqlProvider _provider;
+
+    public AdoNetEngine(ISqlProvider provider)
+    {
+        _provider = provider;
+    }
+
+    public IReadOnlyList<IntegrationType> Types => _provider.Types;
+
+    public EngineCapabilities Capabilities => _provider.Capabilities;
+
+    public int DefaultPort(IntegrationType type) => _provider.DefaultPort(type);
+
+    public string Describe(ConnectionTarget target) => _provider.DescribeConnectionString(target);
+
+    public ParsedConnectionString Parse(string connectionString) => _provider.Parse(connectionString);
+
+    public IEngineSession Open(ConnectionTarget target, TlsObserver observer, ConnectionSpec spec, string via, CancellationToken cancel)
+    {
+        DbConnection connection = _provider.CreateConnection(target, observer);
+        try
+        {
+            connection.OpenAsync(cancel).GetAwaiter().GetResult();
+        }
+        catch (Exception e) when (e is not OperationCanceledException || !cancel.IsCancellationRequested)
+        {
+            connection.Dispose();
+            throw new EngineOpenException(_provider.ClassifyOpenError(e, target, observer), e);
+        }
+
+        return new OpenedConnection(connection, _provider, observer, target, via, spec);
+    }
+}
+
+/// <summary>The engine for each integration type.</summary>
+internal static class Engines
+{
+    private static readonly IEngine[] s_all = SqlProviders.All.Select(p => (IEngine)new AdoNetEngine(p)).ToArray();
+
+    public static IEngine For(IntegrationType type) => s_all.First(e => e.Types.Contains(type));
+}
