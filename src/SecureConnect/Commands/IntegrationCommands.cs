@@ -113,67 +113,21 @@ public abstract class IntegrationCmdlet : SecureConnectCmdlet
         return (spec, ResolveCredential(record, explicitCredential), levels);
     }
 
-    private NetworkCredential? ResolveCredential(IntegrationRecord record, PSCredential? explicitCredential)
-    {
-        if (explicitCredential is not null)
-        {
-            return ToNetwork(explicitCredential);
-        }
+    private NetworkCredential? ResolveCredential(IntegrationRecord record, PSCredential? explicitCredential) =>
+        IntegrationLogins.Resolve(record, Store.Paths.Root, explicitCredential, Vault);
 
-        if (SessionCredentials.Get(Store.Paths.Root, record.Name) is { } cached)
-        {
-            return ToNetwork(cached);
-        }
-
-        if (record.CredentialSecret is not null)
-        {
-            return ToNetwork(ReadSecret(record));
-        }
-
-        return record.UserName is null ? null : new NetworkCredential(record.UserName, (string?)null);
-    }
-
-    private PSCredential ReadSecret(IntegrationRecord record)
+    /// <summary>Get-Secret of SecretManagement, when it is available in this session.</summary>
+    private SecretReader? Vault()
     {
         if (InvokeCommand.GetCommand("Get-Secret", CommandTypes.Cmdlet | CommandTypes.Function) is null)
         {
-            throw new SecureConnectException(
-                ErrorIds.CredentialNotFound,
-                ErrorKind.NotInstalled,
-                $"The integration '{record.Name}' reads its credential from the secret '{record.CredentialSecret}', but Get-Secret (Microsoft.PowerShell.SecretManagement) is not available. Install that module, or pass -Credential.",
-                record.Name);
+            return null;
         }
 
-        Collection<PSObject> result;
-        try
-        {
-            result = InvokeCommand.InvokeScript("param($n) Get-Secret -Name $n -ErrorAction Stop", true, PipelineResultTypes.None, null, record.CredentialSecret);
-        }
-        catch (RuntimeException e)
-        {
-            throw new SecureConnectException(
-                ErrorIds.CredentialNotFound,
-                ErrorKind.ObjectNotFound,
-                $"Could not read the secret '{record.CredentialSecret}' for '{record.Name}': {e.Message}",
-                record.Name,
-                e);
-        }
-
-        object? secret = result.FirstOrDefault()?.BaseObject;
-        return secret switch
-        {
-            PSCredential credential => credential,
-            SecureString password when record.UserName is not null => new PSCredential(record.UserName, password),
-            _ => throw new SecureConnectException(
-                ErrorIds.CredentialNotFound,
-                ErrorKind.InvalidData,
-                $"The secret '{record.CredentialSecret}' for '{record.Name}' must be a PSCredential, or a SecureString when the integration has a user name.",
-                record.Name),
-        };
+        return name => InvokeCommand.InvokeScript("param($n) Get-Secret -Name $n -ErrorAction Stop", true, PipelineResultTypes.None, null, name).FirstOrDefault()?.BaseObject;
     }
 
-    internal static NetworkCredential? ToNetwork(PSCredential? credential) =>
-        credential is null || credential == PSCredential.Empty ? null : credential.GetNetworkCredential();
+    internal static NetworkCredential? ToNetwork(PSCredential? credential) => IntegrationLogins.ToNetwork(credential);
 
     internal string? StoreCrl(string? crlPath, string name)
     {
