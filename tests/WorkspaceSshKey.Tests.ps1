@@ -176,6 +176,36 @@ catch { "ERROR $($_.FullyQualifiedErrorId)" }
     }
 }
 
+Describe 'A key file that cannot be written' {
+    BeforeEach { $script:ws = New-TestWorkspace }
+    AfterEach { Remove-Item -Recurse -Force $ws -ErrorAction SilentlyContinue }
+
+    It 'is WorkspaceNotWritable naming the file, with no half-written key left, when <File> cannot be written' -TestCases @(
+        @{ File = 'workspace_key' }
+        @{ File = 'workspace_key.pub' }
+    ) {
+        # A directory where the file must go (tests run as root, so permissions cannot stop a write).
+        New-Item -ItemType Directory -Force (Join-Path $ws "keys/$File") | Out-Null
+        $err = Get-ErrorRecord { New-WorkspaceSshKey -ErrorAction Stop }
+        $err.FullyQualifiedErrorId | Should -Be 'WorkspaceNotWritable,SecureConnect.Commands.NewWorkspaceSshKeyCommand'
+        $err.Exception.Message | Should -Match ([regex]::Escape($File))
+        $other = if ($File -eq 'workspace_key') { 'workspace_key.pub' } else { 'workspace_key' }
+        Test-Path -PathType Leaf (Join-Path $ws "keys/$other") | Should -BeFalse -Because 'a key pair is written whole or not at all'
+        { Get-WorkspaceSshKey -ErrorAction Stop } | Should -Throw -ErrorId 'WorkspaceKeyNotFound,SecureConnect.Commands.GetWorkspaceSshKeyCommand'
+    }
+
+    It 'puts the previous key back when rotating it (-Force) fails half way' {
+        $old = New-WorkspaceSshKey
+        $oldBytes = [IO.File]::ReadAllBytes($old.PrivateKeyPath)
+        # The new public half cannot be written: a directory stands where it goes.
+        Remove-Item $old.PublicKeyPath
+        New-Item -ItemType Directory $old.PublicKeyPath | Out-Null
+        $err = Get-ErrorRecord { New-WorkspaceSshKey -Force -ErrorAction Stop }
+        $err.FullyQualifiedErrorId | Should -Be 'WorkspaceNotWritable,SecureConnect.Commands.NewWorkspaceSshKeyCommand'
+        [IO.File]::ReadAllBytes($old.PrivateKeyPath) | Should -Be $oldBytes -Because 'the previous private key is back in its place, not lost in keys/retired'
+    }
+}
+
 Describe 'Get-WorkspaceSshKey' {
     BeforeEach { $script:ws = New-TestWorkspace }
     AfterEach { Remove-Item -Recurse -Force $script:ws -ErrorAction SilentlyContinue }

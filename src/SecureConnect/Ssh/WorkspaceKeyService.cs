@@ -189,13 +189,17 @@ internal sealed class WorkspaceKeyService
             // Read the settings before touching any file: a corrupt workspace.json stops the command with
             // nothing half-written.
             JsonObject settings = _store.ReadSettings();
-            if (File.Exists(Paths.PrivateKeyFile) || File.Exists(Paths.PublicKeyFile))
+            string? retired = File.Exists(Paths.PrivateKeyFile) || File.Exists(Paths.PublicKeyFile) ? Retire(verbose) : null;
+            try
             {
-                Retire(verbose);
+                WritePair(privateText, publicText);
             }
-
-            SecureFile.WriteAtomic(Paths.PrivateKeyFile, Encoding.UTF8.GetBytes(privateText));
-            SecureFile.WriteAtomic(Paths.PublicKeyFile, Encoding.UTF8.GetBytes(publicText));
+            catch (SecureConnectException) when (retired is not null)
+            {
+                // The new pair could not be written: the previous key goes back where it was, never lost.
+                Restore(retired);
+                throw;
+            }
 
             DateTimeOffset created = DateTimeOffset.UtcNow;
             settings[SettingsKey] = new JsonObject
@@ -220,7 +224,42 @@ internal sealed class WorkspaceKeyService
         });
     }
 
-    private void Retire(Action<string> verbose)
+    /// <summary>Writes both halves, or neither: a half that could not be written takes the other with it.</summary>
+    private void WritePair(string privateText, string publicText)
+    {
+        string writing = Paths.PrivateKeyFile;
+        try
+        {
+            SecureFile.WriteAtomic(Paths.PrivateKeyFile, Encoding.UTF8.GetBytes(privateText));
+            writing = Paths.PublicKeyFile;
+            SecureFile.WriteAtomic(Paths.PublicKeyFile, Encoding.UTF8.GetBytes(publicText));
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            if (writing == Paths.PublicKeyFile && File.Exists(Paths.PrivateKeyFile))
+            {
+                SecureFile.TryDelete(Paths.PrivateKeyFile);
+            }
+
+            throw _store.NotWritable(writing, "write the workspace key file", e);
+        }
+    }
+
+    private void Restore(string retired)
+    {
+        foreach (string file in Directory.GetFiles(retired))
+        {
+            string back = Path.Combine(Paths.KeysDirectory, Path.GetFileName(file));
+            if (!File.Exists(back) && !Directory.Exists(back))
+            {
+                File.Move(file, back);
+            }
+        }
+
+        SecureFile.TryDeleteDirectory(retired);
+    }
+
+    private string Retire(Action<string> verbose)
     {
         string stamp = DateTime.UtcNow.ToString("yyyyMMdd'T'HHmmssfff'Z'", CultureInfo.InvariantCulture);
         string target = Path.Combine(Paths.RetiredKeysDirectory, stamp);
@@ -236,6 +275,7 @@ internal sealed class WorkspaceKeyService
         }
 
         verbose($"Retired the previous workspace key{described} to '{target}'. Remove its public key from the bastions' authorized_keys once the new key is installed.");
+        return target;
     }
 
     private string TryDescribeExisting()

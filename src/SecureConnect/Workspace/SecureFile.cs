@@ -113,6 +113,21 @@ internal static class SecureFile
         }
     }
 
+    /// <summary>Removes an empty directory; leaves one that still holds something.</summary>
+    public static void TryDeleteDirectory(string path)
+    {
+        try
+        {
+            Directory.Delete(path, recursive: false);
+        }
+        catch (IOException)
+        {
+        }
+        catch (UnauthorizedAccessException)
+        {
+        }
+    }
+
     private static void RestrictToCurrentUser(string path)
     {
         if (!OperatingSystem.IsWindows())
