@@ -142,6 +142,28 @@ Describe 'Configured egress addresses' {
     }
 }
 
+Describe 'An egress list in workspace.json edited by hand' {
+    BeforeEach { $script:ws = New-TestWorkspace; New-Item -ItemType Directory $ws | Out-Null }
+    AfterEach { Remove-Item -Recurse -Force $ws -ErrorAction SilentlyContinue }
+
+    It 'is WorkspaceCorrupt for <Case>, and no change rewrites the file' -TestCases @(
+        @{ Case = 'an object instead of a list'; Json = '{ "version": 1, "egress": { "cidr": "203.0.113.7/32" } }'; Path = '$.egress' }
+        @{ Case = 'an entry without cidr'; Json = '{ "version": 1, "egress": [ { "description": "office" } ] }'; Path = '$.egress[0]' }
+        @{ Case = 'a number as cidr'; Json = '{ "version": 1, "egress": [ { "cidr": 7 } ] }'; Path = '$.egress[0]' }
+        @{ Case = 'an octal address'; Json = '{ "version": 1, "egress": [ { "cidr": "010.1.1.1/32" } ] }'; Path = '$.egress[0].cidr' }
+    ) {
+        $file = Join-Path $ws 'workspace.json'
+        Set-Content -Path $file -Value $Json -NoNewline
+        $before = [IO.File]::ReadAllBytes($file)
+        $err = Get-ErrorRecord { Get-EgressAllowlist -ErrorAction Stop }
+        $err.FullyQualifiedErrorId | Should -Be 'WorkspaceCorrupt,SecureConnect.Commands.GetEgressAllowlistCommand'
+        $err.Exception.Message | Should -Match ([regex]::Escape($Path))
+        $add = Get-ErrorRecord { Add-EgressAddress -Address 198.51.100.9 -ErrorAction Stop }
+        $add.FullyQualifiedErrorId | Should -Be 'WorkspaceCorrupt,SecureConnect.Commands.AddEgressAddressCommand'
+        [IO.File]::ReadAllBytes($file) | Should -Be $before -Because 'what the file held is never replaced'
+    }
+}
+
 Describe 'Firewall rules checked by the real tools' {
     BeforeAll {
         $script:ws = New-TestWorkspace

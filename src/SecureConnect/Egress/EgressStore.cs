@@ -28,14 +28,14 @@ internal sealed class EgressStore
         _store = store;
     }
 
-    public IReadOnlyList<EgressAddress> Configured() => Read(_store.ReadSettings());
+    public IReadOnlyList<EgressAddress> Configured() => Read(_store.ReadSettings(), _store.Paths.SettingsFile);
 
     /// <summary>Adds addresses; a duplicate fails with EgressAddressExists and nothing is added.</summary>
     public IReadOnlyList<EgressAddress> Add(IReadOnlyList<IpNet> networks, string? description)
     {
         return _store.UpdateSettings(settings =>
         {
-            List<EgressAddress> current = Read(settings).ToList();
+            List<EgressAddress> current = Read(settings, _store.Paths.SettingsFile).ToList();
             var added = new List<EgressAddress>();
             foreach (IpNet network in networks)
             {
@@ -61,7 +61,7 @@ internal sealed class EgressStore
     {
         return _store.UpdateSettings(settings =>
         {
-            List<EgressAddress> current = Read(settings).ToList();
+            List<EgressAddress> current = Read(settings, _store.Paths.SettingsFile).ToList();
             int removed = current.RemoveAll(e => e.Cidr == cidr);
             Write(settings, current);
             return removed > 0;
@@ -127,22 +127,49 @@ internal sealed class EgressStore
         return root?["presets"] as JsonObject ?? new JsonObject();
     }
 
-    private static IReadOnlyList<EgressAddress> Read(JsonObject settings)
+    /// <summary>
+    /// The configured addresses. A value that does not read as a list of {cidr, description} entries is WorkspaceCorrupt
+    /// (never skipped, so a later change never replaces what the file held).
+    /// </summary>
+    private static IReadOnlyList<EgressAddress> Read(JsonObject settings, string file)
     {
         var result = new List<EgressAddress>();
-        if (settings[Key] is JsonArray entries)
+        JsonNode? value = settings[Key];
+        if (value is null)
         {
-            foreach (JsonNode? node in entries)
-            {
-                string? cidr = node?["cidr"]?.GetValue<string>();
-                if (cidr is null)
-                {
-                    continue;
-                }
+            return result;
+        }
 
-                IpNet network = IpNet.Parse(cidr);
-                result.Add(new EgressAddress(network.Address.ToString(), network.PrefixLength, network.Family, EgressSource.Configured, node?["description"]?.GetValue<string>()));
+        if (value is not JsonArray entries)
+        {
+            throw SettingsJson.Corrupt(file, "$." + Key, value, "a list of egress entries");
+        }
+
+        for (int i = 0; i < entries.Count; i++)
+        {
+            string path = $"$.{Key}[{i}]";
+            if (entries[i] is not JsonObject entry || entry["cidr"] is not JsonValue cidrValue || !cidrValue.TryGetValue(out string? cidr))
+            {
+                throw SettingsJson.Corrupt(file, path, entries[i], "an entry with a \"cidr\" text");
             }
+
+            string? description = null;
+            if (entry["description"] is { } describedNode && (describedNode is not JsonValue describedValue || !describedValue.TryGetValue(out description)))
+            {
+                throw SettingsJson.Corrupt(file, path + ".description", describedNode, "a text");
+            }
+
+            IpNet network;
+            try
+            {
+                network = IpNet.Parse(cidr);
+            }
+            catch (SecureConnectException e) when (e.ErrorId is ErrorIds.InvalidAddress or ErrorIds.HostBitsSet)
+            {
+                throw SettingsJson.Corrupt(file, path + ".cidr", cidrValue, "an address or network (" + e.Message + ")", e);
+            }
+
+            result.Add(new EgressAddress(network.Address.ToString(), network.PrefixLength, network.Family, EgressSource.Configured, description));
         }
 
         return result;
