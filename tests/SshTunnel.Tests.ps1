@@ -95,6 +95,15 @@ BeforeAll {
         if (Get-Command Get-SshTunnel -ErrorAction SilentlyContinue) { @(Get-SshTunnel | ForEach-Object Id) } else { @() }
     }
 
+    function Initialize-TunnelTest {
+        # A fresh workspace whose key the bastion accepts and whose known_hosts trusts it; tunnels already there are ignored.
+        $script:preexistingIds = Get-TunnelIds
+        $script:ws = New-TestWorkspace
+        $script:key = New-WorkspaceSshKey
+        Set-AuthorizedKeys @($key | ConvertTo-AuthorizedKey)
+        Add-BastionTrust
+    }
+
     function Get-TestTunnels {
         # The tunnels this test started that are not Stopped (anything a failed earlier test left behind is ignored).
         @(Get-SshTunnel | Where-Object { $preexistingIds -notcontains $_.Id -and "$($_.State)" -ne 'Stopped' })
@@ -130,13 +139,7 @@ AfterAll {
 }
 
 Describe 'Start-SshTunnel to the databases behind the bastion' -Tag Lab {
-    BeforeEach {
-        $script:preexistingIds = Get-TunnelIds
-        $script:ws = New-TestWorkspace
-        $script:key = New-WorkspaceSshKey
-        Set-AuthorizedKeys @($key | ConvertTo-AuthorizedKey)
-        Add-BastionTrust
-    }
+    BeforeEach { Initialize-TunnelTest }
     AfterEach { Remove-TestState }
 
     It 'carries psql to the TLS PostgreSQL that the host cannot reach directly' -Skip:(Skip-When $NoNetnsPsql) {
@@ -660,13 +663,7 @@ Describe 'Authentication and argument errors' -Tag Lab {
 }
 
 Describe 'Tunnels shared by the whole process' -Tag Lab {
-    BeforeEach {
-        $script:preexistingIds = Get-TunnelIds
-        $script:ws = New-TestWorkspace
-        $script:key = New-WorkspaceSshKey
-        Set-AuthorizedKeys @($key | ConvertTo-AuthorizedKey)
-        Add-BastionTrust
-    }
+    BeforeEach { Initialize-TunnelTest }
     AfterEach { Remove-TestState }
 
     It 'serves 8 ForEach-Object -Parallel runspaces that find it by name and run psql through it' -Skip:(Skip-When $NoPsql) {
@@ -977,13 +974,7 @@ Describe 'Going through the bastion with restrictions and jump hosts' -Tag Lab {
 }
 
 Describe 'Supervision: losing and regaining the bastion' -Tag Lab {
-    BeforeEach {
-        $script:preexistingIds = Get-TunnelIds
-        $script:ws = New-TestWorkspace
-        $script:key = New-WorkspaceSshKey
-        Set-AuthorizedKeys @($key | ConvertTo-AuthorizedKey)
-        Add-BastionTrust
-    }
+    BeforeEach { Initialize-TunnelTest }
     AfterEach { Remove-TestState }
 
     It 'reconnects after the bastion sshd restarts: Up again, Reconnects >= 1, same LocalPort, psql works' -Skip:(Skip-When $NoPsql) {
@@ -1078,13 +1069,7 @@ Describe 'Stopping, reconnecting and tearing down under load' -Tag Lab {
             @($r.Output -split "`n" | Where-Object { $_ -match "pid=$PID," })
         }
     }
-    BeforeEach {
-        $script:preexistingIds = Get-TunnelIds
-        $script:ws = New-TestWorkspace
-        $script:key = New-WorkspaceSshKey
-        Set-AuthorizedKeys @($key | ConvertTo-AuthorizedKey)
-        Add-BastionTrust
-    }
+    BeforeEach { Initialize-TunnelTest }
     AfterEach {
         Invoke-LabScript 'auth-delay', '0' | Out-Null
         Remove-TestState

@@ -127,8 +127,6 @@ public abstract class IntegrationCmdlet : SecureConnectCmdlet
         return name => InvokeCommand.InvokeScript("param($n) Get-Secret -Name $n -ErrorAction Stop", true, PipelineResultTypes.None, null, name).FirstOrDefault()?.BaseObject;
     }
 
-    internal static NetworkCredential? ToNetwork(PSCredential? credential) => IntegrationLogins.ToNetwork(credential);
-
     internal string? StoreCrl(string? crlPath, string name)
     {
         if (crlPath is null)

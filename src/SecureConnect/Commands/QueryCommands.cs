@@ -113,7 +113,7 @@ public abstract class SecureQueryCmdlet : IntegrationCmdlet
                 CaCertificates.Validate(caPath).Certificate.Dispose();
             }
 
-            var request = new AdHocRequest(Type, HostName, Port, Database, ParameterSetName == ByConnectionString ? ConnectionString : null, SslMode, caPath, Tunnel, ToNetwork(Credential));
+            var request = new AdHocRequest(Type, HostName, Port, Database, ParameterSetName == ByConnectionString ? ConnectionString : null, SslMode, caPath, Tunnel, IntegrationLogins.ToNetwork(Credential));
             PlannedConnection planned = ConnectionPlans.ForAdHoc(request, Integrations.Policy());
             foreach (string warning in planned.Warnings)
             {
