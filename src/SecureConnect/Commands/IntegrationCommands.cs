@@ -35,81 +35,10 @@ public abstract class IntegrationCmdlet : SecureConnectCmdlet
     internal Integration Describe(IntegrationRecord record, SslPolicyLevels levels) =>
         Integrations.ToPublic(record, levels, SessionCredentials.Get(Store.Paths.Root, record.Name) is not null);
 
-    internal static void ApplySsh(IntegrationRecord record, string? bastion, string? user, string[]? jumpHosts, string? fingerprint)
-    {
-        if (bastion is not null)
-        {
-            SshHop hop = JumpHostParser.Parse(bastion, user ?? record.SshUser ?? "user");
-            record.SshBastion = hop.HostName;
-            record.SshBastionPort = hop.Port;
-            if (bastion.Contains('@', StringComparison.Ordinal))
-            {
-                record.SshUser = hop.User;
-            }
-        }
-
-        if (user is not null)
-        {
-            record.SshUser = user;
-        }
-
-        if (jumpHosts is not null)
-        {
-            foreach (string jump in jumpHosts)
-            {
-                JumpHostParser.Parse(jump, record.SshUser ?? "user");
-            }
-
-            record.SshJumpHost = jumpHosts;
-        }
-
-        if (fingerprint is not null)
-        {
-            record.SshHostKeyFingerprint = fingerprint.StartsWith("SHA256:", StringComparison.Ordinal) ? fingerprint : "SHA256:" + fingerprint;
-        }
-
-        if (record.SshBastion is not null && string.IsNullOrEmpty(record.SshUser))
-        {
-            throw new SecureConnectException(
-                ErrorIds.SshUserRequired,
-                ErrorKind.InvalidArgument,
-                $"The integration '{record.Name}' has an SSH bastion but no -SshUser: say which user logs in to {record.SshBastion}.",
-                record.Name);
-        }
-    }
-
-    internal static void ApplyOptions(IntegrationRecord record, Hashtable? options)
-    {
-        if (options is null)
-        {
-            return;
-        }
-
-        record.Options = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase);
-        foreach (DictionaryEntry entry in options)
-        {
-            string key = IntegrationStore.FormatOption(entry.Key);
-            if (key.Contains("password", StringComparison.OrdinalIgnoreCase) || key.Equals("pwd", StringComparison.OrdinalIgnoreCase))
-            {
-                throw new SecureConnectException(
-                    ErrorIds.InvalidOption,
-                    ErrorKind.InvalidArgument,
-                    $"-Option '{key}' looks like a secret; options are stored in workspace.json in clear. Pass passwords with -Credential or -CredentialSecret.",
-                    key);
-            }
-
-            record.Options[key] = IntegrationStore.FormatOption(entry.Value);
-        }
-
-        // Refuse options that touch TLS, the endpoint or credentials now rather than at the first query.
-        var probe = new Sql.ConnectionTarget(record.Type, record.HostName, record.HostName, record.Port, record.Database, null, SslMode.Preferred, null, options, 15, null);
-        Sql.Engines.For(record.Type).Describe(probe);
-    }
-
     /// <summary>The connection plan and credential of a registered integration.</summary>
-    internal (ConnectionSpec Spec, NetworkCredential? Credential, SslPolicyLevels Levels) ResolveIntegration(string name, PSCredential? explicitCredential)
+    internal (ConnectionPlan Spec, NetworkCredential? Credential, SslPolicyLevels Levels) ResolveIntegration(string name, PSCredential? explicitCredential)
     {
-        (ConnectionSpec spec, IntegrationRecord record, SslPolicyLevels levels) = ConnectionPlans.ForIntegration(Integrations, name);
+        (ConnectionPlan spec, IntegrationRecord record, SslPolicyLevels levels) = ConnectionPlans.ForIntegration(Integrations, name);
         return (spec, ResolveCredential(record, explicitCredential), levels);
     }
 
@@ -252,8 +181,8 @@ public sealed class NewSecureIntegrationCommand : IntegrationCmdlet
                 SslMode = SslMode,
                 CredentialSecret = CredentialSecret,
             };
-            ApplySsh(record, SshBastion, SshUser, SshJumpHost, SshHostKeyFingerprint);
-            ApplyOptions(record, Option);
+            IntegrationEdits.ApplySsh(record, SshBastion, SshUser, SshJumpHost, SshHostKeyFingerprint);
+            IntegrationEdits.ApplyOptions(record, Option);
             if (!ShouldProcess(Name, $"Register the {Type} integration {HostName}:{record.Port}"))
             {
                 return;
@@ -440,8 +369,8 @@ public sealed class SetSecureIntegrationCommand : IntegrationCmdlet
                     r.SshHostKeyFingerprint = null;
                 }
 
-                ApplySsh(r, SshBastion, SshUser, SshJumpHost, SshHostKeyFingerprint);
-                ApplyOptions(r, Option);
+                IntegrationEdits.ApplySsh(r, SshBastion, SshUser, SshJumpHost, SshHostKeyFingerprint);
+                IntegrationEdits.ApplyOptions(r, Option);
                 if (CaCertificatePath is not null)
                 {
                     r.CaCertificateFile = StoreCa(CaCertificatePath, r.Name);
@@ -493,127 +422,6 @@ public sealed class RemoveSecureIntegrationCommand : IntegrationCmdlet
             Integrations.Remove(record.Name);
             SessionCredentials.Remove(Store.Paths.Root, record.Name);
             WriteVerbose($"Removed the integration '{record.Name}'.");
-        }
-        catch (SecureConnectException e)
-        {
-            WriteError(e);
-        }
-    }
-}
-
-/// <summary>Set-SslPolicy: the SSL mode of an integration, the workspace default, or the workspace minimum.</summary>
-[Cmdlet(VerbsCommon.Set, "SslPolicy", SupportsShouldProcess = true, DefaultParameterSetName = ForIntegration)]
-[OutputType(typeof(SslPolicySetting))]
-public sealed class SetSslPolicyCommand : IntegrationCmdlet
-{
-    private const string ForIntegration = "Integration";
-    private const string ForDefault = "Default";
-    private const string ForMinimum = "Minimum";
-
-    /// <summary>The integration whose mode to set.</summary>
-    [Parameter(Mandatory = true, Position = 0, ValueFromPipelineByPropertyName = true, ParameterSetName = ForIntegration)]
-    [Alias("Name")]
-    [ValidateNotNullOrEmpty]
-    public string Integration { get; set; } = string.Empty;
-
-    /// <summary>Sets the workspace default (for integrations without their own mode).</summary>
-    [Parameter(Mandatory = true, ParameterSetName = ForDefault)]
-    public SwitchParameter Default { get; set; }
-
-    /// <summary>The mode.</summary>
-    [Parameter(Mandatory = true, ParameterSetName = ForIntegration)]
-    [Parameter(Mandatory = true, ParameterSetName = ForDefault)]
-    [SslModeTransformation]
-    public SslMode Mode { get; set; }
-
-    /// <summary>A PEM CA certificate for the integration.</summary>
-    [Parameter(ParameterSetName = ForIntegration)]
-    [ValidateNotNullOrEmpty]
-    public string? CaCertificatePath { get; set; }
-
-    /// <summary>The workspace floor: queries to integrations below it are refused.</summary>
-    [Parameter(Mandatory = true, ParameterSetName = ForMinimum)]
-    [SslModeTransformation]
-    public SslMode Minimum { get; set; }
-
-    /// <inheritdoc/>
-    protected override void ProcessRecord()
-    {
-        try
-        {
-            switch (ParameterSetName)
-            {
-                case ForDefault:
-                    if (ShouldProcess("workspace default", $"Set the default SSL mode to {Mode}"))
-                    {
-                        Integrations.UpdatePolicy(levels => levels with { Default = Mode });
-                        WriteObject(new SslPolicySetting("Default", null, Mode, null, "Default", false));
-                    }
-
-                    break;
-                case ForMinimum:
-                    if (ShouldProcess("workspace minimum", $"Refuse queries to integrations below SSL mode {Minimum}"))
-                    {
-                        Integrations.UpdatePolicy(levels => levels with { Minimum = Minimum });
-                        WriteObject(new SslPolicySetting("Minimum", null, Minimum, null, "Minimum", false));
-                    }
-
-                    break;
-                default:
-                    if (ShouldProcess(Integration, $"Set the SSL mode to {Mode}"))
-                    {
-                        IntegrationRecord record = Integrations.Update(Integration, r =>
-                        {
-                            r.SslMode = Mode;
-                            if (CaCertificatePath is not null)
-                            {
-                                r.CaCertificateFile = StoreCa(CaCertificatePath, r.Name);
-                            }
-                        });
-                        SslPolicyLevels levels = Integrations.Policy();
-                        (SslMode effective, string source) = IntegrationStore.Effective(record, levels);
-                        WriteObject(new SslPolicySetting("Integration", record.Name, record.SslMode, effective, source, levels.Minimum is { } min && effective < min));
-                    }
-
-                    break;
-            }
-        }
-        catch (SecureConnectException e)
-        {
-            WriteError(e);
-        }
-    }
-}
-
-/// <summary>Get-SslPolicy: the minimum, the default, and each integration's effective mode and its source.</summary>
-[Cmdlet(VerbsCommon.Get, "SslPolicy")]
-[OutputType(typeof(SslPolicySetting))]
-public sealed class GetSslPolicyCommand : IntegrationCmdlet
-{
-    /// <summary>Only these integrations (wildcards).</summary>
-    [Parameter(Position = 0, ValueFromPipelineByPropertyName = true)]
-    [Alias("Name")]
-    [SupportsWildcards]
-    public string[]? Integration { get; set; }
-
-    /// <inheritdoc/>
-    protected override void ProcessRecord()
-    {
-        try
-        {
-            SslPolicyLevels levels = Integrations.Policy();
-            if (Integration is null)
-            {
-                WriteObject(new SslPolicySetting("Minimum", null, levels.Minimum, null, levels.Minimum is null ? "NotSet" : "Minimum", false));
-                WriteObject(new SslPolicySetting("Default", null, levels.Default, levels.Default ?? SslMode.Preferred, levels.Default is null ? "BuiltIn" : "Default", false));
-            }
-
-            var patterns = Integration?.Select(n => new WildcardPattern(n, WildcardOptions.IgnoreCase)).ToList();
-            foreach (IntegrationRecord record in Integrations.All().Where(r => patterns is null || patterns.Any(p => p.IsMatch(r.Name))))
-            {
-                (SslMode effective, string source) = IntegrationStore.Effective(record, levels);
-                WriteObject(new SslPolicySetting("Integration", record.Name, record.SslMode, effective, source, levels.Minimum is { } min && effective < min));
-            }
         }
         catch (SecureConnectException e)
         {

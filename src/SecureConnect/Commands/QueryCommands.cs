@@ -102,7 +102,7 @@ public abstract class SecureQueryCmdlet : IntegrationCmdlet
     [Credential]
     public PSCredential? Credential { get; set; }
 
-    internal (ConnectionSpec Spec, NetworkCredential? Credential, SslPolicyLevels Levels) Resolve()
+    internal (ConnectionPlan Spec, NetworkCredential? Credential, SslPolicyLevels Levels) Resolve()
     {
         if (ParameterSetName is AdHoc or ByConnectionString)
         {
@@ -120,7 +120,7 @@ public abstract class SecureQueryCmdlet : IntegrationCmdlet
                 WriteWarning(warning);
             }
 
-            return (planned.Spec, planned.Login, planned.Levels);
+            return (planned.Plan, planned.Login, planned.Levels);
         }
 
         return ResolveIntegration(Integration, Credential);
@@ -156,7 +156,7 @@ public sealed class InvokeSecureQueryCommand : SecureQueryCmdlet
         IEngineSession? opened = null;
         try
         {
-            (ConnectionSpec spec, NetworkCredential? credential, SslPolicyLevels levels) = Resolve();
+            (ConnectionPlan spec, NetworkCredential? credential, SslPolicyLevels levels) = Resolve();
             opened = SecureConnectionOpener.Open(spec, credential, levels, Store, CommandTimeout, WriteVerbose, CancelToken);
             Run(opened);
         }
@@ -244,7 +244,7 @@ public sealed class TestSecureConnectionCommand : SecureQueryCmdlet
         IEngineSession? opened = null;
         try
         {
-            (ConnectionSpec spec, NetworkCredential? credential, SslPolicyLevels levels) = Resolve();
+            (ConnectionPlan spec, NetworkCredential? credential, SslPolicyLevels levels) = Resolve();
             var stopwatch = Stopwatch.StartNew();
             opened = SecureConnectionOpener.Open(spec, credential, levels, Store, null, WriteVerbose, CancelToken);
             ServerSessionInfo session = opened.DescribeSession(CancelToken);

@@ -54,6 +54,19 @@ internal sealed class IntegrationRecord
 /// <summary>The workspace's SSL policy levels.</summary>
 internal sealed record SslPolicyLevels(SslMode? Default, SslMode? Minimum);
 
+/// <summary>Where a connection's SSL mode came from.</summary>
+internal enum SslModeSource
+{
+    /// <summary>The integration's own -SslMode (or the ad-hoc -SslMode).</summary>
+    Integration,
+
+    /// <summary>The workspace default (Set-SslPolicy -Default).</summary>
+    Default,
+
+    /// <summary>Neither was set: Preferred.</summary>
+    BuiltIn,
+}
+
 /// <summary>
 /// Integrations and SSL policy levels in workspace.json, read and changed under the workspace lock.
 /// </summary>
@@ -225,10 +238,13 @@ internal sealed class IntegrationStore
     }
 
     /// <summary>The mode an integration's queries use, and where it comes from.</summary>
-    public static (SslMode Mode, string Source) Effective(IntegrationRecord record, SslPolicyLevels levels) =>
-        record.SslMode is { } own ? (own, "Integration")
-        : levels.Default is { } workspaceDefault ? (workspaceDefault, "Default")
-        : (SslMode.Preferred, "BuiltIn");
+    public static (SslMode Mode, SslModeSource Source) Effective(SslMode? own, SslPolicyLevels levels) =>
+        own is { } mode ? (mode, SslModeSource.Integration)
+        : levels.Default is { } workspaceDefault ? (workspaceDefault, SslModeSource.Default)
+        : (SslMode.Preferred, SslModeSource.BuiltIn);
+
+    /// <summary>The mode an integration's queries use, and where it comes from.</summary>
+    public static (SslMode Mode, SslModeSource Source) Effective(IntegrationRecord record, SslPolicyLevels levels) => Effective(record.SslMode, levels);
 
     /// <summary>The full path of the integration's CA certificate, always inside the workspace's ca/ folder.</summary>
     public string? CaPath(IntegrationRecord record) =>
@@ -244,7 +260,7 @@ internal sealed class IntegrationStore
 
     public Integration ToPublic(IntegrationRecord record, SslPolicyLevels levels, bool hasCredential)
     {
-        (SslMode mode, string source) = Effective(record, levels);
+        (SslMode mode, SslModeSource source) = Effective(record, levels);
         string? caPath = CaPath(record);
         CaCertificateInfo? ca = caPath is not null && File.Exists(caPath) ? CaCertificates.Describe(caPath) : null;
         var options = new Hashtable(StringComparer.OrdinalIgnoreCase);
@@ -261,7 +277,7 @@ internal sealed class IntegrationStore
             record.Database,
             record.UserName,
             mode,
-            source,
+            source.ToString(),
             ca,
             record.SshBastion,
             record.SshBastionPort,

@@ -9,6 +9,49 @@ using SecureConnect.Ssh.Tunnels;
 
 namespace SecureConnect.Sql;
 
+/// <summary>
+/// The one immutable plan of a connection: the endpoint (as its certificate names it), the SSL policy and where it came
+/// from, the CA and CRL files, the route (a tunnel to start, or one already running, or none), and the driver options.
+/// The login travels beside it, never inside (a plan is safe to show in Verbose output).
+/// </summary>
+internal sealed record ConnectionPlan(
+    string Name,
+    IntegrationType Type,
+    string HostName,
+    int Port,
+    string? Database,
+    SslMode Mode,
+    SslModeSource ModeSource,
+    string? CaPath,
+    TunnelSpec? Tunnel,
+    SshTunnel? ExistingTunnel,
+    IDictionary Options,
+    string? CrlPath = null);
+
+/// <summary>
+/// A plan bound to its route, as an engine connects it: where the socket goes (the tunnel's local end, or the host
+/// itself), the login, the CA loaded, and the timeouts. The name checked in the certificate is the plan's host name.
+/// </summary>
+internal sealed record ConnectionTarget(
+    ConnectionPlan Plan,
+    string ConnectHost,
+    int ConnectPort,
+    NetworkCredential? Credential,
+    System.Security.Cryptography.X509Certificates.X509Certificate2? CaCertificate,
+    int ConnectTimeoutSeconds,
+    int? CommandTimeoutSeconds)
+{
+    public IntegrationType Type => Plan.Type;
+
+    public string HostName => Plan.HostName;
+
+    public string? Database => Plan.Database;
+
+    public SslMode SslMode => Plan.Mode;
+
+    public IDictionary Options => Plan.Options;
+}
+
 /// <summary>A connection asked for without an integration: the engine and endpoint, or a driver connection string.</summary>
 internal sealed record AdHocRequest(
     IntegrationType Type,
@@ -22,7 +65,7 @@ internal sealed record AdHocRequest(
     NetworkCredential? Credential);
 
 /// <summary>A plan, the login it carries, the policy it is held to, and what the user should be told about it.</summary>
-internal sealed record PlannedConnection(ConnectionSpec Spec, NetworkCredential? Login, SslPolicyLevels Levels, IReadOnlyList<string> Warnings);
+internal sealed record PlannedConnection(ConnectionPlan Plan, NetworkCredential? Login, SslPolicyLevels Levels, IReadOnlyList<string> Warnings);
 
 /// <summary>
 /// Builds the one immutable plan of a connection (endpoint, SSL policy and where it came from, CA and CRL, route,
@@ -31,6 +74,9 @@ internal sealed record PlannedConnection(ConnectionSpec Spec, NetworkCredential?
 /// </summary>
 internal static class ConnectionPlans
 {
+    /// <summary>How long a driver may take to connect (and to finish TLS and the login).</summary>
+    public const int ConnectTimeoutSeconds = 15;
+
     /// <summary>How an integration's automatic tunnel is supervised.</summary>
     public static readonly TimeSpan IntegrationTunnelKeepAlive = TimeSpan.FromSeconds(30);
 
@@ -38,17 +84,17 @@ internal static class ConnectionPlans
     public static readonly TimeSpan IntegrationTunnelConnectTimeout = TimeSpan.FromSeconds(15);
 
     /// <summary>The plan of a registered integration, with its record (for the caller's credential lookup).</summary>
-    public static (ConnectionSpec Spec, IntegrationRecord Record, SslPolicyLevels Levels) ForIntegration(IntegrationStore integrations, string name)
+    public static (ConnectionPlan Plan, IntegrationRecord Record, SslPolicyLevels Levels) ForIntegration(IntegrationStore integrations, string name)
     {
         (IntegrationRecord record, SslPolicyLevels levels) = integrations.GetWithPolicy(name);
-        (SslMode effective, string modeSource) = IntegrationStore.Effective(record, levels);
+        (SslMode effective, SslModeSource modeSource) = IntegrationStore.Effective(record, levels);
         var options = new Hashtable(StringComparer.OrdinalIgnoreCase);
         foreach (KeyValuePair<string, string> option in record.Options)
         {
             options[option.Key] = option.Value;
         }
 
-        var spec = new ConnectionSpec(
+        var spec = new ConnectionPlan(
             record.Name, record.Type, record.HostName, record.Port, record.Database, effective, modeSource,
             integrations.CaPath(record), TunnelFor(record), null, options, integrations.CrlPath(record));
         return (spec, record, levels);
@@ -57,14 +103,13 @@ internal static class ConnectionPlans
     /// <summary>The plan of an ad-hoc connection (engine and endpoint, or a connection string).</summary>
     public static PlannedConnection ForAdHoc(AdHocRequest request, SslPolicyLevels levels)
     {
-        SslMode mode = request.SslMode ?? levels.Default ?? SslMode.Preferred;
-        string source = request.SslMode is not null ? "Integration" : levels.Default is not null ? "Default" : "BuiltIn";
+        (SslMode mode, SslModeSource source) = IntegrationStore.Effective(request.SslMode, levels);
         IEngine provider = Engines.For(request.Type);
         if (request.ConnectionString is null)
         {
             string host = request.HostName ?? throw new SecureConnectException(ErrorIds.InvalidConnectionString, ErrorKind.InvalidArgument, "No host was given.", "HostName");
             int port = request.Port == 0 ? provider.DefaultPort(request.Type) : request.Port;
-            var spec = new ConnectionSpec($"{host}:{port}", request.Type, host, port, request.Database, mode, source, request.CaPath, null, request.Tunnel, new Hashtable());
+            var spec = new ConnectionPlan($"{host}:{port}", request.Type, host, port, request.Database, mode, source, request.CaPath, null, request.Tunnel, new Hashtable());
             return new PlannedConnection(spec, request.Credential, levels, Array.Empty<string>());
         }
 
@@ -88,7 +133,7 @@ internal static class ConnectionPlans
 
         int parsedPort = parsed.Port is int p and > 0 ? p : provider.DefaultPort(request.Type);
         NetworkCredential? login = request.Credential ?? (parsed.User is null ? null : new NetworkCredential(parsed.User, parsed.Password));
-        var fromString = new ConnectionSpec($"{parsedHost}:{parsedPort}", request.Type, parsedHost, parsedPort, parsed.Database, mode, source, request.CaPath, null, request.Tunnel, parsed.Options);
+        var fromString = new ConnectionPlan($"{parsedHost}:{parsedPort}", request.Type, parsedHost, parsedPort, parsed.Database, mode, source, request.CaPath, null, request.Tunnel, parsed.Options);
         return new PlannedConnection(fromString, login, levels, warnings);
     }
 

@@ -22,11 +22,14 @@ internal interface IEngine
     /// <summary>The effective settings without secrets (Verbose, tests); refuses options that would weaken the policy.</summary>
     string Describe(ConnectionTarget target);
 
+    /// <summary>Refuses -Option values this engine does not pass on (TLS, endpoint, login, local files), at registration.</summary>
+    void CheckOptions(System.Collections.IDictionary options);
+
     /// <summary>Splits a -ConnectionString into endpoint, login and the remaining options.</summary>
     ParsedConnectionString Parse(string connectionString);
 
     /// <summary>Connects; a failure is an <see cref="EngineOpenException"/> carrying the engine's classification.</summary>
-    IEngineSession Open(ConnectionTarget target, TlsObserver observer, ConnectionSpec spec, string via, CancellationToken cancel);
+    IEngineSession Open(ConnectionTarget target, TlsObserver observer, string via, CancellationToken cancel);
 }
 
 /// <summary>A connection attempt that failed, as the engine classifies it (the opener adds the context).</summary>
@@ -59,9 +62,11 @@ internal sealed class AdoNetEngine : IEngine
 
     public string Describe(ConnectionTarget target) => _provider.DescribeConnectionString(target);
 
+    public void CheckOptions(System.Collections.IDictionary options) => _provider.CheckOptions(options);
+
     public ParsedConnectionString Parse(string connectionString) => _provider.Parse(connectionString);
 
-    public IEngineSession Open(ConnectionTarget target, TlsObserver observer, ConnectionSpec spec, string via, CancellationToken cancel)
+    public IEngineSession Open(ConnectionTarget target, TlsObserver observer, string via, CancellationToken cancel)
     {
         DbConnection connection = _provider.CreateConnection(target, observer);
         try
@@ -74,7 +79,7 @@ internal sealed class AdoNetEngine : IEngine
             throw new EngineOpenException(_provider.ClassifyOpenError(e, target, observer), e);
         }
 
-        return new OpenedConnection(connection, _provider, observer, target, via, spec);
+        return new OpenedConnection(connection, _provider, observer, target, via);
     }
 }
 

@@ -8,20 +8,6 @@ using SecureConnect.Common;
 
 namespace SecureConnect.Sql;
 
-/// <summary>Where and how to connect: the engine's view of one connection attempt.</summary>
-internal sealed record ConnectionTarget(
-    IntegrationType Type,
-    string HostName,
-    string ConnectHost,
-    int ConnectPort,
-    string? Database,
-    NetworkCredential? Credential,
-    SslMode SslMode,
-    X509Certificate2? CaCertificate,
-    IDictionary Options,
-    int ConnectTimeoutSeconds,
-    int? CommandTimeoutSeconds);
-
 /// <summary>What the server says about the session (Test-SecureConnection).</summary>
 internal sealed record ServerSessionInfo(bool? Encrypted, string? TlsProtocol, string? CipherSuite, string? ClientAddress, string? ServerVersion);
 
@@ -49,6 +35,9 @@ internal interface ISqlProvider
     /// certificate. Throws SslPolicyViolation when options would weaken the policy.
     /// </summary>
     DbConnection CreateConnection(ConnectionTarget target, TlsObserver observer);
+
+    /// <summary>Refuses -Option values this engine does not pass on (TLS, endpoint, login, local files), at registration.</summary>
+    void CheckOptions(IDictionary options);
 
     /// <summary>The effective connection string without the password (for Verbose output and tests).</summary>
     string DescribeConnectionString(ConnectionTarget target);

@@ -1,4 +1,5 @@
 using System;
+using System.Collections;
 using System.Collections.Generic;
 using System.Data.Common;
 using System.Threading;
@@ -42,6 +43,8 @@ internal sealed class MySqlProvider : ISqlProvider
             RemoteCertificateValidationCallback = observer.Validate,
         };
     }
+
+    public void CheckOptions(IDictionary options) => ProviderOptions.Apply(new MySqlConnectionStringBuilder(), options, s_options);
 
     public string DescribeConnectionString(ConnectionTarget target)
     {

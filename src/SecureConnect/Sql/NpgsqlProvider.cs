@@ -1,4 +1,5 @@
 using System;
+using System.Collections;
 using System.Collections.Generic;
 using System.Data.Common;
 using System.Net.Sockets;
@@ -50,6 +51,8 @@ internal sealed class NpgsqlProvider : ISqlProvider
         };
         return connection;
     }
+
+    public void CheckOptions(IDictionary options) => ProviderOptions.Apply(new NpgsqlConnectionStringBuilder(), options, s_options);
 
     public string DescribeConnectionString(ConnectionTarget target)
     {

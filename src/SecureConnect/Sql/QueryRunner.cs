@@ -49,11 +49,11 @@ internal interface IQueryOutput
 internal sealed class QueryRunner
 {
     private readonly OpenedConnection _opened;
-    private readonly ConnectionSpec _spec;
+    private readonly ConnectionPlan _spec;
     private readonly CancellationToken _cancel;
     private long _rowsDelivered;
 
-    public QueryRunner(OpenedConnection opened, ConnectionSpec spec, CancellationToken cancel)
+    public QueryRunner(OpenedConnection opened, ConnectionPlan spec, CancellationToken cancel)
     {
         _opened = opened;
         _spec = spec;

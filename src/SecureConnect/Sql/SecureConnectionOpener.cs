@@ -12,34 +12,16 @@ using SecureConnect.Workspace;
 
 namespace SecureConnect.Sql;
 
-/// <summary>Everything needed to open one connection: from an integration, or ad hoc.</summary>
-internal sealed record ConnectionSpec(
-    string Name,
-    IntegrationType Type,
-    string HostName,
-    int Port,
-    string? Database,
-    SslMode Mode,
-    string ModeSource,
-    string? CaPath,
-    TunnelSpec? Tunnel,
-    SshTunnel? ExistingTunnel,
-    IDictionary Options,
-    string? CrlPath = null);
-
 /// <summary>A session of an ADO.NET driver (PostgreSQL, MySQL family, SQL Server): the open connection and what was learned opening it.</summary>
 internal sealed class OpenedConnection : IEngineSession
 {
-    private readonly ConnectionSpec _spec;
-
-    public OpenedConnection(DbConnection connection, ISqlProvider provider, TlsObserver observer, ConnectionTarget target, string via, ConnectionSpec spec)
+    public OpenedConnection(DbConnection connection, ISqlProvider provider, TlsObserver observer, ConnectionTarget target, string via)
     {
         Connection = connection;
         Provider = provider;
         Observer = observer;
         Target = target;
         Via = via;
-        _spec = spec;
     }
 
     public EngineCapabilities Capabilities => Provider.Capabilities;
@@ -47,7 +29,7 @@ internal sealed class OpenedConnection : IEngineSession
     public ServerSessionInfo DescribeSession(CancellationToken cancel) => Provider.QuerySession(Connection, cancel);
 
     public void Execute(QueryRequest request, IQueryOutput output, CancellationToken cancel) =>
-        new QueryRunner(this, _spec, cancel).Run(request.Text, request.Parameters, request.Shape, request.CommandTimeoutSeconds, output);
+        new QueryRunner(this, Target.Plan, cancel).Run(request.Text, request.Parameters, request.Shape, request.CommandTimeoutSeconds, output);
 
     public DbConnection Connection { get; }
 
@@ -69,7 +51,7 @@ internal sealed class OpenedConnection : IEngineSession
 /// </summary>
 internal static class SecureConnectionOpener
 {
-    public static void EnforceMinimum(ConnectionSpec spec, SslPolicyLevels levels)
+    public static void EnforceMinimum(ConnectionPlan spec, SslPolicyLevels levels)
     {
         if (levels.Minimum is { } minimum && spec.Mode < minimum)
         {
@@ -82,7 +64,7 @@ internal static class SecureConnectionOpener
         }
     }
 
-    public static IEngineSession Open(ConnectionSpec spec, NetworkCredential? credential, SslPolicyLevels levels, WorkspaceStore store, int? commandTimeout, Action<string> verbose, CancellationToken cancel)
+    public static IEngineSession Open(ConnectionPlan spec, NetworkCredential? credential, SslPolicyLevels levels, WorkspaceStore store, int? commandTimeout, Action<string> verbose, CancellationToken cancel)
     {
         EnforceMinimum(spec, levels);
         IEngine engine = Engines.For(spec.Type);
@@ -126,7 +108,7 @@ internal static class SecureConnectionOpener
             via = $"SSH tunnel #{tunnel.Id} ({tunnel.User}@{tunnel.Bastion}:{tunnel.BastionPort}, 127.0.0.1:{tunnel.LocalPort})";
         }
 
-        var target = new ConnectionTarget(spec.Type, spec.HostName, connectHost, connectPort, spec.Database, credential, spec.Mode, ca, spec.Options, 15, commandTimeout);
+        var target = new ConnectionTarget(spec, connectHost, connectPort, credential, ca, ConnectionPlans.ConnectTimeoutSeconds, commandTimeout);
         IReadOnlyList<Org.BouncyCastle.X509.X509Crl>? revocationLists = spec.CrlPath is null ? null : CertificateRevocationLists.LoadAll(spec.CrlPath);
         var observer = new TlsObserver(spec.Mode, spec.HostName, trusted, revocationLists);
         verbose($"Connecting to {spec.Type} {spec.HostName}:{spec.Port} via {via} with SSL mode {spec.Mode} ({engine.Describe(target)}).");
@@ -134,7 +116,7 @@ internal static class SecureConnectionOpener
         IEngineSession session;
         try
         {
-            session = engine.Open(target, observer, spec, via, cancel);
+            session = engine.Open(target, observer, via, cancel);
         }
         catch (EngineOpenException e)
         {
@@ -156,7 +138,7 @@ internal static class SecureConnectionOpener
         return session;
     }
 
-    private static string Describe(ClassifiedError error, ConnectionSpec spec) => error.ErrorId switch
+    private static string Describe(ClassifiedError error, ConnectionPlan spec) => error.ErrorId switch
     {
         ErrorIds.SslCertificateInvalid => $"The TLS certificate of {spec.HostName}:{spec.Port} ('{spec.Name}', SSL mode {spec.Mode}) was refused: {error.Message}. No data was sent. " +
             "Check the CA uploaded with -CaCertificatePath and that the certificate names the integration's -HostName.",

@@ -1,4 +1,5 @@
 using System;
+using System.Collections;
 using System.Collections.Generic;
 using System.Data.Common;
 using System.Threading;
@@ -40,6 +41,8 @@ internal sealed class SqlServerProvider : ISqlProvider
     public int DefaultPort(IntegrationType type) => 1433;
 
     public DbConnection CreateConnection(ConnectionTarget target, TlsObserver observer) => new SqlConnection(Build(target).ConnectionString);
+
+    public void CheckOptions(IDictionary options) => ProviderOptions.Apply(new SqlConnectionStringBuilder(), options, s_options);
 
     public string DescribeConnectionString(ConnectionTarget target)
     {

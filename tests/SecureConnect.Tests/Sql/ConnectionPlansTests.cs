@@ -15,14 +15,14 @@ public sealed class ConnectionPlansTests
     public void AdHoc_TakesTheEnginesDefaultPort_AndSaysWhereTheModeCameFrom()
     {
         PlannedConnection plan = ConnectionPlans.ForAdHoc(new AdHocRequest(IntegrationType.MariaDB, "db.example.test", 0, "app", null, null, null, null, null), new SslPolicyLevels(ScSslMode.VerifyCA, null));
-        Assert.Equal(3306, plan.Spec.Port);
-        Assert.Equal(ScSslMode.VerifyCA, plan.Spec.Mode);
-        Assert.Equal("Default", plan.Spec.ModeSource);
+        Assert.Equal(3306, plan.Plan.Port);
+        Assert.Equal(ScSslMode.VerifyCA, plan.Plan.Mode);
+        Assert.Equal(SslModeSource.Default, plan.Plan.ModeSource);
         Assert.Empty(plan.Warnings);
 
         PlannedConnection own = ConnectionPlans.ForAdHoc(new AdHocRequest(IntegrationType.PostgreSQL, "db.example.test", 6432, null, null, ScSslMode.Required, null, null, null), s_noLevels);
-        Assert.Equal(6432, own.Spec.Port);
-        Assert.Equal("Integration", own.Spec.ModeSource);
+        Assert.Equal(6432, own.Plan.Port);
+        Assert.Equal(SslModeSource.Integration, own.Plan.ModeSource);
     }
 
     [Fact]
@@ -30,8 +30,8 @@ public sealed class ConnectionPlansTests
     {
         PlannedConnection plan = ConnectionPlans.ForAdHoc(
             new AdHocRequest(IntegrationType.PostgreSQL, null, 0, null, "Host=db.example.test;Database=app;Username=report;Password=s3cret-pw", null, null, null, null), s_noLevels);
-        Assert.Equal("db.example.test", plan.Spec.HostName);
-        Assert.Equal(5432, plan.Spec.Port);
+        Assert.Equal("db.example.test", plan.Plan.HostName);
+        Assert.Equal(5432, plan.Plan.Port);
         Assert.Equal("report", plan.Login!.UserName);
         string warning = Assert.Single(plan.Warnings);
         Assert.Contains("-Credential", warning, StringComparison.Ordinal);

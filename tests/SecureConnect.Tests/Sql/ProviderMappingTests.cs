@@ -14,7 +14,10 @@ namespace SecureConnect.Tests.Sql;
 public sealed class ProviderMappingTests
 {
     private static ConnectionTarget Target(IntegrationType type, ScSslMode mode, IDictionary? options = null, string connectHost = "127.0.0.1") => new(
-        type, "db.example.internal", connectHost, 40000, "app", new NetworkCredential("report", "s3cret-pw"), mode, null, options ?? new Hashtable(), 15, 30);
+        Plan(type, "db.example.internal", 5432, "app", mode, options ?? new Hashtable()), connectHost, 40000, new NetworkCredential("report", "s3cret-pw"), null, 15, 30);
+
+    private static ConnectionPlan Plan(IntegrationType type, string host, int port, string? database, ScSslMode mode, IDictionary options) =>
+        new("test", type, host, port, database, mode, SecureConnect.Integrations.SslModeSource.Integration, null, null, null, options);
 
     [Theory]
     [InlineData(ScSslMode.Preferred, Npgsql.SslMode.Prefer)]
@@ -195,7 +198,7 @@ public sealed class ProviderMappingTests
     public void ConnectionString_CannotWeakenThePolicy(IntegrationType type, string connectionString)
     {
         ParsedConnectionString parsed = SqlProviders.For(type).Parse(connectionString);
-        var target = new ConnectionTarget(type, "db", "db", 1, null, null, ScSslMode.Required, null, parsed.Options, 15, null);
+        var target = new ConnectionTarget(Plan(type, "db", 1, null, ScSslMode.Required, parsed.Options), "db", 1, null, null, 15, null);
         var error = Assert.Throws<SecureConnectException>(() => SqlProviders.For(type).DescribeConnectionString(target));
         Assert.Equal("SslPolicyViolation", error.ErrorId);
     }

@@ -97,9 +97,9 @@ public sealed class QueryRunnerTests
     private static QueryRunner Runner(Func<DbDataReader> reader)
     {
         var connection = new DoubleConnection(reader);
-        var spec = new ConnectionSpec("test", IntegrationType.PostgreSQL, "db.test", 5432, null, ScSslMode.Required, "Integration", null, null, null, new Hashtable());
-        var target = new ConnectionTarget(IntegrationType.PostgreSQL, "db.test", "db.test", 5432, null, null, ScSslMode.Required, null, new Hashtable(), 15, null);
-        var opened = new OpenedConnection(connection, SqlProviders.For(IntegrationType.PostgreSQL), new TlsObserver(ScSslMode.Required, "db.test", (System.Security.Cryptography.X509Certificates.X509Certificate2?)null), target, "Direct", spec);
+        var spec = new ConnectionPlan("test", IntegrationType.PostgreSQL, "db.test", 5432, null, ScSslMode.Required, SecureConnect.Integrations.SslModeSource.Integration, null, null, null, new Hashtable());
+        var target = new ConnectionTarget(spec, "db.test", 5432, null, null, 15, null);
+        var opened = new OpenedConnection(connection, SqlProviders.For(IntegrationType.PostgreSQL), new TlsObserver(ScSslMode.Required, "db.test", (System.Security.Cryptography.X509Certificates.X509Certificate2?)null), target, "Direct");
         return new QueryRunner(opened, spec, default);
     }
 
