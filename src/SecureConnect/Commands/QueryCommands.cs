@@ -241,75 +241,18 @@ public sealed class TestSecureConnectionCommand : SecureQueryCmdlet
     /// <inheritdoc/>
     protected override void ProcessRecord()
     {
-        IEngineSession? opened = null;
         try
         {
-            (ConnectionPlan spec, NetworkCredential? credential, SslPolicyLevels levels) = Resolve();
-            var stopwatch = Stopwatch.StartNew();
-            opened = SecureConnectionOpener.Open(spec, credential, levels, Store, null, WriteVerbose, CancelToken);
-            ServerSessionInfo session = opened.DescribeSession(CancelToken);
-            stopwatch.Stop();
-
-            TlsObserver observer = opened.Observer;
-            bool encrypted = session.Encrypted ?? observer.HandshakeSeen;
-            var warnings = new List<string>();
-            if (!encrypted)
-            {
-                warnings.Add(spec.Mode == SecureConnect.SslMode.Preferred
-                    ? "The session is NOT encrypted: the server did not offer TLS and Preferred fell back to plaintext."
-                    : "The session is NOT encrypted.");
-            }
-
-            if (observer.Certificate is { } certificate && certificate.NotAfter < DateTime.Now.AddDays(30))
-            {
-                warnings.Add($"The server certificate expires on {certificate.NotAfter:yyyy-MM-dd}, within 30 days.");
-            }
-
-            if (encrypted && spec.Mode < SecureConnect.SslMode.VerifyCA)
-            {
-                warnings.Add($"The certificate was not validated (SSL mode {spec.Mode}): the session is encrypted but the server is not authenticated. Use VerifyFull with the server's CA.");
-            }
-
-            if (session.Encrypted is null && opened.Capabilities.HasFlag(EngineCapabilities.CertificateCallback))
-            {
-                warnings.Add("The server does not report its session encryption; Encrypted is what the client negotiated.");
-            }
-
-            bool sqlServerValidated = !opened.Capabilities.HasFlag(EngineCapabilities.CertificateCallback) && spec.Mode >= SecureConnect.SslMode.VerifyCA;
-            WriteObject(new ConnectionReport(
-                spec.Name,
-                spec.Type,
-                $"{spec.HostName}:{spec.Port}",
-                opened.Via,
-                spec.Mode,
-                encrypted,
-                session.TlsProtocol,
-                session.CipherSuite,
-                observer.ChainValidated || sqlServerValidated,
-                observer.HostNameVerified || sqlServerValidated,
-                observer.Certificate?.Subject,
-                observer.Certificate?.Issuer,
-                observer.Certificate?.NotAfter,
-                session.ServerVersion,
-                session.ClientAddress,
-                stopwatch.Elapsed.TotalMilliseconds,
-                warnings.ToArray()));
+            (ConnectionPlan plan, NetworkCredential? credential, SslPolicyLevels levels) = Resolve();
+            WriteObject(ConnectionReports.Test(plan, credential, levels, Store, WriteVerbose, CancelToken));
         }
         catch (SecureConnectException e)
         {
             WriteError(e);
         }
-        catch (DbException e)
-        {
-            WriteError(new SecureConnectException(ErrorIds.QueryFailed, ErrorKind.InvalidOperation, "Asking the server about the session failed: " + e.Message, Integration, e));
-        }
         catch (OperationCanceledException)
         {
             throw new PipelineStoppedException();
-        }
-        finally
-        {
-            opened?.Dispose();
         }
     }
 }

@@ -26,7 +26,17 @@ internal sealed class OpenedConnection : IEngineSession
 
     public EngineCapabilities Capabilities => Provider.Capabilities;
 
-    public ServerSessionInfo DescribeSession(CancellationToken cancel) => Provider.QuerySession(Connection, cancel);
+    public ServerSessionInfo DescribeSession(CancellationToken cancel)
+    {
+        try
+        {
+            return Provider.QuerySession(Connection, cancel);
+        }
+        catch (DbException e)
+        {
+            throw new SecureConnectException(ErrorIds.QueryFailed, ErrorKind.InvalidOperation, "Asking the server about the session failed: " + e.Message, Target.Plan.Name, e);
+        }
+    }
 
     public void Execute(QueryRequest request, IQueryOutput output, CancellationToken cancel) =>
         new QueryRunner(this, Target.Plan, cancel).Run(request.Text, request.Parameters, request.Shape, request.CommandTimeoutSeconds, output);

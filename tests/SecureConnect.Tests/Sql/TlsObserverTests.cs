@@ -184,7 +184,7 @@ public sealed class TlsObserverTests
         return request.Create(ca, DateTimeOffset.UtcNow.AddHours(-1), DateTimeOffset.UtcNow.AddDays(10), RandomNumberGenerator.GetBytes(8));
     }
 
-    private static (X509Certificate2 Ca, X509Certificate2 Leaf) MakeChain(string caName, string dnsName, RSA caKey)
+    internal static (X509Certificate2 Ca, X509Certificate2 Leaf) MakeChain(string caName, string dnsName, RSA caKey)
     {
         var caRequest = new CertificateRequest($"CN={caName}", caKey, HashAlgorithmName.SHA256, RSASignaturePadding.Pkcs1);
         caRequest.CertificateExtensions.Add(new X509BasicConstraintsExtension(true, false, 0, true));
