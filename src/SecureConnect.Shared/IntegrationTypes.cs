@@ -24,6 +24,12 @@ public enum IntegrationType
 
     /// <summary>Microsoft SQL Server and Azure SQL (port 1433).</summary>
     SqlServer,
+
+    /// <summary>ClickHouse over its HTTP interface (8123 plain, 8443 HTTPS).</summary>
+    ClickHouse,
+
+    /// <summary>A saved SSH tunnel to any TCP service (Redis, MLflow, an HTTP API): no queries, no SSL mode.</summary>
+    SshTunnel,
 }
 
 /// <summary>SSL/TLS policies, weakest first.</summary>

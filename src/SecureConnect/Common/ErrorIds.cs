@@ -45,6 +45,8 @@ internal static class ErrorIds
 
     public const string IntegrationNotFound = nameof(IntegrationNotFound);
 
+    public const string IntegrationNotQueryable = nameof(IntegrationNotQueryable);
+
     public const string IntegrationRequired = nameof(IntegrationRequired);
 
     public const string InvalidAddress = nameof(InvalidAddress);

@@ -88,5 +88,11 @@ internal static class Engines
 {
     private static readonly IEngine[] s_all = SqlProviders.All.Select(p => (IEngine)new AdoNetEngine(p)).ToArray();
 
-    public static IEngine For(IntegrationType type) => s_all.First(e => e.Types.Contains(type));
+    public static IEngine For(IntegrationType type) =>
+        s_all.FirstOrDefault(e => e.Types.Contains(type))
+        ?? throw new Common.SecureConnectException(
+            Common.ErrorIds.IntegrationNotQueryable,
+            Common.ErrorKind.InvalidArgument,
+            $"A {type} integration is not a data engine SecureConnect queries: start a saved SSH tunnel with Start-SshTunnel -Integration <name> and point your client at its <NAME>_LOCAL_HOST and <NAME>_LOCAL_PORT variables.",
+            type.ToString());
 }

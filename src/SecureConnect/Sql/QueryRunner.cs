@@ -51,7 +51,7 @@ internal sealed class QueryRunner
     private readonly OpenedConnection _opened;
     private readonly ConnectionPlan _spec;
     private readonly CancellationToken _cancel;
-    private long _rowsDelivered;
+    private readonly ResultStream _results = new();
 
     public QueryRunner(OpenedConnection opened, ConnectionPlan spec, CancellationToken cancel)
     {
@@ -61,7 +61,7 @@ internal sealed class QueryRunner
     }
 
     /// <summary>Rows handed to the output so far.</summary>
-    public long RowsDelivered => Interlocked.Read(ref _rowsDelivered);
+    public long RowsDelivered => _results.RowsDelivered;
 
     public void Run(string query, IDictionary? parameters, ResultShape shape, int? commandTimeout, IQueryOutput output)
     {
@@ -85,7 +85,7 @@ internal sealed class QueryRunner
 
         // Ctrl+C cancels the query on the server, not only the wait for it.
         using CancellationTokenRegistration cancelOnStop = _cancel.Register(() => TryCancel(command));
-        Interlocked.Exchange(ref _rowsDelivered, 0);
+        _results.Reset();
         try
         {
             switch (shape)
@@ -118,18 +118,7 @@ internal sealed class QueryRunner
         && !_opened.Provider.IsServerError(e)
         && !_cancel.IsCancellationRequested;
 
-    private SecureConnectException Interrupted(Exception e, ResultShape shape)
-    {
-        long delivered = RowsDelivered;
-        string rows = delivered == 1 ? "1 row" : $"{delivered} rows";
-        string advice = shape is ResultShape.NonQuery ? " The statement may or may not have taken effect on the server: check before running it again." : " The result is incomplete: discard what was written from it.";
-        return new SecureConnectException(
-            ErrorIds.QueryInterrupted,
-            ErrorKind.ConnectionError,
-            $"The connection to '{_spec.Name}' broke after {rows} of the result had been delivered ({DriverErrors.Innermost(e)}).{advice} Run the query again once the connection is back.",
-            _spec.Name,
-            e);
-    }
+    private SecureConnectException Interrupted(Exception e, ResultShape shape) => ResultStream.Interrupted(_spec.Name, RowsDelivered, e, shape);
 
     private void ReadResults(DbCommand command, ResultShape shape, IQueryOutput output)
     {
@@ -137,40 +126,7 @@ internal sealed class QueryRunner
         bool finished = false;
         try
         {
-            do
-            {
-                if (reader.FieldCount == 0)
-                {
-                    continue;
-                }
-
-                if (shape is ResultShape.DataTable or ResultShape.DataRow)
-                {
-                    // Built from the result itself: DataTable.Load would take NOT NULL and keys from the base tables
-                    // and then drop or refuse rows that repeat a key or hold NULL (joins, ROLLUP).
-                    DataTable table = ResultTable.Load(reader, ref _rowsDelivered);
-                    output.Table(table, asRows: shape == ResultShape.DataRow);
-                    continue;
-                }
-
-                string[] names = ColumnNames.Unique(Enumerable.Range(0, reader.FieldCount).Select(reader.GetName));
-                var raw = new object[reader.FieldCount];
-                while (reader.Read())
-                {
-                    reader.GetValues(raw);
-                    var values = new object?[raw.Length];
-                    for (int i = 0; i < raw.Length; i++)
-                    {
-                        values[i] = raw[i] is DBNull ? null : raw[i];
-                    }
-
-                    // Streams as the reader yields: a stopped pipeline throws here, and the finally cancels.
-                    output.Row(names, values);
-                    Interlocked.Increment(ref _rowsDelivered);
-                }
-            }
-            while (!reader.IsClosed && reader.NextResult());
-
+            _results.Deliver(reader, shape, output);
             finished = true;
         }
         finally

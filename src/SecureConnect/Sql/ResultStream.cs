@@ -1,0 +1,74 @@
+using System;
+using System.Data;
+using System.Data.Common;
+using System.Linq;
+using System.Threading;
+using SecureConnect.Common;
+
+namespace SecureConnect.Sql;
+
+/// <summary>
+/// Hands the result sets of a reader to an <see cref="IQueryOutput"/> in the shape asked for, counting the rows
+/// delivered (for QueryInterrupted). Any engine that can present its result as a <see cref="DbDataReader"/> (an
+/// ADO.NET driver's, or one over an HTTP body or a wire protocol) shares it.
+/// </summary>
+internal sealed class ResultStream
+{
+    private long _rowsDelivered;
+
+    /// <summary>Rows handed to the output so far.</summary>
+    public long RowsDelivered => Interlocked.Read(ref _rowsDelivered);
+
+    public void Reset() => Interlocked.Exchange(ref _rowsDelivered, 0);
+
+    /// <summary>Reads every result set of <paramref name="reader"/> into <paramref name="output"/>; the caller disposes the reader.</summary>
+    public void Deliver(DbDataReader reader, ResultShape shape, IQueryOutput output)
+    {
+        do
+        {
+            if (reader.FieldCount == 0)
+            {
+                continue;
+            }
+
+            if (shape is ResultShape.DataTable or ResultShape.DataRow)
+            {
+                // Built from the result itself: DataTable.Load would take NOT NULL and keys from the base tables
+                // and then drop or refuse rows that repeat a key or hold NULL (joins, ROLLUP).
+                DataTable table = ResultTable.Load(reader, ref _rowsDelivered);
+                output.Table(table, asRows: shape == ResultShape.DataRow);
+                continue;
+            }
+
+            string[] names = ColumnNames.Unique(Enumerable.Range(0, reader.FieldCount).Select(reader.GetName));
+            var raw = new object[reader.FieldCount];
+            while (reader.Read())
+            {
+                reader.GetValues(raw);
+                var values = new object?[raw.Length];
+                for (int i = 0; i < raw.Length; i++)
+                {
+                    values[i] = raw[i] is DBNull ? null : raw[i];
+                }
+
+                // Streams as the reader yields: a stopped pipeline throws here, and the caller cancels.
+                output.Row(names, values);
+                Interlocked.Increment(ref _rowsDelivered);
+            }
+        }
+        while (!reader.IsClosed && reader.NextResult());
+    }
+
+    /// <summary>The error of a connection that broke while a result was on its way.</summary>
+    public static SecureConnectException Interrupted(string name, long delivered, Exception e, ResultShape shape)
+    {
+        string rows = delivered == 1 ? "1 row" : $"{delivered} rows";
+        string advice = shape is ResultShape.NonQuery ? " The statement may or may not have taken effect on the server: check before running it again." : " The result is incomplete: discard what was written from it.";
+        return new SecureConnectException(
+            ErrorIds.QueryInterrupted,
+            ErrorKind.ConnectionError,
+            $"The connection to '{name}' broke after {rows} of the result had been delivered ({DriverErrors.Innermost(e)}).{advice} Run the query again once the connection is back.",
+            name,
+            e);
+    }
+}
