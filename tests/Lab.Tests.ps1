@@ -11,6 +11,13 @@ BeforeDiscovery {
 BeforeAll {
     . $PSScriptRoot/common.ps1
     $script:lab = Get-LabEndpoints
+
+    # Runs a client where the bastion stands (its network namespace, or the host in loopback mode), feeding it $Text.
+    function Invoke-InDbNetwork([string] $Text, [string] $Program) {
+        $command = @($Program) + $args
+        if ($lab.bastionNamespace) { $command = @('ip', 'netns', 'exec', $lab.bastionNamespace) + $command }
+        $Text | & $command[0] @($command | Select-Object -Skip 1) 2>$null
+    }
 }
 
 Describe 'The lab' -Tag Lab {
@@ -23,6 +30,36 @@ Describe 'The lab' -Tag Lab {
         $cert.MatchesHostname('127.0.0.1') | Should -BeFalse
         $cert.MatchesHostname('localhost') | Should -BeFalse
         $cert.MatchesHostname($lab.postgresTls.hostName) | Should -BeTrue
+    }
+
+    It 'serves ClickHouse 18.16 over HTTPS with the lab certificate and its name, to sc_app only' -Skip:(Skip-When $NoLab) {
+        $ch = $lab.clickhouse
+        $ch.available | Should -BeTrue -Because $ch.reason
+        $ch.version | Should -Match '^18\.16\.'
+        $request = "GET /?query=SELECT%20'lab-ok' HTTP/1.0`r`nHost: $($ch.hostName)`r`nX-ClickHouse-User: $($ch.user)`r`nX-ClickHouse-Key: $($ch.password)`r`n`r`n"
+        $reply = Invoke-InDbNetwork $request openssl s_client -quiet -verify_return_error -CAfile $lab.ca.labCaPath -servername $ch.hostName -connect "$($ch.host):$($ch.httpsPort)"
+        ($reply -join "`n") | Should -Match '(?m)^lab-ok$'
+        $wrong = $request -replace [regex]::Escape($ch.password), 'not-the-password'
+        (Invoke-InDbNetwork $wrong openssl s_client -quiet -CAfile $lab.ca.labCaPath -connect "$($ch.host):$($ch.httpsPort)") -join "`n" | Should -Match 'HTTP/1.[01] 401'
+    }
+
+    It 'serves a small HTTP service beside the databases' -Skip:(Skip-When $NoLab) {
+        $lab.http.available | Should -BeTrue -Because $lab.http.reason
+        $reply = Invoke-InDbNetwork "GET /probe HTTP/1.0`r`nHost: $($lab.http.hostName)`r`n`r`n" nc -w 5 $lab.http.host $lab.http.port
+        $json = ($reply -join "`n") -split "`r?`n`r?`n", 2 | Select-Object -Last 1 | ConvertFrom-Json
+        $json.service | Should -Be 'secureconnect-lab-http'
+        $json.path | Should -Be '/probe'
+    }
+
+    It 'keeps ClickHouse and the HTTP service out of the host''s reach: only the bastion gets there' -Skip:(Skip-When $NoNetns) {
+        foreach ($port in $lab.clickhouse.httpPort, $lab.clickhouse.httpsPort, $lab.http.port) {
+            $client = [System.Net.Sockets.TcpClient]::new()
+            try {
+                $reached = try { $client.ConnectAsync($lab.clickhouse.host, [int]$port).Wait(2000) } catch { $false }
+                $reached | Should -BeFalse -Because "port $port of the database network must not be reachable from the host"
+            }
+            finally { $client.Dispose() }
+        }
     }
 
     It 'finds every program it uses (lab.sh check), PostgreSQL whatever its version' {
