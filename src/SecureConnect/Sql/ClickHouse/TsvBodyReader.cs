@@ -42,8 +42,10 @@ internal sealed class ClickHouseFormatException : Exception
 /// Reads a TabSeparatedWithNamesAndTypes body line by line as it arrives (never the whole body): the header of names
 /// and types, then each row as raw fields (the bytes between tabs, still escaped, so that each column's type decides
 /// how to read them). Detects the exception ClickHouse appends to a body it already started: a line that begins with
-/// "Code: N" (or newer servers' "__exception__" block) and that nothing but at most <see cref="ExceptionWindow"/>
-/// bytes follows. Such a line followed by more rows was a row. A body that ends inside a row is an
+/// "Code: N, e.displayText() = DB::Exception" (18.x-20.x) or "Code: N. DB::Exception" (21.x and later), or newer
+/// servers' "__exception__" block, and that nothing but at most <see cref="ExceptionWindow"/> bytes (the rest of its
+/// message) follows up to the end of the body. Such a line followed by more than that was a row. A last row of a
+/// String column that reads exactly like an exception is taken for one: a false error, never a short result. A body that ends inside a row is an
 /// <see cref="EndOfStreamException"/>: the connection broke, never a short result.
 /// </summary>
 internal sealed class TsvBodyReader
@@ -52,7 +54,7 @@ internal sealed class TsvBodyReader
     public const int ExceptionWindow = 256 * 1024;
 
     // 18.x-20.x "Code: 395, e.displayText() = DB::Exception: ..."; 21.x and later "Code: 395. DB::Exception: ...".
-    private static readonly Regex s_exceptionStart = new(@"^Code: (?<code>\d+)[,.] ", RegexOptions.CultureInvariant);
+    private static readonly Regex s_exceptionStart = new(@"^Code: \d+(, e\.displayText\(\) = |\. )DB::Exception", RegexOptions.CultureInvariant);
 
     private readonly Stream _body;
     private readonly Queue<byte[]> _pending = new();
@@ -185,7 +187,7 @@ internal sealed class TsvBodyReader
         // Cheap byte test first: almost every row fails it at the first byte.
         if (line.Length >= 6 && line[0] == (byte)'C' && line[1] == (byte)'o' && line[2] == (byte)'d' && line[3] == (byte)'e' && line[4] == (byte)':')
         {
-            return s_exceptionStart.IsMatch(Encoding.UTF8.GetString(line, 0, Math.Min(line.Length, 64)));
+            return s_exceptionStart.IsMatch(Encoding.UTF8.GetString(line, 0, Math.Min(line.Length, 80)));
         }
 
         // Servers with exception tagging open the block with a line of its own.
