@@ -31,6 +31,7 @@ internal sealed record ConnectionPlan(
 /// <summary>
 /// A plan bound to its route, as an engine connects it: where the socket goes (the tunnel's local end, or the host
 /// itself), the login, the CA loaded, and the timeouts. The name checked in the certificate is the plan's host name.
+/// <see cref="Fallback"/> is set only under Preferred for an engine that serves plaintext on another port.
 /// </summary>
 internal sealed record ConnectionTarget(
     ConnectionPlan Plan,
@@ -39,7 +40,8 @@ internal sealed record ConnectionTarget(
     NetworkCredential? Credential,
     System.Security.Cryptography.X509Certificates.X509Certificate2? CaCertificate,
     int ConnectTimeoutSeconds,
-    int? CommandTimeoutSeconds)
+    int? CommandTimeoutSeconds,
+    PlainFallback? Fallback = null)
 {
     public IntegrationType Type => Plan.Type;
 
@@ -51,6 +53,18 @@ internal sealed record ConnectionTarget(
 
     public IDictionary Options => Plan.Options;
 }
+
+/// <summary>Where a socket goes to reach a port of the server: the host itself, or a tunnel's local end.</summary>
+internal sealed record ConnectionRoute(string Host, int Port, string Via);
+
+/// <summary>
+/// Where a Preferred connection goes when the TLS port does not speak TLS, for an engine that serves TLS and
+/// plaintext on different ports (ClickHouse's HTTPS and HTTP): the plaintext port, reached the way the TLS port is
+/// (directly, through the same ad-hoc tunnel, or through an integration's tunnel of its own to that port, started
+/// only when <see cref="Connect"/> is called). <see cref="TlsUnreachable"/> says why the TLS port could not be reached
+/// at all (the bastion could not connect to it), so the engine goes to the plaintext port at once.
+/// </summary>
+internal sealed record PlainFallback(int Port, Func<System.Threading.CancellationToken, ConnectionRoute> Connect, string? TlsUnreachable = null);
 
 /// <summary>A connection asked for without an integration: the engine and endpoint, or a driver connection string.</summary>
 internal sealed record AdHocRequest(

@@ -19,6 +19,12 @@ internal interface IEngine
 
     int DefaultPort(IntegrationType type);
 
+    /// <summary>
+    /// The plaintext port Preferred falls back to when <paramref name="port"/> does not speak TLS, for an engine that
+    /// serves TLS on a port of its own (ClickHouse's HTTPS); null when TLS is negotiated on the one port.
+    /// </summary>
+    int? PlainFallbackPort(int port);
+
     /// <summary>The effective settings without secrets (Verbose, tests); refuses options that would weaken the policy.</summary>
     string Describe(ConnectionTarget target);
 
@@ -60,6 +66,8 @@ internal sealed class AdoNetEngine : IEngine
 
     public int DefaultPort(IntegrationType type) => _provider.DefaultPort(type);
 
+    public int? PlainFallbackPort(int port) => null;
+
     public string Describe(ConnectionTarget target) => _provider.DescribeConnectionString(target);
 
     public void CheckOptions(System.Collections.IDictionary options) => _provider.CheckOptions(options);
@@ -86,7 +94,7 @@ internal sealed class AdoNetEngine : IEngine
 /// <summary>The engine for each integration type.</summary>
 internal static class Engines
 {
-    private static readonly IEngine[] s_all = SqlProviders.All.Select(p => (IEngine)new AdoNetEngine(p)).ToArray();
+    private static readonly IEngine[] s_all = SqlProviders.All.Select(p => (IEngine)new AdoNetEngine(p)).Append(new ClickHouse.ClickHouseEngine()).ToArray();
 
     public static IEngine For(IntegrationType type) =>
         s_all.FirstOrDefault(e => e.Types.Contains(type))

@@ -32,6 +32,9 @@ internal static class QueryParameters
 
     private static readonly Rules s_postgreSql = new(Arrays: true, Unsigned: false, UtcOffsetOnly: true, string.Empty);
 
+    // Query parameters ({name:Type}) take arrays ({ids:Array(UInt64)}) and unsigned values as they are.
+    private static readonly Rules s_clickHouse = new(Arrays: true, Unsigned: true, UtcOffsetOnly: false, string.Empty);
+
     private static readonly Rules s_redshift = new(Arrays: false, Unsigned: false, UtcOffsetOnly: true,
         "Pass one parameter per value instead (where id in (@id0, @id1) with @{ id0 = 1; id1 = 2 }).");
 
@@ -89,6 +92,7 @@ internal static class QueryParameters
         IntegrationType.Redshift => s_redshift,
         IntegrationType.MySQL or IntegrationType.MariaDB or IntegrationType.MindsDB => s_mySql,
         IntegrationType.SqlServer => s_sqlServer,
+        IntegrationType.ClickHouse => s_clickHouse,
         _ => throw new ArgumentOutOfRangeException(nameof(engine), engine, "No parameter rules for this engine."),
     };
 
@@ -159,7 +163,7 @@ internal static class QueryParameters
         {
             0 => DeclaredElementType(rules, list) ?? throw Refuse(name, list, "It is empty or holds only $null, so it has no element type: give it one, e.g. [int[]]@() or [string[]]@().", rules),
             1 => types[0],
-            _ => Widened(types) ?? throw Refuse(name, list, $"Its elements have different types ({string.Join(", ", types.Select(t => t.FullName))}), and a PostgreSQL array has one: make them one type, e.g. [long[]] or [string[]].", rules),
+            _ => Widened(types) ?? throw Refuse(name, list, $"Its elements have different types ({string.Join(", ", types.Select(t => t.FullName))}), and an array has one: make them one type, e.g. [long[]] or [string[]].", rules),
         };
 
         bool hasNull = elements.Any(e => e is null);
@@ -206,7 +210,7 @@ internal static class QueryParameters
 
     private static SecureConnectException Refuse(string name, object value, string why, Rules rules)
     {
-        string accepted = rules.Arrays ? AcceptedScalars + ", or an array of one of these (sent as a PostgreSQL array)" : AcceptedScalars;
+        string accepted = rules.Arrays ? AcceptedScalars + ", or an array of one of these (sent as an array)" : AcceptedScalars;
         return new SecureConnectException(
             InvalidParameterValue,
             ErrorKind.InvalidArgument,

@@ -97,28 +97,34 @@ internal static class SecureConnectionOpener
         int connectPort = spec.Port;
         string via = "Direct";
         SshTunnel? tunnel = spec.ExistingTunnel;
+        int? plainPort = spec.Mode == SslMode.Preferred ? engine.PlainFallbackPort(spec.Port) : null;
+        string? tlsUnreachable = null;
         if (tunnel is null && spec.Tunnel is not null)
         {
-            tunnel = TunnelLauncher.StartOrReuse(store, spec.Tunnel, null, null, verbose, cancel);
+            try
+            {
+                tunnel = TunnelLauncher.StartOrReuse(store, spec.Tunnel, null, null, verbose, cancel);
+            }
+            catch (SecureConnectException e) when (e.ErrorId == ErrorIds.RemoteUnreachable && plainPort is int plain && plain != spec.Port)
+            {
+                // The bastion could not connect to the TLS port: under Preferred that is a server without TLS there.
+                tlsUnreachable = e.Message;
+                verbose($"The TLS port {spec.Port} of '{spec.Name}' is not reachable through the bastion; Preferred tries the plaintext port {plain}.");
+            }
         }
 
         if (tunnel is not null)
         {
-            if (tunnel.State is SshTunnelState.Stopped or SshTunnelState.Failed)
-            {
-                throw new SecureConnectException(
-                    ErrorIds.ConnectionFailed,
-                    ErrorKind.ConnectionError,
-                    $"The tunnel #{tunnel.Id} is {tunnel.State}" + (tunnel.LastError is { } error ? $" ({error})" : string.Empty) + ". Start it again with Start-SshTunnel.",
-                    spec.Name);
-            }
-
+            EnsureRunning(tunnel, spec);
             connectHost = tunnel.LocalHost;
             connectPort = tunnel.LocalPort;
-            via = $"SSH tunnel #{tunnel.Id} ({tunnel.User}@{tunnel.Bastion}:{tunnel.BastionPort}, 127.0.0.1:{tunnel.LocalPort})";
+            via = Via(tunnel);
         }
 
-        var target = new ConnectionTarget(spec, connectHost, connectPort, credential, ca, ConnectionPlans.ConnectTimeoutSeconds, commandTimeout);
+        PlainFallback? fallback = plainPort is int fallbackPort
+            ? new PlainFallback(fallbackPort, c => PlainRoute(spec, fallbackPort, tunnel, store, verbose, c), tlsUnreachable)
+            : null;
+        var target = new ConnectionTarget(spec, connectHost, connectPort, credential, ca, ConnectionPlans.ConnectTimeoutSeconds, commandTimeout, fallback);
         IReadOnlyList<Org.BouncyCastle.X509.X509Crl>? revocationLists = spec.CrlPath is null ? null : CertificateRevocationLists.LoadAll(spec.CrlPath);
         var observer = new TlsObserver(spec.Mode, spec.HostName, trusted, revocationLists);
         verbose($"Connecting to {spec.Type} {spec.HostName}:{spec.Port} via {via} with SSL mode {spec.Mode} ({engine.Describe(target)}).");
@@ -147,6 +153,47 @@ internal static class SecureConnectionOpener
 
         return session;
     }
+
+    /// <summary>
+    /// The route to an engine's plaintext port: the same ad-hoc tunnel (it forwards one port, as its user chose), the
+    /// integration's tunnel when the port is the same, a second tunnel of the integration to that port through the same
+    /// bastion (started or reused now, only because Preferred needs it), or the host itself.
+    /// </summary>
+    private static ConnectionRoute PlainRoute(ConnectionPlan spec, int port, SshTunnel? tlsTunnel, WorkspaceStore store, Action<string> verbose, CancellationToken cancel)
+    {
+        if (spec.ExistingTunnel is { } given)
+        {
+            return new ConnectionRoute(given.LocalHost, given.LocalPort, Via(given));
+        }
+
+        if (spec.Tunnel is null)
+        {
+            return new ConnectionRoute(spec.HostName, port, "Direct");
+        }
+
+        if (port == spec.Port && tlsTunnel is not null)
+        {
+            return new ConnectionRoute(tlsTunnel.LocalHost, tlsTunnel.LocalPort, Via(tlsTunnel));
+        }
+
+        SshTunnel plain = TunnelLauncher.StartOrReuse(store, spec.Tunnel with { RemotePort = port }, null, null, verbose, cancel);
+        EnsureRunning(plain, spec);
+        return new ConnectionRoute(plain.LocalHost, plain.LocalPort, Via(plain));
+    }
+
+    private static void EnsureRunning(SshTunnel tunnel, ConnectionPlan spec)
+    {
+        if (tunnel.State is SshTunnelState.Stopped or SshTunnelState.Failed)
+        {
+            throw new SecureConnectException(
+                ErrorIds.ConnectionFailed,
+                ErrorKind.ConnectionError,
+                $"The tunnel #{tunnel.Id} is {tunnel.State}" + (tunnel.LastError is { } error ? $" ({error})" : string.Empty) + ". Start it again with Start-SshTunnel.",
+                spec.Name);
+        }
+    }
+
+    private static string Via(SshTunnel tunnel) => $"SSH tunnel #{tunnel.Id} ({tunnel.User}@{tunnel.Bastion}:{tunnel.BastionPort}, 127.0.0.1:{tunnel.LocalPort})";
 
     private static string Describe(ClassifiedError error, ConnectionPlan spec) => error.ErrorId switch
     {

@@ -1,0 +1,119 @@
+using System;
+using System.Collections;
+using System.Collections.Generic;
+using System.IO;
+using System.Net.Http;
+using System.Net.Sockets;
+using System.Threading;
+using SecureConnect.Common;
+
+namespace SecureConnect.Sql.ClickHouse;
+
+/// <summary>
+/// ClickHouse over its HTTP interface, spoken here (no driver). TLS is HTTPS on its own port: an integration without
+/// -Port is stored with 8443 (HTTPS), and Preferred falls back to plain HTTP on 8123 only when that port does not speak
+/// TLS (refused, closed, or a plain HTTP reply to the ClientHello); with any other -Port, both are that port. Required
+/// and above never fall back. Every request is a POST of the query with the login in X-ClickHouse-User/-Key headers,
+/// the database, format, query id and settings as URL parameters.
+/// </summary>
+internal sealed class ClickHouseEngine : IEngine
+{
+    public const int HttpsPort = 8443;
+
+    public const int HttpPort = 8123;
+
+    public IReadOnlyList<IntegrationType> Types { get; } = new[] { IntegrationType.ClickHouse };
+
+    public EngineCapabilities Capabilities => EngineCapabilities.CertificateCallback | EngineCapabilities.ServerSideCancel;
+
+    public int DefaultPort(IntegrationType type) => HttpsPort;
+
+    /// <summary>8443 (the default, HTTPS) falls back to 8123; a port given with -Port serves both.</summary>
+    public int? PlainFallbackPort(int port) => port == HttpsPort ? HttpPort : port;
+
+    public string Describe(ConnectionTarget target)
+    {
+        List<KeyValuePair<string, string>> settings = ClickHouseSettings.From(target.Options);
+        string scheme = target.SslMode == SslMode.Preferred
+            ? $"HTTPS on {target.Plan.Port}, plain HTTP on {target.Fallback?.Port ?? target.Plan.Port} if that port does not speak TLS"
+            : $"HTTPS on {target.Plan.Port}";
+        return $"{scheme}; database={target.Database ?? "(the user's default)"}; user={target.Credential?.UserName ?? "(default)"}; {ClickHouseSettings.Describe(settings)}";
+    }
+
+    public void CheckOptions(IDictionary options) => ClickHouseSettings.From(options);
+
+    public ParsedConnectionString Parse(string connectionString) => ClickHouseSettings.Parse(connectionString);
+
+    public IEngineSession Open(ConnectionTarget target, TlsObserver observer, string via, CancellationToken cancel)
+    {
+        List<KeyValuePair<string, string>> settings = ClickHouseSettings.From(target.Options);
+        TimeSpan connectTimeout = TimeSpan.FromSeconds(target.ConnectTimeoutSeconds);
+        ClickHouseRoute tlsRoute = new(target.ConnectHost, target.ConnectPort, Tls: true, target.Plan.Port, via);
+        if (target.Fallback is { TlsUnreachable: { } unreachable } fallback)
+        {
+            return OpenPlain(target, observer, settings, connectTimeout, fallback, new TlsNotSpokenException(unreachable), cancel);
+        }
+
+        var transport = new ClickHouseTransport(target.HostName, tlsRoute, target.Credential, observer, connectTimeout);
+        try
+        {
+            return ClickHouseSession.Open(transport, target, observer, settings, cancel);
+        }
+        catch (EngineOpenException e) when (target.Fallback is { } plain && IsNoTls(e.InnerException, plain.Port != target.Plan.Port))
+        {
+            transport.Dispose();
+            return OpenPlain(target, observer, settings, connectTimeout, plain, e.InnerException!, cancel);
+        }
+        catch
+        {
+            transport.Dispose();
+            throw;
+        }
+    }
+
+    private static IEngineSession OpenPlain(ConnectionTarget target, TlsObserver observer, List<KeyValuePair<string, string>> settings, TimeSpan connectTimeout, PlainFallback fallback, Exception why, CancellationToken cancel)
+    {
+        ConnectionRoute route;
+        try
+        {
+            route = fallback.Connect(cancel);
+        }
+        catch (SecureConnectException e)
+        {
+            throw new EngineOpenException(new ClassifiedError(e.ErrorId, e.Kind, $"the TLS port {target.Plan.Port} does not speak TLS ({DriverErrors.Innermost(why)}), and the plaintext port {fallback.Port} could not be reached: {e.Message}"), e);
+        }
+
+        var transport = new ClickHouseTransport(target.HostName, new ClickHouseRoute(route.Host, route.Port, Tls: false, fallback.Port, route.Via), target.Credential, observer, connectTimeout);
+        try
+        {
+            return ClickHouseSession.Open(transport, target, observer, settings, cancel);
+        }
+        catch
+        {
+            transport.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>
+    /// The TLS port does not speak TLS: it answered in plain HTTP or closed without a word, or (when the plaintext port
+    /// is another one) refused the connection. A certificate failure or a timeout is never a reason to fall back.
+    /// </summary>
+    private static bool IsNoTls(Exception? error, bool otherPort)
+    {
+        for (Exception? e = error; e is not null; e = e.InnerException)
+        {
+            if (e is TlsNotSpokenException)
+            {
+                return true;
+            }
+
+            if (otherPort && e is SocketException { SocketErrorCode: SocketError.ConnectionRefused })
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+}
