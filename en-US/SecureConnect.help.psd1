@@ -254,9 +254,12 @@ Names are free text: -Name 'My SSH tunnel' sets MY_SSH_TUNNEL_LOCAL_HOST and MY_
 
 Reuse: a request returns the tunnel that is already up (or reconnecting, or being started by another runspace at the same moment) only when everything that matters is the same: the hops and users, the remote end, the host-key policy and pinned fingerprint, the workspace (its known_hosts), the key (-KeyPath and its content), -KeepAliveInterval and -NoReconnect, and -LocalPort when one is given; and only while the host keys it verified are still trusted. Otherwise a new tunnel starts and checks everything again. A different -Name on an identical tunnel adds that name (and its variables) to it; Stop-SshTunnel by any of its names stops it.
 
-Errors: HostKeyUnknown, HostKeyMismatch, SshAuthenticationFailed (naming user, bastion and the key offered), BastionUnreachable (within -ConnectTimeout), ForwardRefused (the bastion refuses the destination, e.g. permitopen; the message names the permitopen entry that would allow it), RemoteUnreachable (the bastion cannot connect to the remote end), LocalPortInUse, WorkspaceKeyNotFound, TunnelNameInUse, TunnelNameConflict, InvalidTunnelName, InvalidJumpHost, SshLibraryIncompatible.
+Saved tunnels: -Integration starts the tunnel of saved integrations (New-SecureIntegration -Type SshTunnel) in the background, named after the integration, with the supervision and reconnects of an integration's tunnel (the workspace key, Strict host keys or the integration's pinned fingerprint, a probe every 30 seconds), and sets <NAME>_LOCAL_HOST and <NAME>_LOCAL_PORT ('My SSH tunnel' sets MY_SSH_TUNNEL_LOCAL_HOST and MY_SSH_TUNNEL_LOCAL_PORT). Starting it again returns the running tunnel. Integration objects pipe in (also deserialized ones, from a job or remoting). Wildcards select SshTunnel integrations only, so -Integration * in a runbook's first line starts every saved tunnel and skips the databases; a wildcard that matches none is no error. A name without wildcards may also be a database integration with an SSH bastion: its tunnel to the database's host and port starts under the integration's name (the same tunnel its queries use), for psql or another client; a database integration without a bastion is SshBastionRequired. A name that does not exist is IntegrationNotFound. With -Integration, the error of one integration is non-terminating, so the others still start; with the other parameters every error is terminating.
+
+Errors: HostKeyUnknown, HostKeyMismatch, SshAuthenticationFailed (naming user, bastion and the key offered), BastionUnreachable (within -ConnectTimeout), ForwardRefused (the bastion refuses the destination, e.g. permitopen; the message names the permitopen entry that would allow it), RemoteUnreachable (the bastion cannot connect to the remote end), LocalPortInUse, WorkspaceKeyNotFound, TunnelNameInUse, TunnelNameConflict, InvalidTunnelName, InvalidJumpHost, SshLibraryIncompatible; with -Integration also IntegrationNotFound and SshBastionRequired.
 '@
         Parameters  = @{
+            Integration        = 'Saved integrations whose tunnels to start: names (wildcards select SshTunnel integrations only) or Integration objects from Get-SecureIntegration, which pipe in (deserialized ones too). The route, port and host-key pin come from the integration; the tunnel is named after it.'
             Bastion            = 'The bastion (the last SSH hop).'
             BastionPort        = 'The bastion''s SSH port (22 by default).'
             User               = 'The user on the bastion (and the default user of -JumpHost hops).'
@@ -292,8 +295,27 @@ redis-cli -h $env:REDIS_LOCAL_HOST -p $env:REDIS_LOCAL_PORT ping'
                 Code    = 'Start-SshTunnel -JumpHost ops@edge.example.com -Bastion bastion.internal -User tunnel -RemoteHost db.internal -RemotePort 3306 -HostKeyPolicy AcceptNew'
                 Remarks = 'Connects to edge.example.com, then through it to bastion.internal, and forwards to db.internal:3306.'
             }
+            @{
+                Title   = 'A saved SSH Tunnel integration, used through its variables'
+                Code    = 'Start-SshTunnel -Integration ''My SSH tunnel'' | Out-Null
+Invoke-RestMethod "http://$($env:MY_SSH_TUNNEL_LOCAL_HOST):$($env:MY_SSH_TUNNEL_LOCAL_PORT)/api/2.0/mlflow/experiments/search?max_results=10"'
+                Remarks = 'Starts the tunnel New-SecureIntegration -Type SshTunnel saved (or returns the one that is up) and calls the service through MY_SSH_TUNNEL_LOCAL_HOST and MY_SSH_TUNNEL_LOCAL_PORT. Get-SecureIntegration ''My SSH tunnel'' | Format-List shows the variables and a ready line for PowerShell and Python.'
+            }
+            @{
+                Title   = 'A runbook''s first line: every saved tunnel'
+                Code    = '$ErrorActionPreference = ''Stop''
+Start-SshTunnel -Integration * | Format-Table Name, State, LocalPort'
+                Remarks = 'Starts every SshTunnel integration of the workspace (database integrations are skipped) and stops the runbook if one cannot start.'
+            }
+            @{
+                Title   = 'From the pipeline, or a database''s tunnel for psql'
+                Code    = 'Get-SecureIntegration ''My SSH tunnel'' | Start-SshTunnel
+Start-SshTunnel -Integration orders | Out-Null
+psql "host=$env:ORDERS_LOCAL_HOST port=$env:ORDERS_LOCAL_PORT dbname=orders user=report sslmode=require"'
+                Remarks = 'An Integration object binds to -Integration. Named without wildcards, the database integration orders (with an SSH bastion) gets its tunnel named orders, the one its queries use.'
+            }
         )
-        Links       = @('Get-SshTunnel', 'Stop-SshTunnel', 'Test-SshTunnel', 'Get-SshServerKey', 'about_SecureConnect')
+        Links       = @('Get-SshTunnel', 'Stop-SshTunnel', 'Test-SshTunnel', 'Get-SshServerKey', 'New-SecureIntegration', 'about_SecureConnect')
     }
     'Get-SshTunnel'           = @{
         Synopsis    = 'Gets the SSH tunnels of this PowerShell process.'
@@ -373,26 +395,41 @@ With -SshBastion, the first query starts a tunnel through the bastion with the w
 
 ClickHouse is spoken over its HTTP interface, where TLS is HTTPS on a port of its own. Without -Port the integration is stored with 8443 (HTTPS); under Preferred a server that does not speak TLS there (the port refused or closed, or it answered the TLS handshake in plain HTTP) is queried over plain HTTP on 8123, and Test-SecureConnection says Encrypted False with a warning. A certificate failure never causes that fallback, and Required, VerifyCA and VerifyFull never fall back (SslNotAvailable). With -Port, that port serves both. Through a bastion, the plain port gets a tunnel of its own through the same bastion, started only when the fallback happens (its authorized_keys line needs permitopen for both ports). The TLS server name (SNI), the Host header and the certificate check all use -HostName, also through the tunnel. The login travels in the X-ClickHouse-User and X-ClickHouse-Key headers, never in the URL.
 
-Errors: IntegrationExists, InvalidIntegrationName, CaCertificateInvalid, CaCertificateExpired, CaCertificateNotFound, SslPolicyViolation and InvalidOption (for -Option), SshUserRequired, WorkspaceCorrupt (a value in workspace.json that does not read as what it must be, e.g. a misspelled SSL mode; the message names the file, the JSON path and the value, and the file is never overwritten), WorkspaceVersionUnsupported (workspace.json was written by a newer SecureConnect: update the module), WorkspaceNotWritable (the workspace folder, workspace.json or its lock file cannot be created or written; the message names the path).
+-Type SshTunnel saves an SSH tunnel to any TCP service (an HTTP API such as MLflow, Redis, a message queue) that Start-SshTunnel -Integration starts. It needs -HostName, -Port (there is no default port: PortRequired) and -SshBastion with -SshUser (SshBastionRequired); -SshJumpHost and -SshHostKeyFingerprint apply too. SecureConnect does not speak what the tunnel carries, so it has no SSL mode, CA, revocation list, database, login or options: -SslMode, -Credential, -CredentialSecret, -CaCertificatePath, -CrlPath, -Database and -Option are refused (ParameterNotApplicable) and nothing is written. Its name gives the variables <NAME>_LOCAL_HOST and <NAME>_LOCAL_PORT; a name whose variables another saved tunnel's name sets is refused (TunnelNameConflict). The Integration object shows them (LocalHostVariable, LocalPortVariable) and a ready line for PowerShell and Python (PowerShellExample, PythonExample; Format-List shows them); its SslMode is empty and SslModeSource NotApplicable, Get-SslPolicy does not list it and Set-SslPolicy refuses it. Invoke-SecureQuery and Test-SecureConnection refuse it (IntegrationNotQueryable).
+
+Errors: IntegrationExists, InvalidIntegrationName, PortRequired, SshBastionRequired, ParameterNotApplicable, TunnelNameConflict, CaCertificateInvalid, CaCertificateExpired, CaCertificateNotFound, SslPolicyViolation and InvalidOption (for -Option), SshUserRequired, WorkspaceCorrupt (a value in workspace.json that does not read as what it must be, e.g. a misspelled SSL mode; the message names the file, the JSON path and the value, and the file is never overwritten), WorkspaceVersionUnsupported (workspace.json was written by a newer SecureConnect: update the module), WorkspaceNotWritable (the workspace folder, workspace.json or its lock file cannot be created or written; the message names the path).
 '@
         Parameters  = @{
-            Name = 'The integrations name: letters, digits, _ . - (up to 64).'
-            Type = 'The engine: PostgreSQL, Redshift (port 5439), MySQL, MariaDB, MindsDB (port 47335), SqlServer or ClickHouse (HTTPS 8443, plain HTTP 8123 as Preferred''s fallback; see the description).'
+            Name = 'The integration''s name: up to 64 letters, digits, spaces, _ . - starting with a letter or digit (''My SSH tunnel'').'
+            Type = 'The engine: PostgreSQL, Redshift (port 5439), MySQL, MariaDB, MindsDB (port 47335), SqlServer or ClickHouse (HTTPS 8443, plain HTTP 8123 as Preferred''s fallback; see the description); or SshTunnel, a saved tunnel to any TCP service (needs -Port and -SshBastion).'
             HostName = 'The database servers host name, as its certificate names it (VerifyFull checks this name, also through a tunnel). Aliases: -Host, -Server.'
-            Port = 'The database port; the engines usual port when omitted. ClickHouse: the HTTPS port (8443 when omitted, with 8123 as Preferred''s plain HTTP fallback); any other port serves both.'
-            Database = 'The database to connect to.'
-            Credential = 'The login. The password is kept in this processs memory only and never written anywhere; runbooks pass -Credential to Invoke-SecureQuery or use -CredentialSecret.'
-            CredentialSecret = 'The name of a SecretManagement secret (a PSCredential, or a SecureString password for the integrations user) read with Get-Secret at query time. Only the name is stored.'
-            SslMode = 'Preferred (TLS when offered), Required (TLS, certificate not checked), VerifyCA (chain validated against the uploaded CA, or the system store), VerifyFull (VerifyCA plus the host name; Strict is accepted as its alias). The workspace default when omitted.'
-            CaCertificatePath = 'A PEM CA certificate to validate the server against. It is checked (a certificate, not a key, not expired) and copied into the workspaces ca/ folder.'
-            CrlPath           = 'A certificate revocation list from the CA (PEM or DER, one or several lists), as libpq''s sslcrl. It is read, checked (not every list out of date) and copied into the workspace''s ca/ folder; under VerifyCA and VerifyFull the server certificate must then be cleared by a current list from its issuer, signed by that issuer, or the connection is refused (SslCertificateInvalid). Nothing is fetched online. Errors: CrlNotFound, CrlInvalid.'
-            Option = 'Extra driver options as a hashtable (for example @{ CommandTimeout = 120 }). Options can never change TLS settings (SslPolicyViolation), the endpoint or credentials (InvalidOption), and are stored in clear, so never secrets. ClickHouse: server settings that only limit or tune a query, sent with each request (max_threads, max_block_size, max_result_rows, max_result_bytes, result_overflow_mode, max_rows_to_read, max_bytes_to_read, max_memory_usage, max_execution_time, readonly, priority and a few more limits); format, session, parameter and any other settings are InvalidOption, and a value must be a number or one word.'
-            SshBastion = 'The SSH bastion the database is reached through, as host[:port] (or user@host[:port]). The first query starts the tunnel (or reuses the one that is up) with the workspace key; the bastion''s host key must be trusted (Add-SshKnownHost) or pinned.'
+            Port = 'The database port; the engines usual port when omitted. ClickHouse: the HTTPS port (8443 when omitted, with 8123 as Preferred''s plain HTTP fallback); any other port serves both. Required for -Type SshTunnel (the port of the service the tunnel reaches).'
+            Database = 'The database to connect to. Not for -Type SshTunnel.'
+            Credential = 'The login. The password is kept in this processs memory only and never written anywhere; runbooks pass -Credential to Invoke-SecureQuery or use -CredentialSecret. Not for -Type SshTunnel.'
+            CredentialSecret = 'The name of a SecretManagement secret (a PSCredential, or a SecureString password for the integrations user) read with Get-Secret at query time. Only the name is stored. Not for -Type SshTunnel.'
+            SslMode = 'Preferred (TLS when offered), Required (TLS, certificate not checked), VerifyCA (chain validated against the uploaded CA, or the system store), VerifyFull (VerifyCA plus the host name; Strict is accepted as its alias). The workspace default when omitted. Not for -Type SshTunnel (ParameterNotApplicable).'
+            CaCertificatePath = 'A PEM CA certificate to validate the server against. It is checked (a certificate, not a key, not expired) and copied into the workspaces ca/ folder. Not for -Type SshTunnel.'
+            CrlPath           = 'A certificate revocation list from the CA (PEM or DER, one or several lists), as libpq''s sslcrl. It is read, checked (not every list out of date) and copied into the workspace''s ca/ folder; under VerifyCA and VerifyFull the server certificate must then be cleared by a current list from its issuer, signed by that issuer, or the connection is refused (SslCertificateInvalid). Nothing is fetched online. Errors: CrlNotFound, CrlInvalid. Not for -Type SshTunnel.'
+            Option = 'Extra driver options as a hashtable (for example @{ CommandTimeout = 120 }). Options can never change TLS settings (SslPolicyViolation), the endpoint or credentials (InvalidOption), and are stored in clear, so never secrets. ClickHouse: server settings that only limit or tune a query, sent with each request (max_threads, max_block_size, max_result_rows, max_result_bytes, result_overflow_mode, max_rows_to_read, max_bytes_to_read, max_memory_usage, max_execution_time, readonly, priority and a few more limits); format, session, parameter and any other settings are InvalidOption, and a value must be a number or one word. Not for -Type SshTunnel.'
+            SshBastion = 'The SSH bastion the database is reached through, as host[:port] (or user@host[:port]). The first query starts the tunnel (or reuses the one that is up) with the workspace key; the bastion''s host key must be trusted (Add-SshKnownHost) or pinned. Required for -Type SshTunnel.'
             SshUser = 'The user on the bastion.'
             SshJumpHost = 'Jump hosts before the bastion, as user@host[:port].'
             SshHostKeyFingerprint = 'Pins the bastion''s host key (SHA256:... as ssh-keygen -l prints it).'
         }
         Examples    = @(
+            @{
+                Title   = 'A saved SSH tunnel to an MLflow server'
+                Code    = 'New-SecureIntegration -Type SshTunnel -Name ''My SSH tunnel'' -HostName mlflow.internal -Port 5000 -SshBastion bastion.example.com -SshUser tunnel
+Start-SshTunnel -Integration ''My SSH tunnel'' | Out-Null
+Invoke-RestMethod "http://$($env:MY_SSH_TUNNEL_LOCAL_HOST):$($env:MY_SSH_TUNNEL_LOCAL_PORT)/health"'
+                Remarks = 'Saves the tunnel in the workspace (no SSL mode, no credential), starts it, and reaches MLflow through MY_SSH_TUNNEL_LOCAL_HOST and MY_SSH_TUNNEL_LOCAL_PORT.'
+            }
+            @{
+                Title   = 'A saved tunnel to Redis through a jump host, and how to use it'
+                Code    = 'New-SecureIntegration -Type SshTunnel -Name cache -HostName redis.internal -Port 6379 -SshBastion tunnel@bastion.internal -SshJumpHost ops@edge.example.com
+Get-SecureIntegration cache | Format-List LocalHostVariable, LocalPortVariable, PowerShellExample, PythonExample'
+                Remarks = 'Shows CACHE_LOCAL_HOST and CACHE_LOCAL_PORT and a ready line for PowerShell and for Python (requests) that uses them.'
+            }
             @{
                 Title   = 'A private PostgreSQL behind a bastion, strict TLS'
                 Code    = 'New-SecureIntegration -Name orders -Type PostgreSQL -HostName db.internal -Database orders -Credential (Get-Credential report) -SslMode VerifyFull -CaCertificatePath ./rds-ca.pem -SshBastion bastion.example.com -SshUser tunnel'
@@ -409,7 +446,7 @@ Errors: IntegrationExists, InvalidIntegrationName, CaCertificateInvalid, CaCerti
     'Get-SecureIntegration'   = @{
         Synopsis    = 'Gets the workspace''s integrations.'
         Description = @'
-Outputs the registered integrations with their effective SSL mode (and where it comes from), CA certificate (subject, thumbprint, expiry), SSH settings, options, and whether a credential is held for this session. Never a password.
+Outputs the registered integrations with their effective SSL mode (and where it comes from), CA certificate (subject, thumbprint, expiry), SSH settings, options, and whether a credential is held for this session. Never a password. An integration with an SSH bastion also shows the variables Start-SshTunnel -Integration sets (LocalHostVariable, LocalPortVariable); a saved SSH tunnel (-Type SshTunnel) shows a ready line of PowerShell and of Python that uses them (PowerShellExample, PythonExample), and no SSL mode (SslModeSource NotApplicable). Format-List shows these; the table stays short.
 
 Errors: IntegrationNotFound, WorkspaceCorrupt (a value in workspace.json that does not read as what it must be, e.g. a misspelled SSL mode; the message names the file, the JSON path and the value, and the file is never overwritten), WorkspaceVersionUnsupported (workspace.json was written by a newer SecureConnect: update the module).
 '@
@@ -429,6 +466,8 @@ Errors: IntegrationNotFound, WorkspaceCorrupt (a value in workspace.json that do
         Synopsis    = 'Changes an integration.'
         Description = @'
 Changes the given settings of an integration and keeps the others. A new -Credential replaces the session's credential; -NoSsh removes the bastion.
+
+A saved SSH tunnel (-Type SshTunnel) keeps the rules of New-SecureIntegration: -SslMode, -Credential, -CredentialSecret, -CaCertificatePath, -CrlPath, -Database and -Option are refused (ParameterNotApplicable) and -NoSsh without a new -SshBastion is SshBastionRequired; nothing is written then.
 '@
         Parameters  = @{
             Name = 'The integration to change. Integration objects pipe in by their Name.'
@@ -481,7 +520,9 @@ Three levels: an integration's own mode (-Integration -Mode), the workspace defa
 
 Modes: Preferred (TLS when the server offers it, else plaintext), Required (TLS or fail; certificate not validated), VerifyCA (the chain validated against every CA of the uploaded file only, or the system store when none is uploaded; a server certificate whose extended key usage lacks serverAuth is refused, as libpq does; revocation is checked only against a CRL uploaded with -CrlPath, offline, as libpq's sslcrl), VerifyFull (VerifyCA plus the host name; Strict is accepted as its alias). Through a tunnel the name is checked against the integration's real host name, and PostgreSQL also sends it as the TLS server name (SNI); the MySQL family's driver (MySqlConnector) cannot set the server name, so through a tunnel it sends none: the check is as strict, but a server that chooses its certificate by SNI shows its default one. SQL Server (SqlClient) can validate only with the system trust store: with an uploaded CA, VerifyCA/VerifyFull are refused (SslCaNotSupported) instead of reported as checked.
 
-Errors: IntegrationNotFound, WorkspaceCorrupt (a value in workspace.json that does not read as what it must be, e.g. a misspelled SSL mode; the message names the file, the JSON path and the value, and the file is never overwritten), WorkspaceVersionUnsupported (workspace.json was written by a newer SecureConnect: update the module), WorkspaceNotWritable (the workspace folder, workspace.json or its lock file cannot be created or written; the message names the path). "Strict" stored in workspace.json reads as VerifyFull.
+A saved SSH tunnel (-Type SshTunnel) has no SSL mode: -Integration on one is refused (ParameterNotApplicable) and nothing is written.
+
+Errors: IntegrationNotFound, ParameterNotApplicable, WorkspaceCorrupt (a value in workspace.json that does not read as what it must be, e.g. a misspelled SSL mode; the message names the file, the JSON path and the value, and the file is never overwritten), WorkspaceVersionUnsupported (workspace.json was written by a newer SecureConnect: update the module), WorkspaceNotWritable (the workspace folder, workspace.json or its lock file cannot be created or written; the message names the path). "Strict" stored in workspace.json reads as VerifyFull.
 '@
         Parameters  = @{
             Integration       = 'The integration whose mode to set. Alias: -Name.'
@@ -508,7 +549,7 @@ Set-SslPolicy -Default -Mode VerifyFull'
     'Get-SslPolicy'           = @{
         Synopsis    = 'Shows the SSL policy: the minimum, the default, and each integration''s effective mode and where it comes from.'
         Description = @'
-Outputs one row for the workspace minimum, one for the default, and one per integration with its own mode (if any), its effective mode, the source of that mode (Integration, Default, BuiltIn) and whether it is below the minimum (queries refused).
+Outputs one row for the workspace minimum, one for the default, and one per integration with its own mode (if any), its effective mode, the source of that mode (Integration, Default, BuiltIn) and whether it is below the minimum (queries refused). Saved SSH tunnels (-Type SshTunnel) are not listed: SecureConnect does not speak what they carry, so no SSL mode applies to them.
 
 Errors: WorkspaceCorrupt (a value in workspace.json that does not read as what it must be, e.g. a misspelled SSL mode; the message names the file, the JSON path and the value, and the file is never overwritten), WorkspaceVersionUnsupported (workspace.json was written by a newer SecureConnect: update the module). "Strict" stored in workspace.json reads as VerifyFull; any other unreadable minimum is an error, never "no minimum".
 '@

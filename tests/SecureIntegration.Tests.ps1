@@ -11,7 +11,9 @@ BeforeDiscovery {
         @{ Type = 'SqlServer'; Port = 1433 }
     )
     $BadNames = @(
-        @{ Name = 'has space' }
+        @{ Name = 'trailing space ' }
+        @{ Name = ' leading space' }
+        @{ Name = 'star*' }
         @{ Name = '-leading-dash' }
         @{ Name = '.leading-dot' }
         @{ Name = 'semi;colon' }
@@ -223,11 +225,12 @@ Describe 'New-SecureIntegration' {
         @(Get-SecureIntegration).Count | Should -Be 0
     }
 
-    It 'accepts names of letters, digits, ''_'', ''.'', ''-'' up to 64 characters' {
-        foreach ($name in 'a', 'Z9', 'orders_db-2.eu', ('x' * 64)) {
+    It 'accepts names of letters, digits, spaces, ''_'', ''.'', ''-'' up to 64 characters' {
+        foreach ($name in 'a', 'Z9', 'orders_db-2.eu', 'My orders db', ('x' * 64)) {
             (New-SecureIntegration -Name $name -Type PostgreSQL -HostName 'db.example.test').Name | Should -BeExactly $name
         }
-        @(Get-SecureIntegration).Count | Should -Be 4
+        @(Get-SecureIntegration).Count | Should -Be 5
+        (Get-SecureIntegration -Name 'My orders db').HostName | Should -Be 'db.example.test'
     }
 
     It 'refuses -SshBastion without -SshUser: SshUserRequired, and stores nothing' {

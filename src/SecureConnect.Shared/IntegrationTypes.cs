@@ -87,7 +87,7 @@ public sealed class Integration
         int port,
         string? database,
         string? userName,
-        SslMode sslMode,
+        SslMode? sslMode,
         string sslModeSource,
         CaCertificateInfo? caCertificate,
         string? sshBastion,
@@ -96,7 +96,11 @@ public sealed class Integration
         string[] sshJumpHost,
         string? sshHostKeyFingerprint,
         IDictionary options,
-        bool hasSessionCredential)
+        bool hasSessionCredential,
+        string? localHostVariable = null,
+        string? localPortVariable = null,
+        string? powerShellExample = null,
+        string? pythonExample = null)
     {
         Name = name;
         Type = type;
@@ -114,6 +118,10 @@ public sealed class Integration
         SshHostKeyFingerprint = sshHostKeyFingerprint;
         Options = options;
         HasSessionCredential = hasSessionCredential;
+        LocalHostVariable = localHostVariable;
+        LocalPortVariable = localPortVariable;
+        PowerShellExample = powerShellExample;
+        PythonExample = pythonExample;
     }
 
     /// <summary>The integration's name.</summary>
@@ -134,10 +142,13 @@ public sealed class Integration
     /// <summary>The user name (never a password).</summary>
     public string? UserName { get; }
 
-    /// <summary>The effective SSL mode (the integration's own, else the workspace default).</summary>
-    public SslMode SslMode { get; }
+    /// <summary>
+    /// The effective SSL mode (the integration's own, else the workspace default); null for an SshTunnel integration,
+    /// whose traffic SecureConnect does not speak.
+    /// </summary>
+    public SslMode? SslMode { get; }
 
-    /// <summary>Where the effective mode comes from: Integration, Default or BuiltIn.</summary>
+    /// <summary>Where the effective mode comes from: Integration, Default or BuiltIn; NotApplicable for an SshTunnel integration.</summary>
     public string SslModeSource { get; }
 
     /// <summary>The uploaded CA certificate, if any.</summary>
@@ -163,6 +174,21 @@ public sealed class Integration
 
     /// <summary>True when a credential for it is held in this process's memory.</summary>
     public bool HasSessionCredential { get; }
+
+    /// <summary>
+    /// The environment variable that Start-SshTunnel -Integration sets to the tunnel's local host (&lt;NAME&gt;_LOCAL_HOST,
+    /// e.g. MY_SSH_TUNNEL_LOCAL_HOST for 'My SSH tunnel'); null when the integration has no SSH bastion.
+    /// </summary>
+    public string? LocalHostVariable { get; }
+
+    /// <summary>The environment variable that Start-SshTunnel -Integration sets to the tunnel's local port (&lt;NAME&gt;_LOCAL_PORT); null without a bastion.</summary>
+    public string? LocalPortVariable { get; }
+
+    /// <summary>For an SshTunnel integration: a PowerShell line that reaches the service through the two variables (an HTTP request).</summary>
+    public string? PowerShellExample { get; }
+
+    /// <summary>For an SshTunnel integration: a Python line (requests) that reaches the service through the two variables.</summary>
+    public string? PythonExample { get; }
 
     /// <summary>The name, so an Integration passed to -Integration binds as its name.</summary>
     public override string ToString() => Name;

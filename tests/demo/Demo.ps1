@@ -92,9 +92,35 @@ try {
     }
     finally { $client.Dispose() }
     Write-Host "PING via `$env:REDIS_LOCAL_HOST:`$env:REDIS_LOCAL_PORT ($env:REDIS_LOCAL_HOST`:$env:REDIS_LOCAL_PORT) -> $answer"
-    $summary.Add("Redis PING through tunnel #$($redisTunnel.Id): $answer")
+    $summary.Add("Redis PING through tunnel #$($redisTunnel.Id) (-Name redis): $answer")
 
-    Write-Step '9. The bastion enforces permitopen: a tunnel to MariaDB (not allowed) is refused at start (ForwardRefused)'
+    Write-Step '9. Save that tunnel as an integration, start it by name, and PING through its variables'
+    Write-Show 'Stop-SshTunnel -Name redis    # the ad-hoc tunnel of step 8; the saved one replaces it'
+    Stop-SshTunnel -Name redis
+    Write-Show "New-SecureIntegration -Type SshTunnel -Name 'My SSH tunnel' -HostName $($lab.redis.hostName) -Port $($lab.redis.port) -SshBastion $($lab.bastion.host):$($lab.bastion.port) -SshUser $($lab.bastion.user)"
+    $saved = New-SecureIntegration -Type SshTunnel -Name 'My SSH tunnel' -HostName $lab.redis.hostName -Port $lab.redis.port `
+        -SshBastion "$($lab.bastion.host):$($lab.bastion.port)" -SshUser $lab.bastion.user
+    $saved | Format-List Name, Type, HostName, Port, SslModeSource, LocalHostVariable, LocalPortVariable, PowerShellExample, PythonExample | Out-Host
+    Write-Show "Start-SshTunnel -Integration 'My SSH tunnel'"
+    $savedTunnel = Start-SshTunnel -Integration 'My SSH tunnel'
+    $client = [System.Net.Sockets.TcpClient]::new($env:MY_SSH_TUNNEL_LOCAL_HOST, [int]$env:MY_SSH_TUNNEL_LOCAL_PORT)
+    try {
+        $stream = $client.GetStream()
+        $ping = [Text.Encoding]::ASCII.GetBytes("PING`r`n")
+        $stream.Write($ping, 0, $ping.Length)
+        $buffer = [byte[]]::new(64)
+        $stream.ReadTimeout = 10000
+        $n = $stream.Read($buffer, 0, $buffer.Length)
+        $answer = [Text.Encoding]::ASCII.GetString($buffer, 0, $n).Trim()
+    }
+    finally { $client.Dispose() }
+    Write-Host "PING via `$env:MY_SSH_TUNNEL_LOCAL_HOST:`$env:MY_SSH_TUNNEL_LOCAL_PORT ($env:MY_SSH_TUNNEL_LOCAL_HOST`:$env:MY_SSH_TUNNEL_LOCAL_PORT) -> $answer"
+    Write-Show "Start-SshTunnel -Integration *     # a runbook's first line: every saved tunnel, the same one again"
+    $again = @(Start-SshTunnel -Integration *)
+    Write-Host "Started: $(($again | ForEach-Object { "$($_.Name) #$($_.Id)" }) -join ', ') (the tunnel above is #$($savedTunnel.Id))"
+    $summary.Add("Saved SSH Tunnel integration 'My SSH tunnel': Redis PING through tunnel #$($savedTunnel.Id) via MY_SSH_TUNNEL_LOCAL_HOST/_PORT: $answer")
+
+    Write-Step '10. The bastion enforces permitopen: a tunnel to MariaDB (not allowed) is refused at start (ForwardRefused)'
     Write-Show "Start-SshTunnel -Name mariadb ... -RemoteHost $($lab.mariadb.hostName) -RemotePort $($lab.mariadb.port)"
     $refusal = $null
     try { Start-SshTunnel -Name mariadb @bastionArgs -RemoteHost $lab.mariadb.hostName -RemotePort $lab.mariadb.port -ErrorAction Stop | Out-Null }
@@ -107,7 +133,7 @@ try {
     $tests | Format-Table TunnelId, Name, Forwarded, RoundTripMs, Reason -Wrap | Out-Host
     $summary.Add("Start-SshTunnel to MariaDB: ForwardRefused; Test-SshTunnel: " + (($tests | ForEach-Object { "$($_.Name)=$(if ($_.Forwarded) { 'forwarded' } else { 'refused' })" }) -join ', '))
 
-    Write-Step '10. Register the database as an integration: strict TLS (VerifyFull) through the bastion'
+    Write-Step '11. Register the database as an integration: strict TLS (VerifyFull) through the bastion'
     $db = $lab.postgresTls
     $credential = [pscredential]::new($db.user, (ConvertTo-SecureString $db.password -AsPlainText -Force))
     Write-Show "New-SecureIntegration -Name people-db -Type PostgreSQL -HostName $($db.hostName) -Database $($db.database) -Credential `$cred -SslMode VerifyFull -CaCertificatePath <lab CA> -SshBastion $($lab.bastion.host) -SshUser $($lab.bastion.user)"
@@ -116,7 +142,7 @@ try {
     $integration | Format-List Name, Type, HostName, Port, Database, UserName, SslMode, CaCertificate, SshBastion | Out-Host
     Write-Host "workspace.json holds no password: $(-not (Select-String -Path (Join-Path $env:SECURECONNECT_HOME 'workspace.json') -Pattern $db.password -SimpleMatch -Quiet))"
 
-    Write-Step '11. Query it (the tunnel is reused) and export the rows with Export-Csv'
+    Write-Step '12. Query it (the tunnel is reused) and export the rows with Export-Csv'
     $csv = Join-Path $env:SECURECONNECT_HOME 'people.csv'
     Write-Show "Invoke-SecureQuery people-db 'select id, name, email, score, note from people where score > @min order by id' -Parameters @{ min = 80 } | Export-Csv people.csv"
     Invoke-SecureQuery people-db 'select id, name, email, score, note from people where score > @min order by id' -Parameters @{ min = 80 } |
@@ -124,13 +150,13 @@ try {
     Get-Content $csv | Out-Host
     $summary.Add("VerifyFull query through the tunnel exported $(@(Import-Csv $csv).Count) rows to people.csv")
 
-    Write-Step '12. How is that connection secured? (as the server reports it)'
+    Write-Step '13. How is that connection secured? (as the server reports it)'
     Write-Show 'Test-SecureConnection people-db'
     $report = Test-SecureConnection people-db
     $report | Format-List Integration, Endpoint, Via, SslMode, Encrypted, TlsProtocol, CipherSuite, CertificateValidated, HostNameVerified, CertificateSubject, CertificateIssuer, CertificateNotAfter, ServerVersion, ClientAddressSeenByServer, RoundTripMs, Warnings | Out-Host
     $summary.Add("Test-SecureConnection: encrypted=$($report.Encrypted) $($report.TlsProtocol), chain verified=$($report.CertificateValidated), name verified=$($report.HostNameVerified), server sees $($report.ClientAddressSeenByServer)")
 
-    Write-Step '13. Which address must the database firewall allow? (the egress allowlist)'
+    Write-Step '14. Which address must the database firewall allow? (the egress allowlist)'
     Write-Show 'Get-EgressAllowlist -Integration people-db'
     $observed = Get-EgressAllowlist -Integration people-db
     $observed | Format-List Cidr, Source, Description | Out-Host
@@ -144,13 +170,13 @@ try {
     Write-Host "$($egress.Message)"
     $summary.Add("Egress: the database sees $($observed.Address) (the bastion); covered by the allowlist: $($egress.Covered); pg_hba rules rendered")
 
-    Write-Step '14. A certificate from the wrong CA is refused, through the same tunnel'
+    Write-Step '15. A certificate from the wrong CA is refused, through the same tunnel'
     Write-Show 'Set-SslPolicy -Integration people-db -Mode VerifyFull -CaCertificatePath <rogue CA>; Invoke-SecureQuery people-db ...'
     Set-SslPolicy -Integration people-db -Mode VerifyFull -CaCertificatePath $lab.ca.rogueCaPath | Out-Null
     try { Invoke-SecureQuery people-db 'select 1' -ErrorAction Stop | Out-Null }
     catch { Write-Host "Refused as expected: [$($_.FullyQualifiedErrorId)] $($_.Exception.Message)" }
 
-    Write-Step '15. Stop every tunnel'
+    Write-Step '16. Stop every tunnel'
     Write-Show 'Get-SshTunnel | Stop-SshTunnel'
     Get-SshTunnel | Stop-SshTunnel
     Write-Host "Tunnels left: $(@(Get-SshTunnel).Count); `$env:PG_LOCAL_PORT is now '$env:PG_LOCAL_PORT'"

@@ -27,6 +27,39 @@ public sealed class SslModeTransformationAttribute : ArgumentTransformationAttri
     }
 }
 
+/// <summary>
+/// Takes an Integration object (also a deserialized one, from a job or remoting) given to a parameter of integration
+/// names as its name, so that Get-SecureIntegration | Start-SshTunnel binds the object to -Integration, without type
+/// conversion, before any other parameter could take one of its properties.
+/// </summary>
+public sealed class IntegrationNameTransformationAttribute : ArgumentTransformationAttribute
+{
+    private const string DeserializedTypeName = "Deserialized.SecureConnect.Integration";
+
+    /// <inheritdoc/>
+    public override object Transform(EngineIntrinsics engineIntrinsics, object inputData)
+    {
+        object value = inputData is PSObject pso ? pso.BaseObject : inputData;
+        return value is IList list ? list.Cast<object>().Select(NameOf).ToArray() : NameOf(inputData);
+    }
+
+    private static object NameOf(object item)
+    {
+        object value = item is PSObject pso ? pso.BaseObject : item;
+        if (value is Integration integration)
+        {
+            return integration.Name;
+        }
+
+        if (item is PSObject shape && shape.TypeNames.Contains(DeserializedTypeName) && shape.Properties["Name"]?.Value is { } name)
+        {
+            return name.ToString() ?? string.Empty;
+        }
+
+        return item;
+    }
+}
+
 /// <summary>Shared pieces of the integration cmdlets.</summary>
 public abstract class IntegrationCmdlet : SecureConnectCmdlet
 {
@@ -55,6 +88,10 @@ public abstract class IntegrationCmdlet : SecureConnectCmdlet
 
         return name => InvokeCommand.InvokeScript("param($n) Get-Secret -Name $n -ErrorAction Stop", true, PipelineResultTypes.None, null, name).FirstOrDefault()?.BaseObject;
     }
+
+    /// <summary>The names of the parameters among these that were given a value, for the rules of a saved tunnel.</summary>
+    internal static IEnumerable<string> Given(params (string Name, object? Value)[] parameters) =>
+        parameters.Where(p => p.Value is not null).Select(p => p.Name);
 
     internal string? StoreCrl(string? crlPath, string name)
     {
@@ -170,12 +207,17 @@ public sealed class NewSecureIntegrationCommand : IntegrationCmdlet
         try
         {
             IntegrationStore.ValidateName(Name);
+            IntegrationTunnels.CheckParameters(Type, Name, Given(
+                (nameof(SslMode), SslMode), (nameof(Credential), Credential), (nameof(CredentialSecret), CredentialSecret),
+                (nameof(CaCertificatePath), CaCertificatePath), (nameof(CrlPath), CrlPath), (nameof(Database), Database), (nameof(Option), Option)));
             var record = new IntegrationRecord
             {
                 Name = Name,
                 Type = Type,
                 HostName = HostName,
-                Port = Port == 0 ? Sql.Engines.For(Type).DefaultPort(Type) : Port,
+
+                // A saved tunnel carries any protocol: no default port (IntegrationTunnels.Check asks for one).
+                Port = Port == 0 && Type != IntegrationType.SshTunnel ? Sql.Engines.For(Type).DefaultPort(Type) : Port,
                 Database = Database,
                 UserName = Credential?.UserName,
                 SslMode = SslMode,
@@ -183,6 +225,7 @@ public sealed class NewSecureIntegrationCommand : IntegrationCmdlet
             };
             IntegrationEdits.ApplySsh(record, SshBastion, SshUser, SshJumpHost, SshHostKeyFingerprint);
             IntegrationEdits.ApplyOptions(record, Option);
+            IntegrationTunnels.Check(record);
             if (!ShouldProcess(Name, $"Register the {Type} integration {HostName}:{record.Port}"))
             {
                 return;
@@ -344,6 +387,11 @@ public sealed class SetSecureIntegrationCommand : IntegrationCmdlet
     {
         try
         {
+            // The type decides which parameters apply; refuse before anything (a CA file, a credential) is stored.
+            IntegrationRecord current = Integrations.Get(Name);
+            IntegrationTunnels.CheckParameters(current.Type, current.Name, Given(
+                (nameof(SslMode), SslMode), (nameof(Credential), Credential), (nameof(CredentialSecret), CredentialSecret),
+                (nameof(CaCertificatePath), CaCertificatePath), (nameof(CrlPath), CrlPath), (nameof(Database), Database), (nameof(Option), Option)));
             if (!ShouldProcess(Name, "Change the integration"))
             {
                 return;

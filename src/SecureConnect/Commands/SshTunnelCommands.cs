@@ -4,91 +4,114 @@ using System.Linq;
 using System.Management.Automation;
 using System.Security;
 using SecureConnect.Common;
+using SecureConnect.Integrations;
 using SecureConnect.Ssh.KnownHosts;
 using SecureConnect.Ssh.Tunnels;
 
 namespace SecureConnect.Commands;
 
-/// <summary>Start-SshTunnel: forwards a local port through a bastion to a remote host and port.</summary>
-[Cmdlet(VerbsLifecycle.Start, "SshTunnel", SupportsShouldProcess = true)]
+// The default set is the integration's: an Integration object piped in binds to -Integration (as its name, by the
+// transformation, without type conversion) before -Name could take its Name property; the manual set is chosen as
+// soon as one of its parameters is given or an object with its properties is piped.
+/// <summary>Start-SshTunnel: forwards a local port through a bastion to a remote host and port, or starts saved integrations' tunnels.</summary>
+[Cmdlet(VerbsLifecycle.Start, "SshTunnel", SupportsShouldProcess = true, DefaultParameterSetName = ByIntegration)]
 [OutputType(typeof(SshTunnel))]
 public sealed class StartSshTunnelCommand : SecureConnectCmdlet
 {
+    private const string Manual = "Manual";
+    private const string ByIntegration = "Integration";
+
+    /// <summary>
+    /// Saved integrations whose tunnels to start, by name or as Integration objects. Wildcards select SshTunnel
+    /// integrations only; a name without wildcards may also be a database integration with an SSH bastion.
+    /// </summary>
+    [Parameter(Mandatory = true, ValueFromPipeline = true, ParameterSetName = ByIntegration)]
+    [IntegrationNameTransformation]
+    [SupportsWildcards]
+    [ValidateNotNullOrEmpty]
+    public string[]? Integration { get; set; }
+
     /// <summary>The bastion host.</summary>
-    [Parameter(Mandatory = true, Position = 0, ValueFromPipelineByPropertyName = true)]
+    [Parameter(Mandatory = true, Position = 0, ValueFromPipelineByPropertyName = true, ParameterSetName = Manual)]
     [ValidateNotNullOrEmpty]
     public string Bastion { get; set; } = string.Empty;
 
     /// <summary>The bastion's SSH port.</summary>
-    [Parameter(ValueFromPipelineByPropertyName = true)]
+    [Parameter(ValueFromPipelineByPropertyName = true, ParameterSetName = Manual)]
     [ValidateRange(1, 65535)]
     public int BastionPort { get; set; } = 22;
 
     /// <summary>The user on the bastion.</summary>
-    [Parameter(Mandatory = true, ValueFromPipelineByPropertyName = true)]
+    [Parameter(Mandatory = true, ValueFromPipelineByPropertyName = true, ParameterSetName = Manual)]
     [ValidateNotNullOrEmpty]
     public string User { get; set; } = string.Empty;
 
     /// <summary>The host the bastion connects to.</summary>
-    [Parameter(Mandatory = true, ValueFromPipelineByPropertyName = true)]
+    [Parameter(Mandatory = true, ValueFromPipelineByPropertyName = true, ParameterSetName = Manual)]
     [ValidateNotNullOrEmpty]
     public string RemoteHost { get; set; } = string.Empty;
 
     /// <summary>The port the bastion connects to.</summary>
-    [Parameter(Mandatory = true, ValueFromPipelineByPropertyName = true)]
+    [Parameter(Mandatory = true, ValueFromPipelineByPropertyName = true, ParameterSetName = Manual)]
     [ValidateRange(1, 65535)]
     public int RemotePort { get; set; }
 
     /// <summary>The local port on 127.0.0.1; 0 takes a free one.</summary>
-    [Parameter(ValueFromPipelineByPropertyName = true)]
+    [Parameter(ValueFromPipelineByPropertyName = true, ParameterSetName = Manual)]
     [ValidateRange(0, 65535)]
     public int LocalPort { get; set; }
 
     /// <summary>A name (free text, e.g. 'My SSH tunnel'); sets MY_SSH_TUNNEL_LOCAL_HOST and MY_SSH_TUNNEL_LOCAL_PORT in the process environment.</summary>
-    [Parameter(ValueFromPipelineByPropertyName = true)]
+    [Parameter(ValueFromPipelineByPropertyName = true, ParameterSetName = Manual)]
     [ValidateLength(1, EnvironmentNames.MaxNameLength)]
     public string? Name { get; set; }
 
     /// <summary>A private key other than the workspace key.</summary>
-    [Parameter]
+    [Parameter(ParameterSetName = Manual)]
     [ValidateNotNullOrEmpty]
     public string? KeyPath { get; set; }
 
     /// <summary>The passphrase of an encrypted key.</summary>
-    [Parameter]
+    [Parameter(ParameterSetName = Manual)]
     public SecureString? KeyPassphrase { get; set; }
 
     /// <summary>Intermediate bastions, in order: user@host[:port].</summary>
-    [Parameter(ValueFromPipelineByPropertyName = true)]
+    [Parameter(ValueFromPipelineByPropertyName = true, ParameterSetName = Manual)]
     [ValidateNotNullOrEmpty]
     public string[]? JumpHost { get; set; }
 
     /// <summary>Strict (default) or AcceptNew.</summary>
-    [Parameter]
+    [Parameter(ParameterSetName = Manual)]
     public HostKeyPolicy HostKeyPolicy { get; set; } = HostKeyPolicy.Strict;
 
     /// <summary>Pins the bastion's host key to this fingerprint (SHA256:...).</summary>
-    [Parameter]
+    [Parameter(ParameterSetName = Manual)]
     [ValidatePattern("^(SHA256:)?[A-Za-z0-9+/]{43}=?$")]
     public string? HostKeyFingerprint { get; set; }
 
     /// <summary>Seconds between liveness probes of the bastion connection.</summary>
-    [Parameter]
+    [Parameter(ParameterSetName = Manual)]
     [ValidateRange(1, 3600)]
     public int KeepAliveInterval { get; set; } = 30;
 
     /// <summary>Seconds that connecting may take.</summary>
-    [Parameter]
+    [Parameter(ParameterSetName = Manual)]
     [ValidateRange(1, 600)]
     public int ConnectTimeout { get; set; } = 15;
 
     /// <summary>Do not reconnect when the bastion connection is lost.</summary>
-    [Parameter]
+    [Parameter(ParameterSetName = Manual)]
     public SwitchParameter NoReconnect { get; set; }
 
     /// <inheritdoc/>
     protected override void ProcessRecord()
     {
+        if (ParameterSetName == ByIntegration)
+        {
+            StartIntegrations(Integration!);
+            return;
+        }
+
         try
         {
             var bastion = new SshHop(Bastion, BastionPort, User);
@@ -129,6 +152,57 @@ public sealed class StartSshTunnelCommand : SecureConnectCmdlet
         catch (OperationCanceledException)
         {
             throw new PipelineStoppedException();
+        }
+    }
+
+    /// <summary>PowerShell's wildcards (case-insensitive), for a name that has any.</summary>
+    private static Predicate<string>? Wildcard(string name) =>
+        WildcardPattern.ContainsWildcardCharacters(name) ? new WildcardPattern(name, WildcardOptions.IgnoreCase).IsMatch : null;
+
+    /// <summary>
+    /// Starts (or reuses) the tunnel of each integration selected, named after it. One integration that fails does
+    /// not keep the others from starting: its error is non-terminating, as for any input item.
+    /// </summary>
+    private void StartIntegrations(string[] names)
+    {
+        IReadOnlyList<IntegrationRecord> all;
+        try
+        {
+            all = new IntegrationStore(Store).All();
+        }
+        catch (SecureConnectException e)
+        {
+            ThrowTerminating(e);
+            return;
+        }
+
+        foreach (IntegrationSelection selection in IntegrationTunnels.Select(all, names, Wildcard))
+        {
+            if (selection.Error is not null)
+            {
+                WriteError(selection.Error);
+                continue;
+            }
+
+            IntegrationRecord record = selection.Record!;
+            try
+            {
+                TunnelSpec spec = IntegrationTunnels.Named(record);
+                if (!ShouldProcess(record.Name, $"Start the SSH tunnel {spec.Route} (or use the identical one that is up)"))
+                {
+                    continue;
+                }
+
+                WriteObject(TunnelLauncher.StartOrReuse(Store, spec, null, null, WriteVerbose, CancelToken));
+            }
+            catch (SecureConnectException e)
+            {
+                WriteError(e);
+            }
+            catch (OperationCanceledException)
+            {
+                throw new PipelineStoppedException();
+            }
         }
     }
 }

@@ -64,6 +64,7 @@ public sealed class SetSslPolicyCommand : IntegrationCmdlet
 
                     break;
                 default:
+                    IntegrationTunnels.CheckSslMode(Integrations.Get(Integration));
                     if (ShouldProcess(Integration, $"Set the SSL mode to {Mode}"))
                     {
                         IntegrationRecord record = Integrations.Update(Integration, r =>
@@ -89,7 +90,7 @@ public sealed class SetSslPolicyCommand : IntegrationCmdlet
     }
 }
 
-/// <summary>Get-SslPolicy: the minimum, the default, and each integration's effective mode and its source.</summary>
+/// <summary>Get-SslPolicy: the minimum, the default, and each integration's effective mode and its source (saved SSH tunnels have none).</summary>
 [Cmdlet(VerbsCommon.Get, "SslPolicy")]
 [OutputType(typeof(SslPolicySetting))]
 public sealed class GetSslPolicyCommand : IntegrationCmdlet
@@ -113,7 +114,8 @@ public sealed class GetSslPolicyCommand : IntegrationCmdlet
             }
 
             var patterns = Integration?.Select(n => new WildcardPattern(n, WildcardOptions.IgnoreCase)).ToList();
-            foreach (IntegrationRecord record in Integrations.All().Where(r => patterns is null || patterns.Any(p => p.IsMatch(r.Name))))
+            // A saved SSH tunnel has no SSL mode (SecureConnect does not speak what it carries): not listed.
+            foreach (IntegrationRecord record in Integrations.All().Where(r => r.Type != IntegrationType.SshTunnel && (patterns is null || patterns.Any(p => p.IsMatch(r.Name)))))
             {
                 (SslMode effective, SslModeSource source) = IntegrationStore.Effective(record, levels);
                 WriteObject(new SslPolicySetting("Integration", record.Name, record.SslMode, effective, source.ToString(), levels.Minimum is { } min && effective < min));

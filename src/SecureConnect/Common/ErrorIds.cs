@@ -107,6 +107,8 @@ internal static class ErrorIds
 
     public const string NoHostKey = nameof(NoHostKey);
 
+    public const string ParameterNotApplicable = nameof(ParameterNotApplicable);
+
     public const string PortRequired = nameof(PortRequired);
 
     public const string PresetNotFound = nameof(PresetNotFound);
@@ -118,6 +120,8 @@ internal static class ErrorIds
     public const string RemoteUnreachable = nameof(RemoteUnreachable);
 
     public const string SshAuthenticationFailed = nameof(SshAuthenticationFailed);
+
+    public const string SshBastionRequired = nameof(SshBastionRequired);
 
     public const string SshLibraryIncompatible = nameof(SshLibraryIncompatible);
 

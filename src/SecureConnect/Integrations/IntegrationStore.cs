@@ -75,7 +75,15 @@ internal sealed class IntegrationStore
     private const string IntegrationsKey = "integrations";
     private const string PolicyKey = "sslPolicy";
 
-    private static readonly Regex s_name = new("^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$", RegexOptions.CultureInvariant);
+    /// <summary>The SslModeSource of an integration that has no SSL mode (a saved SSH tunnel).</summary>
+    public const string NotApplicable = nameof(NotApplicable);
+
+    // Names are text people read ('My SSH tunnel', as the hosted notebook names integrations) and also a file name
+    // (ca/<name>.pem) and a wildcard target: letters, digits, spaces, '_', '.', '-', never a path or wildcard character,
+    // nor a space at either end.
+    private static readonly Regex s_name = new("^[A-Za-z0-9](?:[A-Za-z0-9 _.-]{0,62}[A-Za-z0-9_.-])?$", RegexOptions.CultureInvariant);
+
+    private const string NameRule = "1-64 letters, digits, spaces, '_', '.' or '-', starting with a letter or digit and not ending in a space";
 
     private const string SslModeKey = "sslMode";
     private const string CaFileKey = "caCertificateFile";
@@ -109,7 +117,7 @@ internal sealed class IntegrationStore
             throw new SecureConnectException(
                 ErrorIds.InvalidIntegrationName,
                 ErrorKind.InvalidArgument,
-                $"'{name}' is not a valid integration name: use 1-64 letters, digits, '_', '.' or '-', starting with a letter or digit.",
+                $"'{name}' is not a valid integration name: use {NameRule}, e.g. 'My SSH tunnel'.",
                 name);
         }
     }
@@ -162,6 +170,8 @@ internal sealed class IntegrationStore
                     record.Name);
             }
 
+            IntegrationTunnels.Check(record);
+            IntegrationTunnels.CheckVariables(record, all.Values);
             if (storeCa is not null)
             {
                 record.CaCertificateFile = storeCa(record);
@@ -185,6 +195,7 @@ internal sealed class IntegrationStore
             }
 
             change(record);
+            IntegrationTunnels.Check(record);
             all[record.Name] = record;
             WriteAll(settings, all);
             return record;
@@ -260,7 +271,10 @@ internal sealed class IntegrationStore
 
     public Integration ToPublic(IntegrationRecord record, SslPolicyLevels levels, bool hasCredential)
     {
+        // A saved tunnel has no SSL mode: showing the workspace default on it would claim a policy nothing enforces.
+        bool tunnel = record.Type == IntegrationType.SshTunnel;
         (SslMode mode, SslModeSource source) = Effective(record, levels);
+        (string Host, string Port)? variables = record.SshBastion is null ? null : TunnelUsage.Variables(record.Name);
         string? caPath = CaPath(record);
         CaCertificateInfo? ca = caPath is not null && File.Exists(caPath) ? CaCertificates.Describe(caPath) : null;
         var options = new Hashtable(StringComparer.OrdinalIgnoreCase);
@@ -276,8 +290,8 @@ internal sealed class IntegrationStore
             record.Port,
             record.Database,
             record.UserName,
-            mode,
-            source.ToString(),
+            tunnel ? null : mode,
+            tunnel ? NotApplicable : source.ToString(),
             ca,
             record.SshBastion,
             record.SshBastionPort,
@@ -285,10 +299,14 @@ internal sealed class IntegrationStore
             record.SshJumpHost,
             record.SshHostKeyFingerprint,
             options,
-            hasCredential);
+            hasCredential,
+            variables?.Host,
+            variables?.Port,
+            tunnel ? TunnelUsage.PowerShell(record.Name) : null,
+            tunnel ? TunnelUsage.Python(record.Name) : null);
     }
 
-    private static SecureConnectException NotFound(string name) => new(
+    internal static SecureConnectException NotFound(string name) => new(
         ErrorIds.IntegrationNotFound,
         ErrorKind.ObjectNotFound,
         $"There is no integration named '{name}' in this workspace. Get-SecureIntegration lists them; New-SecureIntegration adds one.",
@@ -316,7 +334,7 @@ internal sealed class IntegrationStore
             // The name becomes a file name (ca/<name>.pem) and a key of the session's credentials.
             if (!s_name.IsMatch(entry.Key))
             {
-                throw SettingsJson.Corrupt(file, path, JsonValue.Create(entry.Key), "an integration name (1-64 letters, digits, '_', '.' or '-')");
+                throw SettingsJson.Corrupt(file, path, JsonValue.Create(entry.Key), $"an integration name ({NameRule})");
             }
 
             if (entry.Value is not JsonObject stored)

@@ -91,16 +91,13 @@ internal static class ConnectionPlans
     /// <summary>How long a driver may take to connect (and to finish TLS and the login).</summary>
     public const int ConnectTimeoutSeconds = 15;
 
-    /// <summary>How an integration's automatic tunnel is supervised.</summary>
-    public static readonly TimeSpan IntegrationTunnelKeepAlive = TimeSpan.FromSeconds(30);
-
-    /// <summary>How long an integration's automatic tunnel may take to connect.</summary>
-    public static readonly TimeSpan IntegrationTunnelConnectTimeout = TimeSpan.FromSeconds(15);
-
     /// <summary>The plan of a registered integration, with its record (for the caller's credential lookup).</summary>
     public static (ConnectionPlan Plan, IntegrationRecord Record, SslPolicyLevels Levels) ForIntegration(IntegrationStore integrations, string name)
     {
         (IntegrationRecord record, SslPolicyLevels levels) = integrations.GetWithPolicy(name);
+
+        // A saved SSH tunnel has no plan: IntegrationNotQueryable, before the minimum is checked or a vault is asked.
+        _ = Engines.For(record.Type);
         (SslMode effective, SslModeSource modeSource) = IntegrationStore.Effective(record, levels);
         var options = new Hashtable(StringComparer.OrdinalIgnoreCase);
         foreach (KeyValuePair<string, string> option in record.Options)
@@ -110,7 +107,7 @@ internal static class ConnectionPlans
 
         var spec = new ConnectionPlan(
             record.Name, record.Type, record.HostName, record.Port, record.Database, effective, modeSource,
-            integrations.CaPath(record), TunnelFor(record), null, options, integrations.CrlPath(record));
+            integrations.CaPath(record), IntegrationTunnels.For(record), null, options, integrations.CrlPath(record));
         return (spec, record, levels);
     }
 
@@ -149,27 +146,5 @@ internal static class ConnectionPlans
         NetworkCredential? login = request.Credential ?? (parsed.User is null ? null : new NetworkCredential(parsed.User, parsed.Password));
         var fromString = new ConnectionPlan($"{parsedHost}:{parsedPort}", request.Type, parsedHost, parsedPort, parsed.Database, mode, source, request.CaPath, null, request.Tunnel, parsed.Options);
         return new PlannedConnection(fromString, login, levels, warnings);
-    }
-
-    private static TunnelSpec? TunnelFor(IntegrationRecord record)
-    {
-        if (record.SshBastion is null)
-        {
-            return null;
-        }
-
-        string user = record.SshUser!;
-        return new TunnelSpec(
-            Bastion: new SshHop(record.SshBastion, record.SshBastionPort, user),
-            JumpHops: record.SshJumpHost.Select(j => JumpHostParser.Parse(j, user)).ToList(),
-            RemoteHost: record.HostName,
-            RemotePort: record.Port,
-            LocalPort: 0,
-            Name: null,
-            Policy: HostKeyPolicy.Strict,
-            PinnedFingerprint: record.SshHostKeyFingerprint,
-            KeepAliveInterval: IntegrationTunnelKeepAlive,
-            ConnectTimeout: IntegrationTunnelConnectTimeout,
-            Reconnect: true);
     }
 }
