@@ -9,6 +9,7 @@ BeforeDiscovery {
     else { $null }
     $NoRedis = if ($NoLab) { $NoLab } elseif (-not $lab.redis.available) { "the lab has no Redis: $($lab.redis.reason)" } else { $null }
     $NoRedisMaria = if ($NoRedis) { $NoRedis } elseif (-not $lab.mariadb.available) { "the lab has no MariaDB: $($lab.mariadb.reason)" } else { $null }
+    $NoHttp = if ($NoLab) { $NoLab } elseif (-not $lab.http.available) { "the lab has no HTTP service: $($lab.http.reason)" } else { $null }
     $NoRedisPg = if ($NoRedis) { $NoRedis } elseif (-not $lab.postgresTls.available) { "the lab has no PostgreSQL: $($lab.postgresTls.reason)" } else { $null }
     $NotApplicable = @(
         @{ Parameter = 'SslMode'; Value = 'VerifyFull' }
@@ -270,6 +271,18 @@ Describe 'Start-SshTunnel -Integration through the lab bastion' -Tag Lab {
         "$($tunnel.State)" | Should -Be 'Up'
         $env:MY_SSH_TUNNEL_LOCAL_PORT | Should -Not -Be "$($lab.redis.port)" -Because 'the client goes to the local end of the tunnel'
         Invoke-RedisPing $env:MY_SSH_TUNNEL_LOCAL_HOST ([int]$env:MY_SSH_TUNNEL_LOCAL_PORT) | Should -BeExactly '+PONG'
+    }
+
+    It 'reaches an HTTP service behind the bastion with Invoke-RestMethod, through the two variables only' -Skip:(Skip-When $NoHttp) {
+        New-SecureIntegration -Type SshTunnel -Name 'Model registry' -HostName $lab.http.hostName -Port $lab.http.port @ssh | Out-Null
+
+        $tunnel = Start-SshTunnel -Integration 'Model registry'
+
+        "$($tunnel.State)" | Should -Be 'Up'
+        $reply = Invoke-RestMethod "http://$($env:MODEL_REGISTRY_LOCAL_HOST):$($env:MODEL_REGISTRY_LOCAL_PORT)/api/2.0/experiments" -TimeoutSec 20
+        $reply.service | Should -Be 'secureconnect-lab-http' -Because 'the lab service answered, not something else on that port'
+        $reply.path | Should -Be '/api/2.0/experiments'
+        $reply.method | Should -Be 'GET'
     }
 
     It 'starting it again returns the running tunnel (same Id)' -Skip:(Skip-When $NoRedis) {

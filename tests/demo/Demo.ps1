@@ -38,11 +38,13 @@ try {
     Write-Step '4. Authorize the key on the bastion, restricted to the services it needs'
     $pg = "$($lab.postgresTls.hostName):$($lab.postgresTls.port)"
     $redis = "$($lab.redis.hostName):$($lab.redis.port)"
-    Write-Show "Get-WorkspaceSshKey | ConvertTo-AuthorizedKey -PermitOpen '$pg', '$redis' | Add-Content <bastion authorized_keys>"
-    $line = Get-WorkspaceSshKey | ConvertTo-AuthorizedKey -PermitOpen $pg, $redis
+    $clickhouse = "$($lab.clickhouse.hostName):$($lab.clickhouse.httpsPort)"
+    $web = "$($lab.http.hostName):$($lab.http.port)"
+    Write-Show "Get-WorkspaceSshKey | ConvertTo-AuthorizedKey -PermitOpen '$pg', '$redis', '$clickhouse', '$web' | Add-Content <bastion authorized_keys>"
+    $line = Get-WorkspaceSshKey | ConvertTo-AuthorizedKey -PermitOpen $pg, $redis, $clickhouse, $web
     Add-Content -Path $lab.bastion.authorizedKeysPath -Value $line
     Write-Host $line
-    $summary.Add("authorized_keys line installed on the lab bastion (permitopen=$pg, $redis)")
+    $summary.Add("authorized_keys line installed on the lab bastion (permitopen=$pg, $redis, $clickhouse, $web)")
 
     if (Get-Command ssh -ErrorAction SilentlyContinue) {
         Write-Step '5. The real OpenSSH client logs in to the bastion with the workspace key'
@@ -94,7 +96,7 @@ try {
     Write-Host "PING via `$env:REDIS_LOCAL_HOST:`$env:REDIS_LOCAL_PORT ($env:REDIS_LOCAL_HOST`:$env:REDIS_LOCAL_PORT) -> $answer"
     $summary.Add("Redis PING through tunnel #$($redisTunnel.Id) (-Name redis): $answer")
 
-    Write-Step '9. Save that tunnel as an integration, start it by name, and PING through its variables'
+    Write-Step '9. Save that tunnel as an integration, start it by name, and PING through its variables; an HTTP API the same way'
     Write-Show 'Stop-SshTunnel -Name redis    # the ad-hoc tunnel of step 8; the saved one replaces it'
     Stop-SshTunnel -Name redis
     Write-Show "New-SecureIntegration -Type SshTunnel -Name 'My SSH tunnel' -HostName $($lab.redis.hostName) -Port $($lab.redis.port) -SshBastion $($lab.bastion.host):$($lab.bastion.port) -SshUser $($lab.bastion.user)"
@@ -119,6 +121,14 @@ try {
     $again = @(Start-SshTunnel -Integration *)
     Write-Host "Started: $(($again | ForEach-Object { "$($_.Name) #$($_.Id)" }) -join ', ') (the tunnel above is #$($savedTunnel.Id))"
     $summary.Add("Saved SSH Tunnel integration 'My SSH tunnel': Redis PING through tunnel #$($savedTunnel.Id) via MY_SSH_TUNNEL_LOCAL_HOST/_PORT: $answer")
+    Write-Show "New-SecureIntegration -Type SshTunnel -Name 'Model registry' -HostName $($lab.http.hostName) -Port $($lab.http.port) ...; Start-SshTunnel -Integration 'Model registry'"
+    New-SecureIntegration -Type SshTunnel -Name 'Model registry' -HostName $lab.http.hostName -Port $lab.http.port `
+        -SshBastion "$($lab.bastion.host):$($lab.bastion.port)" -SshUser $lab.bastion.user | Out-Null
+    Start-SshTunnel -Integration 'Model registry' | Out-Null
+    Write-Show 'Invoke-RestMethod "http://$($env:MODEL_REGISTRY_LOCAL_HOST):$($env:MODEL_REGISTRY_LOCAL_PORT)/api/2.0/experiments"'
+    $api = Invoke-RestMethod "http://$($env:MODEL_REGISTRY_LOCAL_HOST):$($env:MODEL_REGISTRY_LOCAL_PORT)/api/2.0/experiments" -TimeoutSec 20
+    $api | Format-List | Out-Host
+    $summary.Add("Saved SSH Tunnel integration 'Model registry': an HTTP API behind the bastion answered Invoke-RestMethod ($($api.service) $($api.path))")
 
     Write-Step '10. The bastion enforces permitopen: a tunnel to MariaDB (not allowed) is refused at start (ForwardRefused)'
     Write-Show "Start-SshTunnel -Name mariadb ... -RemoteHost $($lab.mariadb.hostName) -RemotePort $($lab.mariadb.port)"
@@ -156,7 +166,20 @@ try {
     $report | Format-List Integration, Endpoint, Via, SslMode, Encrypted, TlsProtocol, CipherSuite, CertificateValidated, HostNameVerified, CertificateSubject, CertificateIssuer, CertificateNotAfter, ServerVersion, ClientAddressSeenByServer, RoundTripMs, Warnings | Out-Host
     $summary.Add("Test-SecureConnection: encrypted=$($report.Encrypted) $($report.TlsProtocol), chain verified=$($report.CertificateValidated), name verified=$($report.HostNameVerified), server sees $($report.ClientAddressSeenByServer)")
 
-    Write-Step '14. Which address must the database firewall allow? (the egress allowlist)'
+    Write-Step '14. ClickHouse too: its HTTP interface over HTTPS, VerifyFull with the real name, through the same bastion'
+    $ch = $lab.clickhouse
+    $chCredential = [pscredential]::new($ch.user, (ConvertTo-SecureString $ch.password -AsPlainText -Force))
+    Write-Show "New-SecureIntegration -Name events -Type ClickHouse -HostName $($ch.hostName) -Database $($ch.database) -Credential `$cred -SslMode VerifyFull -CaCertificatePath <lab CA> -SshBastion ... -SshUser ..."
+    New-SecureIntegration -Name events -Type ClickHouse -HostName $ch.hostName -Database $ch.database -Credential $chCredential `
+        -SslMode VerifyFull -CaCertificatePath $ch.caPath -SshBastion "$($lab.bastion.host):$($lab.bastion.port)" -SshUser $lab.bastion.user |
+        Format-List Name, Type, HostName, Port, SslMode | Out-Host
+    Write-Show "Invoke-SecureQuery events 'SELECT id, name, score, joined FROM people ORDER BY id' | Format-Table"
+    Invoke-SecureQuery events 'SELECT id, name, score, joined FROM people ORDER BY id' | Format-Table | Out-Host
+    $chReport = Test-SecureConnection events
+    Write-Host "Test-SecureConnection events: encrypted=$($chReport.Encrypted) $($chReport.TlsProtocol), chain=$($chReport.CertificateValidated), name=$($chReport.HostNameVerified), ClickHouse $($chReport.ServerVersion)"
+    $summary.Add("ClickHouse $($chReport.ServerVersion) over HTTPS through the bastion, VerifyFull: $(@(Invoke-SecureQuery events 'SELECT id FROM people').Count) typed rows")
+
+    Write-Step '15. Which address must the database firewall allow? (the egress allowlist)'
     Write-Show 'Get-EgressAllowlist -Integration people-db'
     $observed = Get-EgressAllowlist -Integration people-db
     $observed | Format-List Cidr, Source, Description | Out-Host
@@ -170,20 +193,20 @@ try {
     Write-Host "$($egress.Message)"
     $summary.Add("Egress: the database sees $($observed.Address) (the bastion); covered by the allowlist: $($egress.Covered); pg_hba rules rendered")
 
-    Write-Step '15. A certificate from the wrong CA is refused, through the same tunnel'
+    Write-Step '16. A certificate from the wrong CA is refused, through the same tunnel'
     Write-Show 'Set-SslPolicy -Integration people-db -Mode VerifyFull -CaCertificatePath <rogue CA>; Invoke-SecureQuery people-db ...'
     Set-SslPolicy -Integration people-db -Mode VerifyFull -CaCertificatePath $lab.ca.rogueCaPath | Out-Null
     try { Invoke-SecureQuery people-db 'select 1' -ErrorAction Stop | Out-Null }
     catch { Write-Host "Refused as expected: [$($_.FullyQualifiedErrorId)] $($_.Exception.Message)" }
 
-    Write-Step '16. Stop every tunnel'
+    Write-Step '17. Stop every tunnel'
     Write-Show 'Get-SshTunnel | Stop-SshTunnel'
     Get-SshTunnel | Stop-SshTunnel
     Write-Host "Tunnels left: $(@(Get-SshTunnel).Count); `$env:PG_LOCAL_PORT is now '$env:PG_LOCAL_PORT'"
 
     Write-Host "`n### Summary" -ForegroundColor Green
     $summary | ForEach-Object { Write-Host " - $_" }
-    Write-Host " - Every issue so far is in the demo: key, tunnels, strict-SSL queries, egress allowlist."
+    Write-Host " - Every issue so far is in the demo: key, tunnels, saved tunnel integrations, strict-SSL queries (PostgreSQL, ClickHouse), egress allowlist."
 }
 finally {
     if (Get-Module SecureConnect) { Get-SshTunnel | Stop-SshTunnel }

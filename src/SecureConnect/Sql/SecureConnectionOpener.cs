@@ -69,7 +69,7 @@ internal static class SecureConnectionOpener
                 ErrorIds.SslPolicyViolation,
                 ErrorKind.SecurityError,
                 $"'{spec.Name}' uses SSL mode {spec.Mode} (from {spec.ModeSource}), below the workspace minimum {minimum}; no connection was made. " +
-                $"Raise it with: Set-SslPolicy -Integration {spec.Name} -Mode {minimum} (or change the minimum with Set-SslPolicy -Minimum).",
+                $"Raise it with: Set-SslPolicy -Integration {CommandText.Argument(spec.Name)} -Mode {minimum} (or change the minimum with Set-SslPolicy -Minimum).",
                 spec.Name);
         }
     }
@@ -86,7 +86,7 @@ internal static class SecureConnectionOpener
                 ErrorIds.SslCaNotSupported,
                 ErrorKind.SecurityError,
                 $"'{spec.Name}' asks for {spec.Mode} against an uploaded CA, but the {spec.Type} driver (SqlClient) can validate only against the system trust store, so the uploaded CA would not be checked. No connection was made. " +
-                $"To proceed, install the CA in this machine's system trust store and use the integration without an uploaded CA (Remove-SecureIntegration -Name {spec.Name}; then New-SecureIntegration ... -SslMode {spec.Mode} without -CaCertificatePath), so that what is checked is what is reported.",
+                $"To proceed, install the CA in this machine's system trust store and use the integration without an uploaded CA (Remove-SecureIntegration -Name {CommandText.Argument(spec.Name)}; then New-SecureIntegration ... -SslMode {spec.Mode} without -CaCertificatePath), so that what is checked is what is reported.",
                 spec.Name);
         }
 

@@ -126,6 +126,45 @@ public sealed class ClickHouseEngineTests
         Assert.Empty(plain.Requests);
     }
 
+    [Fact]
+    public async Task Required_OnAGivenPortThatSaysNothingToAClientHello_IsSslNotAvailable_FoundByAPlainProbe()
+    {
+        // ClickHouse 18.16's HTTP port sometimes waits, silent, for the end of a "request line" in the ClientHello.
+        await using var plain = new ClickHouseHttpDouble(null, AnswerProbeThen(string.Empty), silentOnClientHello: true);
+        EngineOpenException e = Assert.Throws<EngineOpenException>(() => Open(plain.Port, ScSslMode.Required, null, planPort: 9123));
+
+        Assert.Equal(ErrorIds.SslNotAvailable, e.Error.ErrorId);
+        Assert.Equal(1, plain.Probes);
+        Assert.Equal(0, plain.TlsAttemptsRefused);
+        Assert.Empty(plain.Requests);
+    }
+
+    [Fact]
+    public async Task Preferred_OnAGivenPortThatSaysNothingToAClientHello_FallsBackToPlainHttpOnIt()
+    {
+        await using var plain = new ClickHouseHttpDouble(null, AnswerProbeThen("n\nUInt8\n1\n"), silentOnClientHello: true);
+        var fallback = new PlainFallback(9123, _ => new ConnectionRoute("127.0.0.1", plain.Port, "Direct"));
+        using IEngineSession session = Open(plain.Port, ScSslMode.Preferred, null, fallback, planPort: 9123);
+
+        Assert.Single(Run(session, "SELECT 1 AS n"));
+        Assert.Equal(0, plain.TlsAttemptsRefused);
+        Assert.False(session.DescribeSession(CancellationToken.None).Encrypted);
+    }
+
+    [Fact]
+    public async Task AGivenPortThatSpeaksTls_RefusesThePlainProbe_AndTlsCarriesEveryRequest()
+    {
+        await using var tls = new ClickHouseHttpDouble(s_chain.Server, AnswerProbeThen("n\nUInt8\n1\n"));
+        var fallback = new PlainFallback(9123, _ => throw new InvalidOperationException("the fallback must not be used"));
+        using IEngineSession session = Open(tls.Port, ScSslMode.Preferred, null, fallback, planPort: 9123);
+
+        Assert.Single(Run(session, "SELECT 1 AS n"));
+        Assert.True(session.DescribeSession(CancellationToken.None).Encrypted);
+        Assert.Equal(0, tls.Probes);
+        Assert.NotEmpty(tls.Requests);
+        Assert.All(tls.Requests, r => Assert.True(r.Tls));
+    }
+
     [Theory]
     [InlineData("rogue CA")]
     [InlineData("wrong name")]
@@ -358,9 +397,9 @@ public sealed class ClickHouseEngineTests
         Assert.Throws<FormatException>(() => new ClickHouseEngine().Parse("Host=a;Port=http"));
     }
 
-    private static IEngineSession Open(int port, ScSslMode mode, X509Certificate2? ca, PlainFallback? fallback = null, Hashtable? options = null)
+    private static IEngineSession Open(int port, ScSslMode mode, X509Certificate2? ca, PlainFallback? fallback = null, Hashtable? options = null, int planPort = 8443)
     {
-        var plan = new ConnectionPlan("ch", IntegrationType.ClickHouse, RealName, 8443, "analytics", mode, SslModeSource.Integration, null, null, null, options ?? new Hashtable());
+        var plan = new ConnectionPlan("ch", IntegrationType.ClickHouse, RealName, planPort, "analytics", mode, SslModeSource.Integration, null, null, null, options ?? new Hashtable());
         var target = new ConnectionTarget(plan, "127.0.0.1", port, new NetworkCredential("reporter", "s3cret"), ca, 10, null, fallback);
         var observer = new TlsObserver(mode, RealName, ca);
         return new ClickHouseEngine().Open(target, observer, "Direct", CancellationToken.None);

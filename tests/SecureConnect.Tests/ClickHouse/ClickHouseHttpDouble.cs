@@ -57,10 +57,14 @@ internal sealed class ClickHouseHttpDouble : IAsyncDisposable
     private readonly Task _accepting;
     private readonly List<Task> _connections = new();
 
-    public ClickHouseHttpDouble(X509Certificate2? certificate, DoubleResponder respond)
+    private readonly bool _silentOnClientHello;
+
+    /// <param name="silentOnClientHello">A plain double that, like ClickHouse 18.16 now and then, says nothing to a ClientHello (its parser waits for the end of a request line that never comes).</param>
+    public ClickHouseHttpDouble(X509Certificate2? certificate, DoubleResponder respond, bool silentOnClientHello = false)
     {
         _certificate = certificate;
         _respond = respond;
+        _silentOnClientHello = silentOnClientHello;
         _listener = new TcpListener(IPAddress.Loopback, 0);
         _listener.Start();
         _accepting = AcceptAsync();
@@ -72,6 +76,9 @@ internal sealed class ClickHouseHttpDouble : IAsyncDisposable
 
     /// <summary>Connections that began with a TLS ClientHello on a plain double.</summary>
     public int TlsAttemptsRefused;
+
+    /// <summary>Plain GET /ping requests answered (not recorded in <see cref="Requests"/>).</summary>
+    public int Probes;
 
     /// <summary>A 200 with a chunked TabSeparated body, properly ended.</summary>
     public static async Task Ok(Stream connection, string body, CancellationToken cancel, string? extraHeaders = null)
@@ -183,8 +190,18 @@ internal sealed class ClickHouseHttpDouble : IAsyncDisposable
 
                     if (first[0] == 0x16)
                     {
-                        // A TLS handshake record on the plain port: ClickHouse answers it in plain HTTP.
+                        // A TLS handshake record on the plain port: ClickHouse answers it in plain HTTP, or says nothing.
                         Interlocked.Increment(ref TlsAttemptsRefused);
+                        if (_silentOnClientHello)
+                        {
+                            var ignored = new byte[4096];
+                            while (await stream.ReadAsync(ignored, _stop.Token) > 0)
+                            {
+                            }
+
+                            return;
+                        }
+
                         await Error(stream, "400 Bad Request", "Bad Request", _stop.Token);
                         return;
                     }
@@ -193,6 +210,13 @@ internal sealed class ClickHouseHttpDouble : IAsyncDisposable
                 }
 
                 DoubleRequest request = await ReadRequestAsync(stream, serverName, _certificate is not null);
+                if (request.RequestLine.StartsWith("GET /ping ", StringComparison.Ordinal))
+                {
+                    Interlocked.Increment(ref Probes);
+                    await Ok(stream, "Ok.\n", _stop.Token);
+                    return;
+                }
+
                 Requests.Enqueue(request);
                 await _respond(request, stream, _stop.Token);
             }

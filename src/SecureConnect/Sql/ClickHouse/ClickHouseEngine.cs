@@ -48,7 +48,7 @@ internal sealed class ClickHouseEngine : IEngine
     {
         List<KeyValuePair<string, string>> settings = ClickHouseSettings.From(target.Options);
         TimeSpan connectTimeout = TimeSpan.FromSeconds(target.ConnectTimeoutSeconds);
-        ClickHouseRoute tlsRoute = new(target.ConnectHost, target.ConnectPort, Tls: true, target.Plan.Port, via);
+        ClickHouseRoute tlsRoute = new(target.ConnectHost, target.ConnectPort, Tls: true, target.Plan.Port, via, ProbeFirst: PlainFallbackPort(target.Plan.Port) == target.Plan.Port);
         if (target.Fallback is { TlsUnreachable: { } unreachable } fallback)
         {
             return OpenPlain(target, observer, settings, connectTimeout, fallback, new TlsNotSpokenException(unreachable), cancel);

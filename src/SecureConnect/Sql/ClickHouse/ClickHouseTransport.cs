@@ -19,7 +19,8 @@ namespace SecureConnect.Sql.ClickHouse;
 /// <param name="Tls">HTTPS (TLS on the socket) or plain HTTP.</param>
 /// <param name="ServerPort">The server's port, as the Host header names it.</param>
 /// <param name="Via">How the socket reaches the server (Direct, or the tunnel).</param>
-internal sealed record ClickHouseRoute(string ConnectHost, int ConnectPort, bool Tls, int ServerPort, string Via);
+/// <param name="ProbeFirst">The port may serve plain HTTP (a port given with -Port serves both): ask it in plain HTTP first.</param>
+internal sealed record ClickHouseRoute(string ConnectHost, int ConnectPort, bool Tls, int ServerPort, string Via, bool ProbeFirst = false);
 
 /// <summary>The port answered, but not with TLS: a plain HTTP reply to the ClientHello, or a close before any byte.</summary>
 internal sealed class TlsNotSpokenException : IOException
@@ -43,11 +44,14 @@ internal sealed class ClickHouseTransport : IDisposable
     private readonly HttpClient _client;
     private readonly Uri _base;
     private readonly NetworkCredential? _credential;
+    private readonly TimeSpan _connectTimeout;
+    private int _probed;
 
     public ClickHouseTransport(string hostName, ClickHouseRoute route, NetworkCredential? credential, TlsObserver observer, TimeSpan connectTimeout)
     {
         Route = route;
         _credential = credential;
+        _connectTimeout = connectTimeout;
         var handler = new SocketsHttpHandler
         {
             ConnectTimeout = connectTimeout,
@@ -119,6 +123,19 @@ internal sealed class ClickHouseTransport : IDisposable
             return network;
         }
 
+        if (route.ProbeFirst && Interlocked.Exchange(ref _probed, 1) == 0)
+        {
+            try
+            {
+                await ProbeAsync(hostName, route, _connectTimeout, cancel).ConfigureAwait(false);
+            }
+            catch
+            {
+                await network.DisposeAsync().ConfigureAwait(false);
+                throw;
+            }
+        }
+
         var sniffer = new FirstBytesStream(network);
         var tls = new SslStream(sniffer, leaveInnerStreamOpen: false);
         try
@@ -160,6 +177,53 @@ internal sealed class ClickHouseTransport : IDisposable
     }
 
     public void Dispose() => _client.Dispose();
+
+    /// <summary>
+    /// Asks a port that may serve plain HTTP, in plain HTTP and without credentials (GET /ping, whose only content is
+    /// the Host header that SNI would show anyway), before TLS is tried on it. A plain HTTP server answers at once,
+    /// where a ClientHello can leave it waiting for the end of a request line that never comes (ClickHouse 18.16's
+    /// parser does, depending on the random bytes of the hello), so the TLS attempt would end only at the connect
+    /// timeout. A TLS server refuses the probe (it closes, or sends an alert), and TLS follows as usual. A probe that
+    /// gets no answer decides nothing: TLS then decides.
+    /// </summary>
+    private static async Task ProbeAsync(string hostName, ClickHouseRoute route, TimeSpan timeout, CancellationToken cancel)
+    {
+        using var socket = new Socket(SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
+        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancel);
+        deadline.CancelAfter(timeout);
+        var head = new byte[5];
+        int got = 0;
+        try
+        {
+            await socket.ConnectAsync(route.ConnectHost, route.ConnectPort, deadline.Token).ConfigureAwait(false);
+            byte[] probe = Encoding.ASCII.GetBytes($"GET /ping HTTP/1.0\r\nHost: {hostName}:{route.ServerPort}\r\n\r\n");
+            await socket.SendAsync(probe, SocketFlags.None, deadline.Token).ConfigureAwait(false);
+            while (got < head.Length)
+            {
+                int read = await socket.ReceiveAsync(head.AsMemory(got), SocketFlags.None, deadline.Token).ConfigureAwait(false);
+                if (read == 0)
+                {
+                    break;
+                }
+
+                got += read;
+            }
+        }
+        catch (OperationCanceledException) when (!cancel.IsCancellationRequested)
+        {
+            return;
+        }
+        catch (SocketException)
+        {
+            // The TLS attempt reports a connection that fails.
+            return;
+        }
+
+        if (got == head.Length && Encoding.ASCII.GetString(head) == "HTTP/")
+        {
+            throw new TlsNotSpokenException("the port speaks plain HTTP (a plain request without credentials was answered in HTTP)");
+        }
+    }
 
     /// <summary>Remembers the first bytes the server sent, to tell a plain HTTP reply to the ClientHello from a broken TLS.</summary>
     private sealed class FirstBytesStream : Stream

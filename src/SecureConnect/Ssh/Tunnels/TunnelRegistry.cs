@@ -202,7 +202,7 @@ internal static class TunnelRegistry
                     throw new SecureConnectException(
                         ErrorIds.TunnelNameInUse,
                         ErrorKind.ResourceExists,
-                        $"The tunnel name '{name}' is used by tunnel #{other.Model.Id} ({other.Model}). Stop it first (Stop-SshTunnel -Name {Quote(taken)}) or choose another name.",
+                        $"The tunnel name '{name}' is used by tunnel #{other.Model.Id} ({other.Model}). Stop it first (Stop-SshTunnel -Name {CommandText.Argument(taken)}) or choose another name.",
                         name);
                 }
 
@@ -235,10 +235,6 @@ internal static class TunnelRegistry
             }
         }
     }
-
-    /// <summary>A name as it is typed at a prompt: bare when it is one word, else in single quotes.</summary>
-    private static string Quote(string name) =>
-        name.All(c => char.IsLetterOrDigit(c) || c is '_' or '-' or '.') ? name : "'" + name.Replace("'", "''", StringComparison.Ordinal) + "'";
 
     private static SecureConnectException Conflict(string name, string taken, long? id)
     {
