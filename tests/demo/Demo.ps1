@@ -5,6 +5,20 @@ Set-StrictMode -Version Latest
 
 function Write-Step([string] $Text) { Write-Host "`n### $Text" -ForegroundColor Cyan }
 function Write-Show([string] $Command) { Write-Host "PS> $Command" -ForegroundColor Yellow }
+function Invoke-RedisPing([string] $HostName, [int] $Port) {
+    # What any Redis client does first: PING, and the answer (+PONG).
+    $client = [System.Net.Sockets.TcpClient]::new($HostName, $Port)
+    try {
+        $stream = $client.GetStream()
+        $ping = [Text.Encoding]::ASCII.GetBytes("PING`r`n")
+        $stream.Write($ping, 0, $ping.Length)
+        $buffer = [byte[]]::new(64)
+        $stream.ReadTimeout = 10000
+        $n = $stream.Read($buffer, 0, $buffer.Length)
+        [Text.Encoding]::ASCII.GetString($buffer, 0, $n).Trim()
+    }
+    finally { $client.Dispose() }
+}
 
 $summary = [System.Collections.Generic.List[string]]::new()
 $modulePath = $env:SECURECONNECT_MODULE_PATH
@@ -82,17 +96,7 @@ try {
     Write-Step '8. Any TCP service: Redis through a named tunnel, found through environment variables'
     Write-Show "Start-SshTunnel -Name redis ... -RemoteHost $($lab.redis.hostName) -RemotePort $($lab.redis.port)"
     $redisTunnel = Start-SshTunnel -Name redis @bastionArgs -RemoteHost $lab.redis.hostName -RemotePort $lab.redis.port
-    $client = [System.Net.Sockets.TcpClient]::new($env:REDIS_LOCAL_HOST, [int]$env:REDIS_LOCAL_PORT)
-    try {
-        $stream = $client.GetStream()
-        $ping = [Text.Encoding]::ASCII.GetBytes("PING`r`n")
-        $stream.Write($ping, 0, $ping.Length)
-        $buffer = [byte[]]::new(64)
-        $stream.ReadTimeout = 10000
-        $n = $stream.Read($buffer, 0, $buffer.Length)
-        $answer = [Text.Encoding]::ASCII.GetString($buffer, 0, $n).Trim()
-    }
-    finally { $client.Dispose() }
+    $answer = Invoke-RedisPing $env:REDIS_LOCAL_HOST $env:REDIS_LOCAL_PORT
     Write-Host "PING via `$env:REDIS_LOCAL_HOST:`$env:REDIS_LOCAL_PORT ($env:REDIS_LOCAL_HOST`:$env:REDIS_LOCAL_PORT) -> $answer"
     $summary.Add("Redis PING through tunnel #$($redisTunnel.Id) (-Name redis): $answer")
 
@@ -105,17 +109,7 @@ try {
     $saved | Format-List Name, Type, HostName, Port, SslModeSource, LocalHostVariable, LocalPortVariable, PowerShellExample, PythonExample | Out-Host
     Write-Show "Start-SshTunnel -Integration 'My SSH tunnel'"
     $savedTunnel = Start-SshTunnel -Integration 'My SSH tunnel'
-    $client = [System.Net.Sockets.TcpClient]::new($env:MY_SSH_TUNNEL_LOCAL_HOST, [int]$env:MY_SSH_TUNNEL_LOCAL_PORT)
-    try {
-        $stream = $client.GetStream()
-        $ping = [Text.Encoding]::ASCII.GetBytes("PING`r`n")
-        $stream.Write($ping, 0, $ping.Length)
-        $buffer = [byte[]]::new(64)
-        $stream.ReadTimeout = 10000
-        $n = $stream.Read($buffer, 0, $buffer.Length)
-        $answer = [Text.Encoding]::ASCII.GetString($buffer, 0, $n).Trim()
-    }
-    finally { $client.Dispose() }
+    $answer = Invoke-RedisPing $env:MY_SSH_TUNNEL_LOCAL_HOST $env:MY_SSH_TUNNEL_LOCAL_PORT
     Write-Host "PING via `$env:MY_SSH_TUNNEL_LOCAL_HOST:`$env:MY_SSH_TUNNEL_LOCAL_PORT ($env:MY_SSH_TUNNEL_LOCAL_HOST`:$env:MY_SSH_TUNNEL_LOCAL_PORT) -> $answer"
     Write-Show "Start-SshTunnel -Integration *     # a runbook's first line: every saved tunnel, the same one again"
     $again = @(Start-SshTunnel -Integration *)
