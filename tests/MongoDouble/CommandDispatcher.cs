@@ -50,6 +50,12 @@ internal sealed class CommandDispatcher
             // A field of the wrong BSON type (MongoDB.Bson's AsString and friends).
             return Error(CommandException.TypeMismatch($"{name}: a field has the wrong type ({e.Message})"));
         }
+        catch (Exception e) when (e is FormatException or OverflowException or ArgumentException or InvalidOperationException)
+        {
+            // A request the double cannot take apart: an error reply, as a server gives, rather than a dropped connection.
+            Console.Error.WriteLine($"cmd {name} failed in the double: {e}");
+            return Error(new CommandException(1, "InternalError", $"{name} failed in the MongoDB wire-protocol test double: {e.Message}"));
+        }
     }
 
     private BsonDocument Run(string name, WireRequest request, ConnectionState connection)

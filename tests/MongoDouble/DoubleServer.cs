@@ -63,6 +63,11 @@ internal sealed class DoubleServer
         {
             if (!cancellationToken.IsCancellationRequested) Console.Error.WriteLine($"conn {connection.Id} closed: {e.Message}");
         }
+        catch (Exception e)
+        {
+            // A message the double could not parse: said on stderr, since nothing observes this task.
+            Console.Error.WriteLine($"conn {connection.Id} closed on an error in the double: {e}");
+        }
         finally
         {
             await stream.DisposeAsync().ConfigureAwait(false);

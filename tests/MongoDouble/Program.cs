@@ -94,8 +94,8 @@ static bool StdinIsPipe()
 {
     try
     {
-        var target = File.ResolveLinkTarget("/proc/self/fd/0", returnFinalTarget: false);
-        return target?.ToString().StartsWith("pipe:", StringComparison.Ordinal) == true;
+        // The link's own text ("pipe:[123]"), not a path resolved from it.
+        return new FileInfo("/proc/self/fd/0").LinkTarget?.StartsWith("pipe:", StringComparison.Ordinal) == true;
     }
     catch (Exception e) when (e is IOException or UnauthorizedAccessException)
     {
