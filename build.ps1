@@ -157,6 +157,28 @@ function Invoke-BuildTask {
     if ($helpExit -ne 0) { throw 'Generating the cmdlet help failed; see above.' }
 
     Write-Step "Module: $moduleDir"
+    Build-MongoDouble
+}
+
+function Build-MongoDouble {
+    # The MongoDB wire-protocol test double the MongoDB tests talk to, at a fixed path: output/MongoDouble/MongoDouble.dll.
+    Write-Step 'Building the MongoDB wire-protocol test double (tests/MongoDouble)'
+    Invoke-Native dotnet @('build', (Join-Path $RepoRoot 'tests/MongoDouble/MongoDouble.csproj'), '-c', $Configuration,
+        '-o', (Join-Path $OutputRoot 'MongoDouble'), '--nologo', '-v', 'quiet')
+}
+
+function Install-NodeTestPackages {
+    # The official Node.js MongoDB driver that checks the double (tests/node), exactly as package-lock.json pins it.
+    # Node itself comes from the lab's package list; a failing npm fails the run here, never a silent skip later.
+    $nodeDir = Join-Path $RepoRoot 'tests/node'
+    if (Test-Path (Join-Path $nodeDir 'node_modules')) { return }
+    if (-not (Get-Command npm -ErrorAction SilentlyContinue)) {
+        throw "npm is missing, so the Node.js checks in tests/node cannot be installed. Install Node.js (tests/lab/lab.sh install does, as root)."
+    }
+    Write-Step 'Installing the Node.js test packages (npm ci in tests/node)'
+    Push-Location $nodeDir
+    try { Invoke-Native npm @('ci', '--no-audit', '--no-fund') }
+    finally { Pop-Location }
 }
 
 function Invoke-Lab([string] $Action) {
@@ -188,6 +210,7 @@ function Invoke-TestTask {
     Start-Phase 'install'
     Write-Step 'Checking the programs the lab needs'
     Install-LabRequirements
+    Install-NodeTestPackages
 
     Start-Phase 'build'
     Invoke-BuildTask
