@@ -30,6 +30,9 @@ public enum IntegrationType
 
     /// <summary>A saved SSH tunnel to any TCP service (Redis, MLflow, an HTTP API): no queries, no SSL mode.</summary>
     SshTunnel,
+
+    /// <summary>MongoDB (port 27017), always a direct connection to the one server named.</summary>
+    MongoDB,
 }
 
 /// <summary>SSL/TLS policies, weakest first.</summary>

@@ -11,6 +11,7 @@ using System.Security;
 using SecureConnect.Common;
 using SecureConnect.Integrations;
 using SecureConnect.Sql;
+using SecureConnect.Sql.Mongo;
 using SecureConnect.Ssh.Tunnels;
 
 namespace SecureConnect.Commands;
@@ -130,10 +131,38 @@ public abstract class SecureQueryCmdlet : IntegrationCmdlet
 [OutputType(typeof(PSObject))]
 public sealed class InvokeSecureQueryCommand : SecureQueryCmdlet
 {
-    /// <summary>The query; @name placeholders bind -Parameters.</summary>
-    [Parameter(Mandatory = true, Position = 1, ValueFromPipeline = true)]
+    /// <summary>
+    /// The query; @name placeholders bind -Parameters. For MongoDB, a database command as JSON or Extended JSON. Required
+    /// unless -Collection is given (checked for each input, since -Query also comes from the pipeline).
+    /// </summary>
+    [Parameter(Position = 1, ValueFromPipeline = true)]
     [ValidateNotNullOrEmpty]
     public string Query { get; set; } = string.Empty;
+
+    /// <summary>MongoDB: the collection to find documents in, instead of -Query.</summary>
+    [Parameter]
+    [ValidateNotNullOrEmpty]
+    public string? Collection { get; set; }
+
+    /// <summary>MongoDB, with -Collection: the filter (a hashtable, ordered dictionary, PSCustomObject or JSON text).</summary>
+    [Parameter]
+    [ValidateNotNull]
+    public object? Filter { get; set; }
+
+    /// <summary>MongoDB, with -Collection: the fields to return (@{ name = 1; _id = 0 }).</summary>
+    [Parameter]
+    [ValidateNotNull]
+    public object? Projection { get; set; }
+
+    /// <summary>MongoDB, with -Collection: the order ([ordered]@{ joined = -1; name = 1 } for several keys).</summary>
+    [Parameter]
+    [ValidateNotNull]
+    public object? Sort { get; set; }
+
+    /// <summary>MongoDB, with -Collection: at most this many documents.</summary>
+    [Parameter]
+    [ValidateRange(1, int.MaxValue)]
+    public int? Limit { get; set; }
 
     /// <summary>Values for @name placeholders, bound as real parameters.</summary>
     [Parameter]
@@ -155,8 +184,10 @@ public sealed class InvokeSecureQueryCommand : SecureQueryCmdlet
         try
         {
             (ConnectionPlan spec, NetworkCredential? credential, SslPolicyLevels levels) = Resolve();
+            FindRequest? find = CollectionQuery(spec);
+            CheckQuery(spec, find);
             opened = SecureConnectionOpener.Open(spec, credential, levels, Store, CommandTimeout, WriteVerbose, CancelToken);
-            Run(opened);
+            Run(opened, find);
         }
         catch (SecureConnectException e)
         {
@@ -172,7 +203,55 @@ public sealed class InvokeSecureQueryCommand : SecureQueryCmdlet
         }
     }
 
-    private void Run(IEngineSession session)
+    /// <summary>
+    /// The -Collection query, or null for -Query; refuses a mix of the two, collection parameters without -Collection,
+    /// and -Collection on an engine that has no collections, before anything connects.
+    /// </summary>
+    private FindRequest? CollectionQuery(ConnectionPlan spec)
+    {
+        string[] given = new[] { nameof(Filter), nameof(Projection), nameof(Sort), nameof(Limit) }.Where(MyInvocation.BoundParameters.ContainsKey).ToArray();
+        if (Collection is null)
+        {
+            if (given.Length > 0)
+            {
+                ThrowTerminating(ErrorIds.ParameterNotApplicable, ErrorKind.InvalidArgument, $"-{string.Join(", -", given)} {(given.Length == 1 ? "belongs" : "belong")} to a collection query: give -Collection too (Invoke-SecureQuery <name> -Collection orders -Filter @{{ status = 'open' }}).", given[0]);
+            }
+
+            if (string.IsNullOrEmpty(Query))
+            {
+                ThrowTerminating(ErrorIds.QueryRequired, ErrorKind.InvalidArgument, "No query was given: pass -Query (or pipe query text), or for MongoDB -Collection with -Filter.", "Query");
+            }
+
+            return null;
+        }
+
+        if (!Engines.For(spec.Type).Capabilities.HasFlag(EngineCapabilities.CollectionQueries))
+        {
+            ThrowTerminating(ErrorIds.ParameterNotApplicable, ErrorKind.InvalidArgument, $"-Collection queries a document store such as MongoDB; '{spec.Name}' is {spec.Type}: pass the query with -Query instead.", "Collection");
+        }
+
+        if (!string.IsNullOrEmpty(Query))
+        {
+            ThrowTerminating(ErrorIds.ParameterNotApplicable, ErrorKind.InvalidArgument, "Give either -Query (a database command as JSON) or -Collection (with -Filter, -Projection, -Sort, -Limit), not both.", "Query");
+        }
+
+        return new FindRequest(Collection, Filter, Projection, Sort, Limit);
+    }
+
+    /// <summary>What the engine cannot send is refused before connecting; a parameter it has no use for stops the pipeline.</summary>
+    private void CheckQuery(ConnectionPlan spec, FindRequest? find)
+    {
+        try
+        {
+            Engines.For(spec.Type).CheckQuery(new QueryRequest(Query, Parameters, ResultShape.Rows, CommandTimeout, find));
+        }
+        catch (SecureConnectException e) when (e.ErrorId == ErrorIds.ParameterNotApplicable)
+        {
+            ThrowTerminating(e);
+        }
+    }
+
+    private void Run(IEngineSession session, FindRequest? find)
     {
         ResultShape shape = As switch
         {
@@ -184,11 +263,12 @@ public sealed class InvokeSecureQueryCommand : SecureQueryCmdlet
         };
         try
         {
-            session.Execute(new QueryRequest(Query, Parameters, shape, CommandTimeout), new PipelineOutput(this), CancelToken);
+            session.Execute(new QueryRequest(Query, Parameters, shape, CommandTimeout, find), new PipelineOutput(this), CancelToken);
         }
-        catch (SecureConnectException e) when (e.ErrorId == ErrorIds.QueryInterrupted)
+        catch (SecureConnectException e) when (e.ErrorId is ErrorIds.QueryInterrupted or ErrorIds.ParameterNotApplicable)
         {
-            // Never a short result that looks complete, and never an error a runbook's pipeline goes on after.
+            // Never a short result that looks complete, and never an error a runbook's pipeline goes on after; nor a
+            // parameter that cannot apply to the engine (MongoDB's -Parameters), which every piped query would repeat.
             ThrowTerminating(e);
         }
     }

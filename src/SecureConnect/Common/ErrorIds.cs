@@ -75,6 +75,8 @@ internal static class ErrorIds
 
     public const string InvalidPublicKey = nameof(InvalidPublicKey);
 
+    public const string InvalidQuery = nameof(InvalidQuery);
+
     public const string InvalidRuleValue = nameof(InvalidRuleValue);
 
     public const string InvalidTunnelName = nameof(InvalidTunnelName);
@@ -116,6 +118,8 @@ internal static class ErrorIds
     public const string QueryFailed = nameof(QueryFailed);
 
     public const string QueryInterrupted = nameof(QueryInterrupted);
+
+    public const string QueryRequired = nameof(QueryRequired);
 
     public const string RemoteUnreachable = nameof(RemoteUnreachable);
 

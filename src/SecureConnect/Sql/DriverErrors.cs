@@ -20,6 +20,21 @@ internal static class DriverErrors
         return false;
     }
 
+    /// <summary>The first exception of type <typeparamref name="T"/> in the chain of inner exceptions.</summary>
+    internal static T? Find<T>(Exception? error)
+        where T : Exception
+    {
+        for (Exception? e = error; e is not null; e = e.InnerException)
+        {
+            if (e is T found)
+            {
+                return found;
+            }
+        }
+
+        return null;
+    }
+
     internal static string Innermost(Exception error)
     {
         Exception e = error;

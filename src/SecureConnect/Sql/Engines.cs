@@ -34,6 +34,9 @@ internal interface IEngine
     /// <summary>Splits a -ConnectionString into endpoint, login and the remaining options.</summary>
     ParsedConnectionString Parse(string connectionString);
 
+    /// <summary>Refuses, before anything connects, a query this engine could not send (a MongoDB -Query that is not JSON).</summary>
+    void CheckQuery(QueryRequest request);
+
     /// <summary>Connects; a failure is an <see cref="EngineOpenException"/> carrying the engine's classification.</summary>
     IEngineSession Open(ConnectionTarget target, TlsObserver observer, string via, CancellationToken cancel);
 }
@@ -74,6 +77,10 @@ internal sealed class AdoNetEngine : IEngine
 
     public ParsedConnectionString Parse(string connectionString) => _provider.Parse(connectionString);
 
+    public void CheckQuery(QueryRequest request)
+    {
+    }
+
     public IEngineSession Open(ConnectionTarget target, TlsObserver observer, string via, CancellationToken cancel)
     {
         DbConnection connection = _provider.CreateConnection(target, observer);
@@ -94,7 +101,7 @@ internal sealed class AdoNetEngine : IEngine
 /// <summary>The engine for each integration type.</summary>
 internal static class Engines
 {
-    private static readonly IEngine[] s_all = SqlProviders.All.Select(p => (IEngine)new AdoNetEngine(p)).Append(new ClickHouse.ClickHouseEngine()).ToArray();
+    private static readonly IEngine[] s_all = SqlProviders.All.Select(p => (IEngine)new AdoNetEngine(p)).Append(new ClickHouse.ClickHouseEngine()).Append(new Mongo.MongoEngine()).ToArray();
 
     public static IEngine For(IntegrationType type) =>
         s_all.FirstOrDefault(e => e.Types.Contains(type))

@@ -18,10 +18,16 @@ internal enum EngineCapabilities
 
     /// <summary>A stopped result is cancelled on the server.</summary>
     ServerSideCancel = 4,
+
+    /// <summary>Queries a collection with -Collection, -Filter, -Projection, -Sort and -Limit (a document store).</summary>
+    CollectionQueries = 8,
 }
 
-/// <summary>One query: its text, its parameters, how its result is handed out, and how long it may run.</summary>
-internal sealed record QueryRequest(string Text, IDictionary? Parameters, ResultShape Shape, int? CommandTimeoutSeconds);
+/// <summary>
+/// One query: its text, its parameters, how its result is handed out, and how long it may run; or, for an engine with
+/// <see cref="EngineCapabilities.CollectionQueries"/>, a collection query (<see cref="Find"/>) instead of the text.
+/// </summary>
+internal sealed record QueryRequest(string Text, IDictionary? Parameters, ResultShape Shape, int? CommandTimeoutSeconds, Mongo.FindRequest? Find = null);
 
 /// <summary>
 /// An open session with a data engine, whatever it speaks (an ADO.NET driver, an HTTP API, a wire protocol, a gRPC

@@ -44,6 +44,10 @@ internal sealed class ClickHouseEngine : IEngine
 
     public ParsedConnectionString Parse(string connectionString) => ClickHouseSettings.Parse(connectionString);
 
+    public void CheckQuery(QueryRequest request)
+    {
+    }
+
     public IEngineSession Open(ConnectionTarget target, TlsObserver observer, string via, CancellationToken cancel)
     {
         List<KeyValuePair<string, string>> settings = ClickHouseSettings.From(target.Options);

@@ -126,16 +126,5 @@ internal static class ClickHouseErrors
     }
 
     public static T? Find<T>(Exception? error)
-        where T : Exception
-    {
-        for (Exception? e = error; e is not null; e = e.InnerException)
-        {
-            if (e is T found)
-            {
-                return found;
-            }
-        }
-
-        return null;
-    }
+        where T : Exception => DriverErrors.Find<T>(error);
 }

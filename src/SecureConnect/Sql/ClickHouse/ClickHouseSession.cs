@@ -187,17 +187,7 @@ internal sealed class ClickHouseSession : IEngineSession
 
     private static string NewQueryId() => "secureconnect-" + Guid.NewGuid().ToString("N");
 
-    private static string? ProtocolName(SslProtocols? protocol) => protocol switch
-    {
-        null => null,
-#pragma warning disable SYSLIB0039 // names of old protocols, only to report them
-        SslProtocols.Tls => "TLSv1",
-        SslProtocols.Tls11 => "TLSv1.1",
-#pragma warning restore SYSLIB0039
-        SslProtocols.Tls12 => "TLSv1.2",
-        SslProtocols.Tls13 => "TLSv1.3",
-        _ => protocol.ToString(),
-    };
+    private static string? ProtocolName(SslProtocols? protocol) => protocol is SslProtocols known ? TlsNames.Protocol(known) : null;
 
     /// <summary>Newer servers give the address as IPv6 (::ffff:10.0.0.5); the IPv4 form is what firewalls list.</summary>
     private static string Unmapped(string address) =>
