@@ -66,6 +66,7 @@ internal sealed class CommandDispatcher
         {
             "hello" or "isMaster" or "ismaster" => _admin.Hello(command, connection, legacy: name != "hello"),
             "ping" => Ok(),
+            "whatsmyuri" => new BsonDocument { { "you", connection.Peer ?? string.Empty }, { "ok", 1.0 } },
             "buildInfo" or "buildinfo" => _admin.BuildInfo(),
             "connectionStatus" => _admin.ConnectionStatus(connection),
             "serverStatus" => _admin.ServerStatus(),

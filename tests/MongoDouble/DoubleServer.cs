@@ -38,13 +38,22 @@ internal sealed class DoubleServer
     private async Task ServeAsync(Socket socket, CancellationToken cancellationToken)
     {
         var connection = _state.OpenConnection();
+        connection.Peer = socket.RemoteEndPoint is System.Net.IPEndPoint peer ? $"{peer.Address}:{peer.Port}" : null;
         socket.NoDelay = true;
         Stream stream = new NetworkStream(socket, ownsSocket: true);
         try
         {
+            bool startsWithTls = await StartsWithTlsAsync(socket, cancellationToken).ConfigureAwait(false);
+            if (_state.Options.TlsMode == TlsMode.Disabled && startsWithTls)
+            {
+                // As mongod without TLS does: "SSL handshake received but server is started without SSL support".
+                Console.Error.WriteLine($"conn {connection.Id} closed: TLS handshake received but the double runs without TLS");
+                return;
+            }
+
             if (_state.Options.TlsMode != TlsMode.Disabled)
             {
-                bool tls = await StartsWithTlsAsync(socket, cancellationToken).ConfigureAwait(false);
+                bool tls = startsWithTls;
                 if (!tls && _state.Options.TlsMode == TlsMode.Require)
                 {
                     Console.Error.WriteLine($"conn {connection.Id} refused: plain connection while TLS is required");

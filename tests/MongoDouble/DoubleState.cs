@@ -15,6 +15,9 @@ internal sealed class ConnectionState
     public ConnectionState(int id) => Id = id;
 
     public int Id { get; }
+
+    /// <summary>The client's address and port as the double sees them (whatsmyuri).</summary>
+    public string? Peer { get; set; }
     public SslProtocols? TlsProtocol { get; set; }
     public string? TlsCipher { get; set; }
     public string? AuthenticatedUser { get; set; }
