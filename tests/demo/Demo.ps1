@@ -5,6 +5,24 @@ Set-StrictMode -Version Latest
 
 function Write-Step([string] $Text) { Write-Host "`n### $Text" -ForegroundColor Cyan }
 function Write-Show([string] $Command) { Write-Host "PS> $Command" -ForegroundColor Yellow }
+function Start-DemoMongoDouble {
+    # The MongoDB wire-protocol TEST DOUBLE (tests/MongoDouble), in the lab's database network with the lab's certificate.
+    $db = $lab.postgresTls
+    $dll = Join-Path (Split-Path (Split-Path $PSScriptRoot -Parent) -Parent) 'output/MongoDouble/MongoDouble.dll'
+    $command = @('dotnet', $dll, '--address', $db.host, '--port', '27017', '--user', $db.user, '--password', $db.password,
+        '--tls-cert', $lab.ca.serverCertPath, '--tls-key', ($lab.ca.serverCertPath -replace 'server\.crt$', 'server.key'), '--tls-mode', 'allow')
+    if ($lab.dbNamespace) { $command = @('ip', 'netns', 'exec', $lab.dbNamespace) + $command }
+    $psi = [System.Diagnostics.ProcessStartInfo]::new($command[0])
+    foreach ($a in $command | Select-Object -Skip 1) { $psi.ArgumentList.Add($a) }
+    $psi.RedirectStandardInput = $true; $psi.RedirectStandardOutput = $true; $psi.RedirectStandardError = $true; $psi.UseShellExecute = $false
+    $process = [System.Diagnostics.Process]::Start($psi)
+    $null = $process.StandardError.ReadToEndAsync()
+    $line = $process.StandardOutput.ReadLine()
+    if ($line -notmatch '^listening ') { $process.Kill($true); throw "The MongoDB test double did not start: $line" }
+    $script:demoDoubles += $process
+    $process
+}
+
 function Invoke-RedisPing([string] $HostName, [int] $Port) {
     # What any Redis client does first: PING, and the answer (+PONG).
     $client = [System.Net.Sockets.TcpClient]::new($HostName, $Port)
@@ -21,6 +39,7 @@ function Invoke-RedisPing([string] $HostName, [int] $Port) {
 }
 
 $summary = [System.Collections.Generic.List[string]]::new()
+$script:demoDoubles = @()
 $modulePath = $env:SECURECONNECT_MODULE_PATH
 $lab = Get-Content -Raw $env:SECURECONNECT_LAB_ENDPOINTS | ConvertFrom-Json
 
@@ -54,11 +73,12 @@ try {
     $redis = "$($lab.redis.hostName):$($lab.redis.port)"
     $clickhouse = "$($lab.clickhouse.hostName):$($lab.clickhouse.httpsPort)"
     $web = "$($lab.http.hostName):$($lab.http.port)"
-    Write-Show "Get-WorkspaceSshKey | ConvertTo-AuthorizedKey -PermitOpen '$pg', '$redis', '$clickhouse', '$web' | Add-Content <bastion authorized_keys>"
-    $line = Get-WorkspaceSshKey | ConvertTo-AuthorizedKey -PermitOpen $pg, $redis, $clickhouse, $web
+    $mongo = "$($lab.postgresTls.hostName):27017"
+    Write-Show "Get-WorkspaceSshKey | ConvertTo-AuthorizedKey -PermitOpen '$pg', '$redis', '$clickhouse', '$web', '$mongo' | Add-Content <bastion authorized_keys>"
+    $line = Get-WorkspaceSshKey | ConvertTo-AuthorizedKey -PermitOpen $pg, $redis, $clickhouse, $web, $mongo
     Add-Content -Path $lab.bastion.authorizedKeysPath -Value $line
     Write-Host $line
-    $summary.Add("authorized_keys line installed on the lab bastion (permitopen=$pg, $redis, $clickhouse, $web)")
+    $summary.Add("authorized_keys line installed on the lab bastion (permitopen=$pg, $redis, $clickhouse, $web, $mongo)")
 
     if (Get-Command ssh -ErrorAction SilentlyContinue) {
         Write-Step '5. The real OpenSSH client logs in to the bastion with the workspace key'
@@ -173,7 +193,21 @@ try {
     Write-Host "Test-SecureConnection events: encrypted=$($chReport.Encrypted) $($chReport.TlsProtocol), chain=$($chReport.CertificateValidated), name=$($chReport.HostNameVerified), ClickHouse $($chReport.ServerVersion)"
     $summary.Add("ClickHouse $($chReport.ServerVersion) over HTTPS through the bastion, VerifyFull: $(@(Invoke-SecureQuery events 'SELECT id FROM people').Count) typed rows")
 
-    Write-Step '15. Which address must the database firewall allow? (the egress allowlist)'
+    Write-Step '15. MongoDB: documents as objects, through the same bastion (the server is the wire-protocol TEST DOUBLE: no MongoDB runs here)'
+    $mongoDouble = Start-DemoMongoDouble
+    $mdb = $lab.postgresTls
+    $mongoCredential = [pscredential]::new($mdb.user, (ConvertTo-SecureString $mdb.password -AsPlainText -Force))
+    Write-Show "New-SecureIntegration -Name orders-mongo -Type MongoDB -HostName $($mdb.hostName) -Database scdemo -Credential `$cred -SslMode VerifyFull -CaCertificatePath <lab CA> -SshBastion ... -SshUser ..."
+    New-SecureIntegration -Name orders-mongo -Type MongoDB -HostName $mdb.hostName -Database scdemo -Credential $mongoCredential `
+        -SslMode VerifyFull -CaCertificatePath $lab.ca.labCaPath -SshBastion "$($lab.bastion.host):$($lab.bastion.port)" -SshUser $lab.bastion.user | Out-Null
+    Write-Show "Invoke-SecureQuery orders-mongo -Collection people -Filter @{ score = @{ '`$gt' = 90 } } -Sort ([ordered]@{ score = -1 }) | Format-Table name, score, joined, @{ n = 'city'; e = { `$_.address.city } }"
+    Invoke-SecureQuery orders-mongo -Collection people -Filter @{ score = @{ '$gt' = 90 } } -Sort ([ordered]@{ score = -1 }) |
+        Format-Table name, score, joined, @{ n = 'city'; e = { $_.address.city } } | Out-Host
+    $mongoReport = Test-SecureConnection orders-mongo
+    Write-Host "Test-SecureConnection orders-mongo: encrypted=$($mongoReport.Encrypted) $($mongoReport.TlsProtocol), chain=$($mongoReport.CertificateValidated), name=$($mongoReport.HostNameVerified), server $($mongoReport.ServerVersion)"
+    $summary.Add("MongoDB (wire-protocol test double) through the bastion, VerifyFull: $(@(Invoke-SecureQuery orders-mongo -Collection people).Count) documents as objects")
+
+    Write-Step '16. Which address must the database firewall allow? (the egress allowlist)'
     Write-Show 'Get-EgressAllowlist -Integration people-db'
     $observed = Get-EgressAllowlist -Integration people-db
     $observed | Format-List Cidr, Source, Description | Out-Host
@@ -187,23 +221,24 @@ try {
     Write-Host "$($egress.Message)"
     $summary.Add("Egress: the database sees $($observed.Address) (the bastion); covered by the allowlist: $($egress.Covered); pg_hba rules rendered")
 
-    Write-Step '16. A certificate from the wrong CA is refused, through the same tunnel'
+    Write-Step '17. A certificate from the wrong CA is refused, through the same tunnel'
     Write-Show 'Set-SslPolicy -Integration people-db -Mode VerifyFull -CaCertificatePath <rogue CA>; Invoke-SecureQuery people-db ...'
     Set-SslPolicy -Integration people-db -Mode VerifyFull -CaCertificatePath $lab.ca.rogueCaPath | Out-Null
     try { Invoke-SecureQuery people-db 'select 1' -ErrorAction Stop | Out-Null }
     catch { Write-Host "Refused as expected: [$($_.FullyQualifiedErrorId)] $($_.Exception.Message)" }
 
-    Write-Step '17. Stop every tunnel'
+    Write-Step '18. Stop every tunnel'
     Write-Show 'Get-SshTunnel | Stop-SshTunnel'
     Get-SshTunnel | Stop-SshTunnel
     Write-Host "Tunnels left: $(@(Get-SshTunnel).Count); `$env:PG_LOCAL_PORT is now '$env:PG_LOCAL_PORT'"
 
     Write-Host "`n### Summary" -ForegroundColor Green
     $summary | ForEach-Object { Write-Host " - $_" }
-    Write-Host " - Every issue so far is in the demo: key, tunnels, saved tunnel integrations, strict-SSL queries (PostgreSQL, ClickHouse), egress allowlist."
+    Write-Host " - Every issue so far is in the demo: key, tunnels, saved tunnel integrations, strict-SSL queries (PostgreSQL, ClickHouse, MongoDB against its test double), egress allowlist."
 }
 finally {
     if (Get-Module SecureConnect) { Get-SshTunnel | Stop-SshTunnel }
+    foreach ($p in $script:demoDoubles) { if (-not $p.HasExited) { $p.StandardInput.Close(); if (-not $p.WaitForExit(10000)) { $p.Kill($true) } } }
     Set-Content -Path $lab.bastion.authorizedKeysPath -Value @()
     Remove-Item -Recurse -Force $env:SECURECONNECT_HOME -ErrorAction SilentlyContinue
 }
