@@ -157,14 +157,17 @@ function Invoke-BuildTask {
     if ($helpExit -ne 0) { throw 'Generating the cmdlet help failed; see above.' }
 
     Write-Step "Module: $moduleDir"
-    Build-MongoDouble
+    Build-TestDoubles
 }
 
-function Build-MongoDouble {
-    # The MongoDB wire-protocol test double the MongoDB tests talk to, at a fixed path: output/MongoDouble/MongoDouble.dll.
-    Write-Step 'Building the MongoDB wire-protocol test double (tests/MongoDouble)'
-    Invoke-Native dotnet @('build', (Join-Path $RepoRoot 'tests/MongoDouble/MongoDouble.csproj'), '-c', $Configuration,
-        '-o', (Join-Path $OutputRoot 'MongoDouble'), '--nologo', '-v', 'quiet')
+function Build-TestDoubles {
+    # The test doubles of servers that cannot run here (tests/<Name>Double, e.g. the MongoDB wire-protocol double), each
+    # at a fixed path: output/<Name>Double/<Name>Double.dll.
+    $projects = @(Get-ChildItem (Join-Path $RepoRoot 'tests') -Directory -Filter '*Double' | ForEach-Object { Get-ChildItem $_.FullName -Filter '*.csproj' })
+    foreach ($project in $projects) {
+        Write-Step "Building the test double $($project.BaseName) (tests/$($project.Directory.Name))"
+        Invoke-Native dotnet @('build', $project.FullName, '-c', $Configuration, '-o', (Join-Path $OutputRoot $project.BaseName), '--nologo', '-v', 'quiet')
+    }
 }
 
 function Install-NodeTestPackages {

@@ -17,30 +17,13 @@ BeforeAll {
     . $PSScriptRoot/common.ps1
     $script:lab = Get-LabEndpoints
     $script:QueryError = 'SecureConnect.Commands.InvokeSecureQueryCommand'
-    $script:repoRoot = Split-Path $PSScriptRoot -Parent
-    $script:doubleDll = Join-Path $repoRoot 'output/MongoDouble/MongoDouble.dll'
     $script:doubles = @()
 
     function Start-LabMongoDouble([int] $Port, [string[]] $Arguments) {
-        # The double in the database network, where the bastion reaches it; stdin held open (it stops when it closes).
-        if (-not (Test-Path $doubleDll)) { throw "The MongoDB double is not built ($doubleDll): run build.ps1 -Task Build." }
+        # The double in the database network, where the bastion reaches it, with the lab's login.
         $db = $lab.postgresTls
-        $command = @('dotnet', $doubleDll, '--address', $db.host, '--port', "$Port", '--user', $db.user, '--password', $db.password, '--numbers', '100000') + $Arguments
-        if ($lab.dbNamespace) { $command = @('ip', 'netns', 'exec', $lab.dbNamespace) + $command }
-        $psi = [System.Diagnostics.ProcessStartInfo]::new($command[0])
-        foreach ($a in $command | Select-Object -Skip 1) { $psi.ArgumentList.Add($a) }
-        $psi.RedirectStandardInput = $true
-        $psi.RedirectStandardOutput = $true
-        $psi.RedirectStandardError = $true
-        $psi.UseShellExecute = $false
-        $process = [System.Diagnostics.Process]::Start($psi)
-        $stderr = $process.StandardError.ReadToEndAsync()
-        $line = $process.StandardOutput.ReadLineAsync()
-        if (-not $line.Wait(60000) -or $line.Result -notmatch '^listening ') {
-            $process.Kill($true)
-            throw "The MongoDB double did not start on $($db.host):$Port (first line: '$($line.Result)'): $($stderr.Result)"
-        }
-        $double = [pscustomobject]@{ Process = $process; Port = $Port; Stderr = $stderr }
+        $double = Start-MongoDouble -Address $db.host -Port $Port -Namespace $lab.dbNamespace `
+            -Arguments (@('--user', $db.user, '--password', $db.password, '--numbers', '100000') + $Arguments)
         $script:doubles += $double
         $double
     }
@@ -67,12 +50,7 @@ BeforeAll {
 AfterAll {
     try { if (Get-Command Get-SshTunnel -ErrorAction SilentlyContinue) { Get-SshTunnel | Stop-SshTunnel } }
     finally {
-        foreach ($d in $doubles) {
-            if (-not $d.Process.HasExited) {
-                $d.Process.StandardInput.Close()
-                if (-not $d.Process.WaitForExit(10000)) { Stop-Process -Id $d.Process.Id -Force }
-            }
-        }
+        foreach ($d in $doubles) { Stop-MongoDouble $d }
         if ($lab) { Set-Content -Path $lab.bastion.authorizedKeysPath -Value @() }
     }
 }
@@ -215,6 +193,29 @@ Describe 'MongoDB documents as objects (against the wire-protocol double)' -Tag 
         $after = Invoke-SecureQuery mongo '{ "doubleStats": 1 }' -ErrorAction Stop
         @($after.killedCursorIds).Count | Should -Be (@($before.killedCursorIds).Count + 1) -Because 'the stopped query''s cursor must be killed on the server'
         $after.cursorsOpen | Should -Be 0
+    }
+
+    It 'is a terminating QueryInterrupted saying how many documents came, when the bastion dies while they stream' -Skip:(Skip-When $NoLab) {
+        $labScript = Join-Path $PSScriptRoot 'lab/lab.sh'
+        $seen = 0
+        $caught = $null
+        try {
+            # A runbook without -ErrorAction Stop: only a terminating error stops it.
+            Invoke-SecureQuery mongo -Collection numbers | ForEach-Object {
+                $seen++
+                if ($seen -eq 2000) {
+                    $out = & bash $labScript restart-sshd bastion 2>&1
+                    if ($LASTEXITCODE -ne 0) { throw "restart-sshd failed: $out" }
+                }
+            }
+        }
+        catch { $caught = $_ }
+        $caught | Should -Not -BeNullOrEmpty -Because "the stream was cut after $seen of 100000 documents"
+        $caught.FullyQualifiedErrorId | Should -Be "QueryInterrupted,$QueryError"
+        $caught.Exception.Message | Should -Match "after $seen rows"
+        $seen | Should -BeLessThan 100000
+        Wait-Until { (Get-SshTunnel | Where-Object RemoteHost -eq $lab.postgresTls.hostName).State -eq 'Up' } 30 | Should -BeTrue
+        (Invoke-SecureQuery mongo '{ "ping": 1 }' -ErrorAction Stop).ok | Should -Be 1
     }
 
     It 'reports a failing command as QueryFailed with the server''s code and name' -Skip:(Skip-When $NoLab) {

@@ -28,32 +28,6 @@ BeforeAll {
         }
     }
 
-    function Start-MongoDouble([string[]] $Arguments) {
-        # Starts the double with stdin held open (it stops when stdin closes); returns once it prints where it listens.
-        $psi = [System.Diagnostics.ProcessStartInfo]::new('dotnet')
-        foreach ($a in @($doubleDll, '--address', '127.0.0.1', '--port', '0') + $Arguments) { $psi.ArgumentList.Add($a) }
-        $psi.RedirectStandardInput = $true
-        $psi.RedirectStandardOutput = $true
-        $psi.RedirectStandardError = $true
-        $psi.UseShellExecute = $false
-        $process = [System.Diagnostics.Process]::Start($psi)
-        # Read stderr (a line per command) from the start, or a full pipe would stall the double.
-        $stderr = $process.StandardError.ReadToEndAsync()
-        $line = $process.StandardOutput.ReadLineAsync()
-        if (-not $line.Wait(30000) -or $line.Result -notmatch '^listening 127\.0\.0\.1 (\d+)$') {
-            $process.Kill($true)
-            throw "The MongoDB double did not say where it listens (first line: '$($line.Result)'): $($stderr.Result)"
-        }
-        [pscustomobject]@{ Process = $process; Port = [int]$Matches[1]; Line = $line.Result; Stderr = $stderr }
-    }
-
-    function Stop-MongoDouble($Double) {
-        # Closing stdin is the double's own way to stop; the PID is the fallback.
-        if (-not $Double -or $Double.Process.HasExited) { return }
-        $Double.Process.StandardInput.Close()
-        if (-not $Double.Process.WaitForExit(10000)) { Stop-Process -Id $Double.Process.Id -Force }
-    }
-
     function Invoke-MongoCheck([string] $Uri, [int] $Numbers) {
         # The Node.js driver's checks; its JSON result, with the exit code.
         $r = Invoke-Native (Get-Command node).Source @($checkScript, $Uri, '--numbers', "$Numbers") -TimeoutSeconds 180

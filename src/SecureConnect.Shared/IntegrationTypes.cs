@@ -33,6 +33,12 @@ public enum IntegrationType
 
     /// <summary>MongoDB (port 27017), always a direct connection to the one server named.</summary>
     MongoDB,
+
+    /// <summary>Trino (8080 plain, 8443 HTTPS), over its client REST protocol.</summary>
+    Trino,
+
+    /// <summary>Dremio over Arrow Flight (port 32010).</summary>
+    Dremio,
 }
 
 /// <summary>SSL/TLS policies, weakest first.</summary>
