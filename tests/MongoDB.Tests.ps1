@@ -201,7 +201,8 @@ Describe 'MongoDB documents as objects (against the wire-protocol double)' -Tag 
         $caught = $null
         try {
             # A runbook without -ErrorAction Stop: only a terminating error stops it.
-            Invoke-SecureQuery mongo -Collection numbers | ForEach-Object {
+            # Batches of 1000, as the command asks for every batch: the cut comes while more must be fetched.
+            Invoke-SecureQuery mongo '{ "find": "numbers", "batchSize": 1000 }' | ForEach-Object {
                 $seen++
                 if ($seen -eq 2000) {
                     $out = & bash $labScript restart-sshd bastion 2>&1

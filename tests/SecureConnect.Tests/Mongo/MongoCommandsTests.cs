@@ -12,6 +12,15 @@ namespace SecureConnect.Tests.Mongo;
 /// <summary>The commands Invoke-SecureQuery sends to MongoDB: -Query's JSON, and the find of -Collection.</summary>
 public sealed class MongoCommandsTests
 {
+    [Theory]
+    [InlineData("{ \"find\": \"numbers\", \"batchSize\": 1000 }", 1000)]
+    [InlineData("{ \"aggregate\": \"numbers\", \"pipeline\": [], \"cursor\": { \"batchSize\": 50 } }", 50)]
+    [InlineData("{ \"find\": \"numbers\" }", null)]
+    [InlineData("{ \"find\": \"numbers\", \"batchSize\": 0 }", null)]
+    [InlineData("{ \"aggregate\": \"numbers\", \"pipeline\": [], \"cursor\": {} }", null)]
+    public void TheCommandsBatchSize_HoldsForItsGetMores(string command, int? expected) =>
+        Assert.Equal(expected, MongoCursorReader.BatchSize(BsonDocument.Parse(command)));
+
     [Fact]
     public void Query_IsOneJsonDocument_ExtendedJsonIncluded()
     {

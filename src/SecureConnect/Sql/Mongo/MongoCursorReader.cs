@@ -31,6 +31,7 @@ internal sealed class MongoCursorReader
     private long _cursorId;
     private string _cursorDatabase = string.Empty;
     private string _cursorCollection = string.Empty;
+    private int? _batchSize;
 
     public MongoCursorReader(MongoSession session, string database, int? timeoutSeconds)
     {
@@ -55,6 +56,7 @@ internal sealed class MongoCursorReader
         bool connectionLost = false;
         try
         {
+            _batchSize = BatchSize(command);
             BsonDocument reply = _session.Run(_database, command, timeout.Token);
             if (MongoErrors.WriteFailed(Name, reply) is { } failed)
             {
@@ -100,6 +102,15 @@ internal sealed class MongoCursorReader
         }
     }
 
+    /// <summary>The batch size a command asked for (find's batchSize, aggregate's cursor.batchSize), when positive.</summary>
+    internal static int? BatchSize(BsonDocument command)
+    {
+        BsonValue? size = command.TryGetValue("batchSize", out BsonValue direct) ? direct
+            : command.TryGetValue("cursor", out BsonValue cursor) && cursor is BsonDocument options && options.TryGetValue("batchSize", out BsonValue nested) ? nested
+            : null;
+        return size is not null && size.IsNumeric && size.ToInt32() > 0 ? size.ToInt32() : null;
+    }
+
     /// <summary>The documents of a cursor, fetched with getMore as they are read.</summary>
     private IEnumerable<BsonDocument> Documents(BsonArray batch, CancellationToken cancel)
     {
@@ -119,6 +130,12 @@ internal sealed class MongoCursorReader
             }
 
             var getMore = new BsonDocument { { "getMore", new BsonInt64(_cursorId) }, { "collection", _cursorCollection } };
+            if (_batchSize is int size)
+            {
+                // As the drivers do: the command's batch size holds for every batch, not only the first.
+                getMore["batchSize"] = size;
+            }
+
             BsonDocument reply = _session.Run(_cursorDatabase, getMore, cancel);
             BsonDocument cursor = reply["cursor"].AsBsonDocument;
             _cursorId = cursor["id"].ToInt64();
