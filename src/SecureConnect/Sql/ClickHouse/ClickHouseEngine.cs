@@ -6,6 +6,7 @@ using System.Net.Http;
 using System.Net.Sockets;
 using System.Threading;
 using SecureConnect.Common;
+using SecureConnect.Sql.Http;
 
 namespace SecureConnect.Sql.ClickHouse;
 
@@ -52,7 +53,7 @@ internal sealed class ClickHouseEngine : IEngine
     {
         List<KeyValuePair<string, string>> settings = ClickHouseSettings.From(target.Options);
         TimeSpan connectTimeout = TimeSpan.FromSeconds(target.ConnectTimeoutSeconds);
-        ClickHouseRoute tlsRoute = new(target.ConnectHost, target.ConnectPort, Tls: true, target.Plan.Port, via, ProbeFirst: PlainFallbackPort(target.Plan.Port) == target.Plan.Port);
+        HttpRoute tlsRoute = new(target.ConnectHost, target.ConnectPort, Tls: true, target.Plan.Port, via, ProbeFirst: PlainFallbackPort(target.Plan.Port) == target.Plan.Port);
         if (target.Fallback is { TlsUnreachable: { } unreachable } fallback)
         {
             return OpenPlain(target, observer, settings, connectTimeout, fallback, new TlsNotSpokenException(unreachable), cancel);
@@ -87,7 +88,7 @@ internal sealed class ClickHouseEngine : IEngine
             throw new EngineOpenException(new ClassifiedError(e.ErrorId, e.Kind, $"the TLS port {target.Plan.Port} does not speak TLS ({DriverErrors.Innermost(why)}), and the plaintext port {fallback.Port} could not be reached: {e.Message}"), e);
         }
 
-        var transport = new ClickHouseTransport(target.HostName, new ClickHouseRoute(route.Host, route.Port, Tls: false, fallback.Port, route.Via), target.Credential, observer, connectTimeout);
+        var transport = new ClickHouseTransport(target.HostName, new HttpRoute(route.Host, route.Port, Tls: false, fallback.Port, route.Via), target.Credential, observer, connectTimeout);
         try
         {
             return ClickHouseSession.Open(transport, target, observer, settings, cancel);

@@ -1,0 +1,138 @@
+using System;
+using System.Collections;
+using System.Collections.Generic;
+using System.Net.Sockets;
+using System.Threading;
+using SecureConnect.Common;
+using SecureConnect.Sql.Http;
+
+namespace SecureConnect.Sql.Trino;
+
+/// <summary>
+/// Trino over its client REST protocol, spoken here (no driver). TLS is HTTPS on its own port: an integration without
+/// -Port is stored with 8443, and Preferred falls back to plain HTTP on 8080 only when that port does not speak TLS
+/// (refused, closed, or a plain HTTP reply to the ClientHello); with any other -Port, both are that port (asked GET
+/// /v1/info in plain HTTP first). Required and above never fall back. A password (HTTP Basic) goes only over HTTPS, as
+/// Trino accepts it: Preferred with a password on a server without TLS is SslNotAvailable, never a plaintext login.
+/// </summary>
+internal sealed class TrinoEngine : IEngine
+{
+    public const int HttpsPort = 8443;
+
+    public const int HttpPort = 8080;
+
+    public IReadOnlyList<IntegrationType> Types { get; } = new[] { IntegrationType.Trino };
+
+    public EngineCapabilities Capabilities => EngineCapabilities.CertificateCallback | EngineCapabilities.ServerSideCancel;
+
+    public int DefaultPort(IntegrationType type) => HttpsPort;
+
+    /// <summary>8443 (the default, HTTPS) falls back to 8080; a port given with -Port serves both.</summary>
+    public int? PlainFallbackPort(int port) => port == HttpsPort ? HttpPort : port;
+
+    public string Describe(ConnectionTarget target)
+    {
+        TrinoSessionHeaders headers = TrinoOptions.From(target.Options, target.Database);
+        string scheme = target.SslMode == SslMode.Preferred
+            ? $"HTTPS on {target.Plan.Port}, plain HTTP on {target.Fallback?.Port ?? target.Plan.Port} if that port does not speak TLS (never with a password)"
+            : $"HTTPS on {target.Plan.Port}";
+        string login = string.IsNullOrEmpty(target.Credential?.Password) ? "no password" : "password (HTTP Basic, over HTTPS only)";
+        return $"{scheme}; user={(string.IsNullOrEmpty(target.Credential?.UserName) ? Environment.UserName : target.Credential.UserName)}; {login}; {headers.Describe()}";
+    }
+
+    public void CheckOptions(IDictionary options) => TrinoOptions.From(options, null);
+
+    public ParsedConnectionString Parse(string connectionString) => TrinoOptions.Parse(connectionString);
+
+    public void CheckQuery(QueryRequest request) => TrinoParameters.Prepare(request.Text, request.Parameters);
+
+    public IEngineSession Open(ConnectionTarget target, TlsObserver observer, string via, CancellationToken cancel)
+    {
+        TrinoSessionHeaders headers;
+        try
+        {
+            headers = TrinoOptions.From(target.Options, target.Database);
+        }
+        catch (SecureConnectException e)
+        {
+            throw new EngineOpenException(new ClassifiedError(e.ErrorId, e.Kind, e.Message), e);
+        }
+
+        TimeSpan connectTimeout = TimeSpan.FromSeconds(target.ConnectTimeoutSeconds);
+        if (target.Fallback is { TlsUnreachable: { } unreachable } fallback)
+        {
+            return OpenPlain(target, observer, headers, connectTimeout, fallback, new TlsNotSpokenException(unreachable), cancel);
+        }
+
+        var tlsRoute = new HttpRoute(target.ConnectHost, target.ConnectPort, Tls: true, target.Plan.Port, via, ProbeFirst: PlainFallbackPort(target.Plan.Port) == target.Plan.Port);
+        var transport = new TrinoTransport(target.HostName, tlsRoute, target.Credential, observer, connectTimeout);
+        try
+        {
+            return TrinoSession.Open(transport, target, observer, headers, cancel);
+        }
+        catch (EngineOpenException e) when (target.Fallback is { } plain && IsNoTls(e.InnerException, plain.Port != target.Plan.Port))
+        {
+            transport.Dispose();
+            return OpenPlain(target, observer, headers, connectTimeout, plain, e.InnerException!, cancel);
+        }
+        catch
+        {
+            transport.Dispose();
+            throw;
+        }
+    }
+
+    private static IEngineSession OpenPlain(ConnectionTarget target, TlsObserver observer, TrinoSessionHeaders headers, TimeSpan connectTimeout, PlainFallback fallback, Exception why, CancellationToken cancel)
+    {
+        if (!string.IsNullOrEmpty(target.Credential?.Password))
+        {
+            // Trino takes a password only over HTTPS; a plaintext fallback would send it in the clear.
+            throw new EngineOpenException(
+                new ClassifiedError(ErrorIds.SslNotAvailable, ErrorKind.SecurityError, $"the TLS port {target.Plan.Port} does not speak TLS ({DriverErrors.Innermost(why)}), and a Trino password is sent only over HTTPS (as Trino itself accepts it), so Preferred did not fall back to plain HTTP with it. Enable HTTPS on the coordinator, or register the integration without a password if it takes none"),
+                why);
+        }
+
+        ConnectionRoute route;
+        try
+        {
+            route = fallback.Connect(cancel);
+        }
+        catch (SecureConnectException e)
+        {
+            throw new EngineOpenException(new ClassifiedError(e.ErrorId, e.Kind, $"the TLS port {target.Plan.Port} does not speak TLS ({DriverErrors.Innermost(why)}), and the plaintext port {fallback.Port} could not be reached: {e.Message}"), e);
+        }
+
+        var transport = new TrinoTransport(target.HostName, new HttpRoute(route.Host, route.Port, Tls: false, fallback.Port, route.Via), target.Credential, observer, connectTimeout);
+        try
+        {
+            return TrinoSession.Open(transport, target, observer, headers, cancel);
+        }
+        catch
+        {
+            transport.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>
+    /// The TLS port does not speak TLS: it answered in plain HTTP or closed without a word, or (when the plaintext port
+    /// is another one) refused the connection. A certificate failure or a timeout is never a reason to fall back.
+    /// </summary>
+    private static bool IsNoTls(Exception? error, bool otherPort)
+    {
+        for (Exception? e = error; e is not null; e = e.InnerException)
+        {
+            if (e is TlsNotSpokenException)
+            {
+                return true;
+            }
+
+            if (otherPort && e is SocketException { SocketErrorCode: SocketError.ConnectionRefused })
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+}
