@@ -57,6 +57,11 @@ internal sealed class TrinoDataReader : DbDataReader
             Enqueue(_query.NextPage(_cancel));
         }
 
+        if (_rows.Count == 0)
+        {
+            _query.ThrowIfIncomplete();
+        }
+
         _row = _rows.Count > 0 ? _rows.Dequeue() : null;
         return _row is not null;
     }

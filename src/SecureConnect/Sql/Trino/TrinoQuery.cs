@@ -45,12 +45,13 @@ internal sealed record TrinoColumn(string Name, string TypeText, TrinoType Type)
 /// One statement through Trino's client protocol: POST /v1/statement, then GET each nextUri until there is none. Each
 /// page is parsed whole (a page is bounded by the coordinator) and its rows converted by the columns' types. The last
 /// page must say FINISHED: a failed query is a <see cref="TrinoQueryException"/>, one that ends in any other state (or
-/// whose nextUri is Gone) a <see cref="TrinoIncompleteException"/>. <see cref="Cancel"/> DELETEs the current nextUri.
+/// whose nextUri is Gone) a <see cref="TrinoIncompleteException"/> (for a last page not FINISHED: once its rows are used). <see cref="Cancel"/> DELETEs the current nextUri.
 /// </summary>
 internal sealed class TrinoQuery
 {
     private readonly TrinoTransport _transport;
     private Uri? _next;
+    private TrinoIncompleteException? _incomplete;
 
     public TrinoQuery(TrinoTransport transport)
     {
@@ -103,6 +104,15 @@ internal sealed class TrinoQuery
         using (response)
         {
             return Read(response, cancel);
+        }
+    }
+
+    /// <summary>Throws when the last page ended the result in a state other than FINISHED (call once its rows are used).</summary>
+    public void ThrowIfIncomplete()
+    {
+        if (_incomplete is { } incomplete)
+        {
+            throw incomplete;
         }
     }
 
@@ -209,10 +219,13 @@ internal sealed class TrinoQuery
         {
             if (State != "FINISHED")
             {
-                throw new TrinoIncompleteException($"the coordinator ended the result of query {Id} in state {State}, not FINISHED, without an error");
+                // Raised once this page's rows are handed out: they came, but the result is not complete.
+                _incomplete = new TrinoIncompleteException($"the coordinator ended the result of query {Id} in state {State}, not FINISHED, without an error");
             }
-
-            Finished = true;
+            else
+            {
+                Finished = true;
+            }
         }
 
         return rows;
