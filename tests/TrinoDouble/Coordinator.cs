@@ -122,6 +122,17 @@ internal sealed class Coordinator
             return HttpResponse.Json(200, "OK", StatsJson());
         }
 
+        if (path.StartsWith("/v1/query/", StringComparison.Ordinal) && request.Method == "DELETE")
+        {
+            // Trino's kill endpoint (trino-client's cancel(queryId) uses it).
+            if (Authenticate(request) is { } refused)
+            {
+                return refused;
+            }
+
+            return _queries.TryGetValue(path["/v1/query/".Length..], out DoubleQuery? killed) ? Cancel(killed) : HttpResponse.Text(404, "Not Found", "Query not found");
+        }
+
         if (path == "/v1/statement" || path.StartsWith("/v1/statement/", StringComparison.Ordinal))
         {
             Stats.LastServerName = request.ServerName;
