@@ -1,7 +1,6 @@
 using System;
 using System.Collections;
 using System.Collections.Generic;
-using System.Net.Sockets;
 using System.Threading;
 using SecureConnect.Common;
 using SecureConnect.Sql.Http;
@@ -70,7 +69,7 @@ internal sealed class TrinoEngine : IEngine
         {
             return TrinoSession.Open(transport, target, observer, headers, cancel);
         }
-        catch (EngineOpenException e) when (target.Fallback is { } plain && IsNoTls(e.InnerException, plain.Port != target.Plan.Port))
+        catch (EngineOpenException e) when (target.Fallback is { } plain && PlainFallbacks.IsNoTls(e.InnerException, plain.Port != target.Plan.Port))
         {
             transport.Dispose();
             return OpenPlain(target, observer, headers, connectTimeout, plain, e.InnerException!, cancel);
@@ -92,17 +91,8 @@ internal sealed class TrinoEngine : IEngine
                 why);
         }
 
-        ConnectionRoute route;
-        try
-        {
-            route = fallback.Connect(cancel);
-        }
-        catch (SecureConnectException e)
-        {
-            throw new EngineOpenException(new ClassifiedError(e.ErrorId, e.Kind, $"the TLS port {target.Plan.Port} does not speak TLS ({DriverErrors.Innermost(why)}), and the plaintext port {fallback.Port} could not be reached: {e.Message}"), e);
-        }
-
-        var transport = new TrinoTransport(target.HostName, new HttpRoute(route.Host, route.Port, Tls: false, fallback.Port, route.Via), target.Credential, observer, connectTimeout);
+        HttpRoute plainRoute = PlainFallbacks.Connect(target, fallback, why, cancel);
+        var transport = new TrinoTransport(target.HostName, plainRoute, target.Credential, observer, connectTimeout);
         try
         {
             return TrinoSession.Open(transport, target, observer, headers, cancel);
@@ -112,27 +102,5 @@ internal sealed class TrinoEngine : IEngine
             transport.Dispose();
             throw;
         }
-    }
-
-    /// <summary>
-    /// The TLS port does not speak TLS: it answered in plain HTTP or closed without a word, or (when the plaintext port
-    /// is another one) refused the connection. A certificate failure or a timeout is never a reason to fall back.
-    /// </summary>
-    private static bool IsNoTls(Exception? error, bool otherPort)
-    {
-        for (Exception? e = error; e is not null; e = e.InnerException)
-        {
-            if (e is TlsNotSpokenException)
-            {
-                return true;
-            }
-
-            if (otherPort && e is SocketException { SocketErrorCode: SocketError.ConnectionRefused })
-            {
-                return true;
-            }
-        }
-
-        return false;
     }
 }

@@ -174,42 +174,7 @@ internal static class TrinoOptions
     /// A -ConnectionString for Trino: Host (or Server), Port, User, Password, Catalog, Schema (or Database as
     /// catalog[.schema]); any other key is an option, judged like -Option.
     /// </summary>
-    public static ParsedConnectionString Parse(string connectionString)
-    {
-        var generic = new System.Data.Common.DbConnectionStringBuilder { ConnectionString = connectionString };
-        string? host = null, database = null, user = null, password = null;
-        int? port = null;
-        var options = new Hashtable(StringComparer.OrdinalIgnoreCase);
-        foreach (string key in generic.Keys.Cast<string>())
-        {
-            string value = Convert.ToString(generic[key], CultureInfo.InvariantCulture) ?? string.Empty;
-            switch (key.Replace(" ", string.Empty, StringComparison.Ordinal).ToLowerInvariant())
-            {
-                case "host" or "server" or "hostname":
-                    host = value;
-                    break;
-                case "port":
-                    port = int.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out int p) && p is > 0 and <= 65535
-                        ? p
-                        : throw new FormatException($"Port '{value}' is not a port number.");
-                    break;
-                case "database":
-                    database = value;
-                    break;
-                case "user" or "username" or "userid":
-                    user = value;
-                    break;
-                case "password" or "pwd":
-                    password = value;
-                    break;
-                default:
-                    options[key] = value;
-                    break;
-            }
-        }
-
-        return new ParsedConnectionString(host, port, database, user, password, options);
-    }
+    public static ParsedConnectionString Parse(string connectionString) => ConnectionStrings.ParseKeyValues(connectionString, "database");
 
     private static string Canonical(string key)
     {
