@@ -35,9 +35,10 @@
 //   EXECUTE name USING a, ...    needs X-Trino-Prepared-Statement: name=<URL-encoded statement>; answers one row:
 //                                statement (the decoded text), p1..pn (each literal as sent)
 //   anything else                FAILED: SYNTAX_ERROR (1, USER_ERROR)
-// A DELETE of a nextUri (or of /v1/query/<id>) cancels the query (later GETs: 410). GET /v1/doubleStats: requests, statements, pages, cancels,
-// cancelledQueries, retriesServed, unauthorized, openQueries, and of the last statement request: lastHeaders (X-Trino-*
-// and User-Agent; Authorization only as its scheme), lastStatement, lastPrepared, lastServerName (SNI), lastHost.
+// A DELETE of a nextUri (or of /v1/query/<id>) cancels the query (later GETs: 410). GET /v1/doubleStats: requests,
+// statements, pages, cancels, cancelledQueries, retriesServed, unauthorized, openQueries, and of the last statement
+// request: lastHeaders (X-Trino-* and User-Agent; Authorization only as its scheme), lastStatement, lastPrepared,
+// lastServerName (SNI), lastHost, lastRemoteAddress.
 using System;
 using System.IO;
 using System.Net.Security;

@@ -297,6 +297,7 @@ public sealed class TrinoEngineTests
         var e = Assert.Throws<EngineOpenException>(() => Open(plain.Port, ScSslMode.Preferred, null, s_login, fallback));
         Assert.Equal(ErrorIds.SslNotAvailable, e.Error.ErrorId);
         Assert.Contains("only over HTTPS", e.Error.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain("s3cret", e.Error.Message, StringComparison.Ordinal);
         Assert.Equal(0, plain.Stats.Requests);
     }
 

@@ -87,7 +87,7 @@ internal sealed class TrinoEngine : IEngine
         {
             // Trino takes a password only over HTTPS; a plaintext fallback would send it in the clear.
             throw new EngineOpenException(
-                new ClassifiedError(ErrorIds.SslNotAvailable, ErrorKind.SecurityError, $"the TLS port {target.Plan.Port} does not speak TLS ({DriverErrors.Innermost(why)}), and a Trino password is sent only over HTTPS (as Trino itself accepts it), so Preferred did not fall back to plain HTTP with it. Enable HTTPS on the coordinator, or register the integration without a password if it takes none"),
+                new ClassifiedError(ErrorIds.SslNotAvailable, ErrorKind.SecurityError, $"the integration has a password, which is sent to Trino only over HTTPS (as Trino itself accepts it), and the coordinator does not speak TLS on port {target.Plan.Port}, so Preferred did not fall back to plain HTTP (it does only without a password)"),
                 why);
         }
 
