@@ -162,11 +162,11 @@ function Invoke-Lab([string[]] $Arguments) {
     if ($r.ExitCode -ne 0) { throw "lab.sh $($Arguments -join ' ') failed ($($r.ExitCode)): $($r.Error)" }
 }
 
-function Start-MongoDouble([string[]] $Arguments, [string] $Address = '127.0.0.1', [int] $Port = 0, [string] $Namespace) {
-    # The MongoDB wire-protocol TEST DOUBLE (tests/MongoDouble, built by -Task Build into output/MongoDouble), in
-    # $Namespace when given; stdin held open (it stops when stdin closes). Returns once it says where it listens.
-    $dll = Join-Path (Split-Path $PSScriptRoot -Parent) 'output/MongoDouble/MongoDouble.dll'
-    if (-not (Test-Path $dll)) { throw "The MongoDB double is not built ($dll): run build.ps1 -Task Build." }
+function Start-TestDouble([string] $Name, [string[]] $Arguments, [string] $Address = '127.0.0.1', [int] $Port = 0, [string] $Namespace) {
+    # A TEST DOUBLE of a server that cannot run here (tests/<Name>Double, built by -Task Build into output/<Name>Double),
+    # in $Namespace when given; stdin held open (it stops when stdin closes). Returns once it says where it listens.
+    $dll = Join-Path (Split-Path $PSScriptRoot -Parent) "output/${Name}Double/${Name}Double.dll"
+    if (-not (Test-Path $dll)) { throw "The $Name double is not built ($dll): run build.ps1 -Task Build." }
     $command = @('dotnet', $dll, '--address', $Address, '--port', "$Port") + $Arguments
     if ($Namespace) { $command = @('ip', 'netns', 'exec', $Namespace) + $command }
     $psi = [System.Diagnostics.ProcessStartInfo]::new($command[0])
@@ -176,19 +176,26 @@ function Start-MongoDouble([string[]] $Arguments, [string] $Address = '127.0.0.1
     $psi.RedirectStandardError = $true
     $psi.UseShellExecute = $false
     $process = [System.Diagnostics.Process]::Start($psi)
-    # Read stderr (a line per command) from the start, or a full pipe would stall the double.
+    # Read stderr from the start, or a full pipe would stall the double.
     $stderr = $process.StandardError.ReadToEndAsync()
     $line = $process.StandardOutput.ReadLineAsync()
     if (-not $line.Wait(60000) -or $line.Result -notmatch "^listening $([regex]::Escape($Address)) (\d+)$") {
         $process.Kill($true)
-        throw "The MongoDB double did not say where it listens (first line: '$($line.Result)'): $($stderr.Result)"
+        throw "The $Name double did not say where it listens (first line: '$($line.Result)'): $($stderr.Result)"
     }
     [pscustomobject]@{ Process = $process; Port = [int]$Matches[1]; Line = $line.Result; Stderr = $stderr }
 }
 
-function Stop-MongoDouble($Double) {
+function Stop-TestDouble($Double) {
     # Closing stdin is the double's own way to stop; the PID is the fallback.
     if (-not $Double -or $Double.Process.HasExited) { return }
     $Double.Process.StandardInput.Close()
     if (-not $Double.Process.WaitForExit(10000)) { Stop-Process -Id $Double.Process.Id -Force }
 }
+
+function Start-MongoDouble([string[]] $Arguments, [string] $Address = '127.0.0.1', [int] $Port = 0, [string] $Namespace) {
+    # The MongoDB wire-protocol TEST DOUBLE (tests/MongoDouble); it logs a line per command on stderr.
+    Start-TestDouble Mongo $Arguments $Address $Port $Namespace
+}
+
+function Stop-MongoDouble($Double) { Stop-TestDouble $Double }

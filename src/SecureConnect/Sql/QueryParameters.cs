@@ -35,6 +35,9 @@ internal static class QueryParameters
     // Query parameters ({name:Type}) take arrays ({ids:Array(UInt64)}) and unsigned values as they are.
     private static readonly Rules s_clickHouse = new(Arrays: true, Unsigned: true, UtcOffsetOnly: false, string.Empty);
 
+    // Trino: arrays as ARRAY[...] literals in EXECUTE ... USING; no unsigned types.
+    private static readonly Rules s_trino = new(Arrays: true, Unsigned: false, UtcOffsetOnly: false, string.Empty);
+
     private static readonly Rules s_redshift = new(Arrays: false, Unsigned: false, UtcOffsetOnly: true,
         "Pass one parameter per value instead (where id in (@id0, @id1) with @{ id0 = 1; id1 = 2 }).");
 
@@ -93,6 +96,7 @@ internal static class QueryParameters
         IntegrationType.MySQL or IntegrationType.MariaDB or IntegrationType.MindsDB => s_mySql,
         IntegrationType.SqlServer => s_sqlServer,
         IntegrationType.ClickHouse => s_clickHouse,
+        IntegrationType.Trino => s_trino,
         _ => throw new ArgumentOutOfRangeException(nameof(engine), engine, "No parameter rules for this engine."),
     };
 

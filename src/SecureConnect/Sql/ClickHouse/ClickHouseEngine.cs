@@ -3,9 +3,9 @@ using System.Collections;
 using System.Collections.Generic;
 using System.IO;
 using System.Net.Http;
-using System.Net.Sockets;
 using System.Threading;
 using SecureConnect.Common;
+using SecureConnect.Sql.Http;
 
 namespace SecureConnect.Sql.ClickHouse;
 
@@ -52,7 +52,7 @@ internal sealed class ClickHouseEngine : IEngine
     {
         List<KeyValuePair<string, string>> settings = ClickHouseSettings.From(target.Options);
         TimeSpan connectTimeout = TimeSpan.FromSeconds(target.ConnectTimeoutSeconds);
-        ClickHouseRoute tlsRoute = new(target.ConnectHost, target.ConnectPort, Tls: true, target.Plan.Port, via, ProbeFirst: PlainFallbackPort(target.Plan.Port) == target.Plan.Port);
+        HttpRoute tlsRoute = new(target.ConnectHost, target.ConnectPort, Tls: true, target.Plan.Port, via, ProbeFirst: PlainFallbackPort(target.Plan.Port) == target.Plan.Port);
         if (target.Fallback is { TlsUnreachable: { } unreachable } fallback)
         {
             return OpenPlain(target, observer, settings, connectTimeout, fallback, new TlsNotSpokenException(unreachable), cancel);
@@ -63,7 +63,7 @@ internal sealed class ClickHouseEngine : IEngine
         {
             return ClickHouseSession.Open(transport, target, observer, settings, cancel);
         }
-        catch (EngineOpenException e) when (target.Fallback is { } plain && IsNoTls(e.InnerException, plain.Port != target.Plan.Port))
+        catch (EngineOpenException e) when (target.Fallback is { } plain && PlainFallbacks.IsNoTls(e.InnerException, plain.Port != target.Plan.Port))
         {
             transport.Dispose();
             return OpenPlain(target, observer, settings, connectTimeout, plain, e.InnerException!, cancel);
@@ -77,17 +77,8 @@ internal sealed class ClickHouseEngine : IEngine
 
     private static IEngineSession OpenPlain(ConnectionTarget target, TlsObserver observer, List<KeyValuePair<string, string>> settings, TimeSpan connectTimeout, PlainFallback fallback, Exception why, CancellationToken cancel)
     {
-        ConnectionRoute route;
-        try
-        {
-            route = fallback.Connect(cancel);
-        }
-        catch (SecureConnectException e)
-        {
-            throw new EngineOpenException(new ClassifiedError(e.ErrorId, e.Kind, $"the TLS port {target.Plan.Port} does not speak TLS ({DriverErrors.Innermost(why)}), and the plaintext port {fallback.Port} could not be reached: {e.Message}"), e);
-        }
-
-        var transport = new ClickHouseTransport(target.HostName, new ClickHouseRoute(route.Host, route.Port, Tls: false, fallback.Port, route.Via), target.Credential, observer, connectTimeout);
+        HttpRoute plainRoute = PlainFallbacks.Connect(target, fallback, why, cancel);
+        var transport = new ClickHouseTransport(target.HostName, plainRoute, target.Credential, observer, connectTimeout);
         try
         {
             return ClickHouseSession.Open(transport, target, observer, settings, cancel);
@@ -97,27 +88,5 @@ internal sealed class ClickHouseEngine : IEngine
             transport.Dispose();
             throw;
         }
-    }
-
-    /// <summary>
-    /// The TLS port does not speak TLS: it answered in plain HTTP or closed without a word, or (when the plaintext port
-    /// is another one) refused the connection. A certificate failure or a timeout is never a reason to fall back.
-    /// </summary>
-    private static bool IsNoTls(Exception? error, bool otherPort)
-    {
-        for (Exception? e = error; e is not null; e = e.InnerException)
-        {
-            if (e is TlsNotSpokenException)
-            {
-                return true;
-            }
-
-            if (otherPort && e is SocketException { SocketErrorCode: SocketError.ConnectionRefused })
-            {
-                return true;
-            }
-        }
-
-        return false;
     }
 }

@@ -8,6 +8,7 @@ using System.Text;
 using System.Text.RegularExpressions;
 using System.Threading;
 using SecureConnect.Common;
+using SecureConnect.Sql.Http;
 
 namespace SecureConnect.Sql.ClickHouse;
 

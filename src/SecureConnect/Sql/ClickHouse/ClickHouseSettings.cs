@@ -107,45 +107,7 @@ internal static class ClickHouseSettings
     /// A -ConnectionString for ClickHouse: Host (or Server), Port, Database, User (or Username), Password; any other
     /// key is an option, judged like -Option.
     /// </summary>
-    public static ParsedConnectionString Parse(string connectionString)
-    {
-        var generic = new System.Data.Common.DbConnectionStringBuilder { ConnectionString = connectionString };
-        string? host = null;
-        int? port = null;
-        string? database = null;
-        string? user = null;
-        string? password = null;
-        var options = new Hashtable(StringComparer.OrdinalIgnoreCase);
-        foreach (string key in generic.Keys.Cast<string>())
-        {
-            string value = Convert.ToString(generic[key], CultureInfo.InvariantCulture) ?? string.Empty;
-            switch (key.Replace(" ", string.Empty, StringComparison.Ordinal).ToLowerInvariant())
-            {
-                case "host" or "server" or "hostname":
-                    host = value;
-                    break;
-                case "port":
-                    port = int.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out int p) && p is > 0 and <= 65535
-                        ? p
-                        : throw new FormatException($"Port '{value}' is not a port number.");
-                    break;
-                case "database" or "db":
-                    database = value;
-                    break;
-                case "user" or "username" or "userid":
-                    user = value;
-                    break;
-                case "password" or "pwd":
-                    password = value;
-                    break;
-                default:
-                    options[key] = value;
-                    break;
-            }
-        }
-
-        return new ParsedConnectionString(host, port, database, user, password, options);
-    }
+    public static ParsedConnectionString Parse(string connectionString) => ConnectionStrings.ParseKeyValues(connectionString, "database", "db");
 
     /// <summary>The settings without secrets, for Verbose output.</summary>
     public static string Describe(IEnumerable<KeyValuePair<string, string>> settings)
