@@ -69,7 +69,9 @@ public sealed class DoubleFlightServer : FlightServer
 
                 if (sent == 2 && table.End == CannedEnd.CutAfterRows)
                 {
-                    // As a connection that breaks: the stream is reset, no status follows.
+                    // As a connection that breaks: the stream is reset, no status follows. The pause lets the client
+                    // take the batches already sent (a reset discards what it has not read yet).
+                    await Task.Delay(300, context.CancellationToken).ConfigureAwait(false);
                     context.GetHttpContext().Abort();
                     return;
                 }

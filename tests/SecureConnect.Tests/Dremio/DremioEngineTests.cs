@@ -305,8 +305,10 @@ public sealed class DremioEngineTests
         var output = new Collected();
         SecureConnectException e = Assert.Throws<SecureConnectException>(() => session.Execute(new QueryRequest("SELECT * FROM cut", null, ResultShape.Rows, null), output, CancellationToken.None));
         Assert.Equal(ErrorIds.QueryInterrupted, e.ErrorId);
-        Assert.Equal(2000, output.Rows.Count);
-        Assert.Contains("after 2000 rows", e.Message, StringComparison.Ordinal);
+
+        // Two batches were sent before the reset; a reset may discard what the client had not read yet.
+        Assert.InRange(output.Rows.Count, 1000, 2000);
+        Assert.Contains($"after {output.Rows.Count} rows", e.Message, StringComparison.Ordinal);
     }
 
     [Fact]

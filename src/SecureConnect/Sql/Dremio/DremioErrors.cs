@@ -101,8 +101,9 @@ internal static class DremioErrors
     {
         if (error is RpcException rpc)
         {
+            // A failure of the client's own transport is its cause; the status code it was given says nothing more.
             return rpc.Status.DebugException is { } debug
-                ? $"{rpc.StatusCode}: {DriverErrors.Innermost(debug)}"
+                ? DriverErrors.Innermost(debug)
                 : $"{rpc.StatusCode}: {rpc.Status.Detail}";
         }
 
