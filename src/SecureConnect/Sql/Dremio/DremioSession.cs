@@ -131,9 +131,11 @@ internal sealed class DremioSession : IEngineSession
         {
             throw DremioErrors.QueryFailed(Name, e, _results.RowsDelivered);
         }
-        catch (System.IO.InvalidDataException e)
+        catch (Exception e) when (e is System.IO.InvalidDataException or ArgumentException or NotImplementedException)
         {
-            throw new SecureConnectException(ErrorIds.QueryFailed, ErrorKind.InvalidData, $"The result of the query on '{Name}' could not be read: {e.Message}. Rows delivered before: {_results.RowsDelivered}.", Name, e);
+            // Apache.Arrow.Flight 23 reads neither dictionary batches nor dictionary-encoded columns (an ArgumentException
+            // from its dictionary memo, NotImplementedException for the message): say so rather than leak its stack.
+            throw new SecureConnectException(ErrorIds.QueryFailed, ErrorKind.InvalidData, $"The result of the query on '{Name}' could not be read: {e.Message}. Rows delivered before: {_results.RowsDelivered}. A result with dictionary-encoded columns cannot be read by the Arrow Flight client library: cast them in the query (CAST(col AS VARCHAR)).", Name, e);
         }
         catch (Exception e) when (cancel.IsCancellationRequested && (e is OperationCanceledException || e is RpcException { StatusCode: StatusCode.Cancelled }))
         {
