@@ -101,7 +101,7 @@ internal sealed class AdoNetEngine : IEngine
 /// <summary>The engine for each integration type.</summary>
 internal static class Engines
 {
-    private static readonly IEngine[] s_all = SqlProviders.All.Select(p => (IEngine)new AdoNetEngine(p)).Append(new ClickHouse.ClickHouseEngine()).Append(new Mongo.MongoEngine()).Append(new Trino.TrinoEngine()).ToArray();
+    private static readonly IEngine[] s_all = SqlProviders.All.Select(p => (IEngine)new AdoNetEngine(p)).Append(new ClickHouse.ClickHouseEngine()).Append(new Mongo.MongoEngine()).Append(new Dremio.DremioEngine()).Append(new Trino.TrinoEngine()).ToArray();
 
     public static IEngine For(IntegrationType type) =>
         s_all.FirstOrDefault(e => e.Types.Contains(type))
