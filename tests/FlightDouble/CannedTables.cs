@@ -41,10 +41,12 @@ public sealed class CannedTables
     private static readonly Regex s_select = new(@"^\s*select\s+.+?\s+from\s+(?<table>[A-Za-z_][A-Za-z0-9_.]*)\s*;?\s*$", RegexOptions.IgnoreCase | RegexOptions.CultureInvariant);
 
     private readonly DoubleOptions _options;
+    private readonly DoubleStats? _stats;
 
-    public CannedTables(DoubleOptions options)
+    public CannedTables(DoubleOptions options, DoubleStats? stats = null)
     {
         _options = options;
+        _stats = stats;
     }
 
     /// <summary>The table a query names; RpcException InvalidArgument for the failing query or an unknown table.</summary>
@@ -60,8 +62,9 @@ public sealed class CannedTables
             "cut" => Numbers(table, _options.BatchRows * 3) with { End = CannedEnd.CutAfterRows },
             "types" => Types(),
             "sys.version" => SysVersion(),
+            "double_stats" when _stats is not null => StatsTable(_stats),
             "fail" => throw new RpcException(new Status(StatusCode.InvalidArgument, "Table 'fail' is the Flight double's failing query: it never runs")),
-            _ => throw new RpcException(new Status(StatusCode.InvalidArgument, $"unknown table: the Flight double answers only SELECT * FROM people, numbers, types, sys.version, fail, failafter, cut, split or elsewhere (got '{Shorten(query)}')")),
+            _ => throw new RpcException(new Status(StatusCode.InvalidArgument, $"unknown table: the Flight double answers only SELECT * FROM people, numbers, types, sys.version, double_stats, fail, failafter, cut, split or elsewhere (got '{Shorten(query)}')")),
         };
     }
 
@@ -124,6 +127,22 @@ public sealed class CannedTables
 
             yield return new RecordBatch(schema, new IArrowArray[] { n.Build(), label.Build() }, rows);
         }
+    }
+
+    /// <summary>The double's own counters as a one-row table, for a client that can only run queries (SELECT * FROM double_stats).</summary>
+    private static CannedTable StatsTable(DoubleStats stats)
+    {
+        var schema = new Schema.Builder()
+            .Field(f => f.Name("calls").DataType(Int32Type.Default))
+            .Field(f => f.Name("cancellations").DataType(Int32Type.Default))
+            .Field(f => f.Name("completed_streams").DataType(Int32Type.Default))
+            .Field(f => f.Name("auth_failed").DataType(Int32Type.Default))
+            .Build();
+        int[] values = { stats.Calls, stats.Cancellations, stats.CompletedStreams, stats.AuthFailed };
+        return new CannedTable("double_stats", schema, () => new[]
+        {
+            new RecordBatch(schema, values.Select(v => (IArrowArray)new Int32Array.Builder().Append(v).Build()).ToArray(), 1),
+        });
     }
 
     private static CannedTable SysVersion()
