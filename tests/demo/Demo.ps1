@@ -5,12 +5,13 @@ Set-StrictMode -Version Latest
 
 function Write-Step([string] $Text) { Write-Host "`n### $Text" -ForegroundColor Cyan }
 function Write-Show([string] $Command) { Write-Host "PS> $Command" -ForegroundColor Yellow }
-function Start-DemoMongoDouble {
-    # The MongoDB wire-protocol TEST DOUBLE (tests/MongoDouble), in the lab's database network with the lab's certificate.
+function Start-DemoDouble([string] $Name, [int] $Port, [string[]] $Arguments) {
+    # A TEST DOUBLE of a server that cannot run here (tests/<Name>Double), in the lab's database network with the lab's
+    # certificate and login, where the bastion reaches it.
     $db = $lab.postgresTls
-    $dll = Join-Path (Split-Path (Split-Path $PSScriptRoot -Parent) -Parent) 'output/MongoDouble/MongoDouble.dll'
-    $command = @('dotnet', $dll, '--address', $db.host, '--port', '27017', '--user', $db.user, '--password', $db.password,
-        '--tls-cert', $lab.ca.serverCertPath, '--tls-key', ($lab.ca.serverCertPath -replace 'server\.crt$', 'server.key'), '--tls-mode', 'allow')
+    $dll = Join-Path (Split-Path (Split-Path $PSScriptRoot -Parent) -Parent) "output/${Name}Double/${Name}Double.dll"
+    $command = @('dotnet', $dll, '--address', $db.host, '--port', "$Port", '--user', $db.user, '--password', $db.password,
+        '--tls-cert', $lab.ca.serverCertPath, '--tls-key', ($lab.ca.serverCertPath -replace 'server\.crt$', 'server.key')) + $Arguments
     if ($lab.dbNamespace) { $command = @('ip', 'netns', 'exec', $lab.dbNamespace) + $command }
     $psi = [System.Diagnostics.ProcessStartInfo]::new($command[0])
     foreach ($a in $command | Select-Object -Skip 1) { $psi.ArgumentList.Add($a) }
@@ -18,7 +19,7 @@ function Start-DemoMongoDouble {
     $process = [System.Diagnostics.Process]::Start($psi)
     $null = $process.StandardError.ReadToEndAsync()
     $line = $process.StandardOutput.ReadLine()
-    if ($line -notmatch '^listening ') { $process.Kill($true); throw "The MongoDB test double did not start: $line" }
+    if ($line -notmatch '^listening ') { $process.Kill($true); throw "The $Name test double did not start: $line" }
     $script:demoDoubles += $process
     $process
 }
@@ -74,11 +75,13 @@ try {
     $clickhouse = "$($lab.clickhouse.hostName):$($lab.clickhouse.httpsPort)"
     $web = "$($lab.http.hostName):$($lab.http.port)"
     $mongo = "$($lab.postgresTls.hostName):27017"
-    Write-Show "Get-WorkspaceSshKey | ConvertTo-AuthorizedKey -PermitOpen '$pg', '$redis', '$clickhouse', '$web', '$mongo' | Add-Content <bastion authorized_keys>"
-    $line = Get-WorkspaceSshKey | ConvertTo-AuthorizedKey -PermitOpen $pg, $redis, $clickhouse, $web, $mongo
+    $trino = "$($lab.postgresTls.hostName):18443"
+    $dremio = "$($lab.postgresTls.hostName):32010"
+    Write-Show "Get-WorkspaceSshKey | ConvertTo-AuthorizedKey -PermitOpen '$pg', '$redis', '$clickhouse', '$web', '$mongo', '$trino', '$dremio' | Add-Content <bastion authorized_keys>"
+    $line = Get-WorkspaceSshKey | ConvertTo-AuthorizedKey -PermitOpen $pg, $redis, $clickhouse, $web, $mongo, $trino, $dremio
     Add-Content -Path $lab.bastion.authorizedKeysPath -Value $line
     Write-Host $line
-    $summary.Add("authorized_keys line installed on the lab bastion (permitopen=$pg, $redis, $clickhouse, $web, $mongo)")
+    $summary.Add("authorized_keys line installed on the lab bastion (permitopen=$pg, $redis, $clickhouse, $web, $mongo, $trino, $dremio)")
 
     if (Get-Command ssh -ErrorAction SilentlyContinue) {
         Write-Step '5. The real OpenSSH client logs in to the bastion with the workspace key'
@@ -194,7 +197,7 @@ try {
     $summary.Add("ClickHouse $($chReport.ServerVersion) over HTTPS through the bastion, VerifyFull: $(@(Invoke-SecureQuery events 'SELECT id FROM people').Count) typed rows")
 
     Write-Step '15. MongoDB: documents as objects, through the same bastion (the server is the wire-protocol TEST DOUBLE: no MongoDB runs here)'
-    $mongoDouble = Start-DemoMongoDouble
+    $null = Start-DemoDouble Mongo 27017 @('--tls-mode', 'allow')
     $mdb = $lab.postgresTls
     $mongoCredential = [pscredential]::new($mdb.user, (ConvertTo-SecureString $mdb.password -AsPlainText -Force))
     Write-Show "New-SecureIntegration -Name orders-mongo -Type MongoDB -HostName $($mdb.hostName) -Database scdemo -Credential `$cred -SslMode VerifyFull -CaCertificatePath <lab CA> -SshBastion ... -SshUser ..."
@@ -207,7 +210,23 @@ try {
     Write-Host "Test-SecureConnection orders-mongo: encrypted=$($mongoReport.Encrypted) $($mongoReport.TlsProtocol), chain=$($mongoReport.CertificateValidated), name=$($mongoReport.HostNameVerified), server $($mongoReport.ServerVersion)"
     $summary.Add("MongoDB (wire-protocol test double) through the bastion, VerifyFull: $(@(Invoke-SecureQuery orders-mongo -Collection people).Count) documents as objects")
 
-    Write-Step '16. Which address must the database firewall allow? (the egress allowlist)'
+    Write-Step '16. Trino and Dremio, the same way (the servers are TEST DOUBLES: a Trino coordinator double and an Arrow Flight double)'
+    $null = Start-DemoDouble Trino 18443 @()
+    $null = Start-DemoDouble Flight 32010 @()
+    $labLogin = [pscredential]::new($mdb.user, (ConvertTo-SecureString $mdb.password -AsPlainText -Force))
+    $common = @{ HostName = $mdb.hostName; Credential = $labLogin; SslMode = 'VerifyFull'; CaCertificatePath = $lab.ca.labCaPath; SshBastion = "$($lab.bastion.host):$($lab.bastion.port)"; SshUser = $lab.bastion.user }
+    Write-Show "New-SecureIntegration -Name lake -Type Trino -Port 18443 -Option @{ Catalog = 'hive'; Schema = 'sales' } ...; Invoke-SecureQuery lake 'SELECT * FROM people'"
+    New-SecureIntegration -Name lake -Type Trino -Port 18443 -Option @{ Catalog = 'hive'; Schema = 'sales' } @common | Out-Null
+    Invoke-SecureQuery lake 'SELECT * FROM people' | Format-Table id, name, score, joined | Out-Host
+    Write-Show "New-SecureIntegration -Name flight -Type Dremio ...; Invoke-SecureQuery flight 'SELECT * FROM people'"
+    New-SecureIntegration -Name flight -Type Dremio @common | Out-Null
+    Invoke-SecureQuery flight 'SELECT * FROM people' | Format-Table id, name, score, joined | Out-Host
+    $trinoReport = Test-SecureConnection lake -WarningAction SilentlyContinue
+    $dremioReport = Test-SecureConnection flight -WarningAction SilentlyContinue
+    Write-Host "Trino: encrypted=$($trinoReport.Encrypted) $($trinoReport.TlsProtocol), name=$($trinoReport.HostNameVerified), $($trinoReport.ServerVersion); Dremio: encrypted=$($dremioReport.Encrypted) $($dremioReport.TlsProtocol), name=$($dremioReport.HostNameVerified), $($dremioReport.ServerVersion)"
+    $summary.Add("Trino and Dremio (test doubles) through the bastion, VerifyFull: $(@(Invoke-SecureQuery lake 'SELECT * FROM people').Count) and $(@(Invoke-SecureQuery flight 'SELECT * FROM people').Count) typed rows")
+
+    Write-Step '17. Which address must the database firewall allow? (the egress allowlist)'
     Write-Show 'Get-EgressAllowlist -Integration people-db'
     $observed = Get-EgressAllowlist -Integration people-db
     $observed | Format-List Cidr, Source, Description | Out-Host
@@ -221,20 +240,20 @@ try {
     Write-Host "$($egress.Message)"
     $summary.Add("Egress: the database sees $($observed.Address) (the bastion); covered by the allowlist: $($egress.Covered); pg_hba rules rendered")
 
-    Write-Step '17. A certificate from the wrong CA is refused, through the same tunnel'
+    Write-Step '18. A certificate from the wrong CA is refused, through the same tunnel'
     Write-Show 'Set-SslPolicy -Integration people-db -Mode VerifyFull -CaCertificatePath <rogue CA>; Invoke-SecureQuery people-db ...'
     Set-SslPolicy -Integration people-db -Mode VerifyFull -CaCertificatePath $lab.ca.rogueCaPath | Out-Null
     try { Invoke-SecureQuery people-db 'select 1' -ErrorAction Stop | Out-Null }
     catch { Write-Host "Refused as expected: [$($_.FullyQualifiedErrorId)] $($_.Exception.Message)" }
 
-    Write-Step '18. Stop every tunnel'
+    Write-Step '19. Stop every tunnel'
     Write-Show 'Get-SshTunnel | Stop-SshTunnel'
     Get-SshTunnel | Stop-SshTunnel
     Write-Host "Tunnels left: $(@(Get-SshTunnel).Count); `$env:PG_LOCAL_PORT is now '$env:PG_LOCAL_PORT'"
 
     Write-Host "`n### Summary" -ForegroundColor Green
     $summary | ForEach-Object { Write-Host " - $_" }
-    Write-Host " - Every issue so far is in the demo: key, tunnels, saved tunnel integrations, strict-SSL queries (PostgreSQL, ClickHouse, MongoDB against its test double), egress allowlist."
+    Write-Host " - Every issue so far is in the demo: key, tunnels, saved tunnel integrations, strict-SSL queries (PostgreSQL, ClickHouse; MongoDB, Trino and Dremio against their test doubles), egress allowlist."
 }
 finally {
     if (Get-Module SecureConnect) { Get-SshTunnel | Stop-SshTunnel }
