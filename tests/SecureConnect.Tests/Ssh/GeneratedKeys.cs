@@ -6,7 +6,8 @@ using KeyAlgorithm = SecureConnect.Ssh.Keys.SshKeyAlgorithm;
 namespace SecureConnect.Tests.Ssh;
 
 /// <summary>
-/// Keys generated once per test run and shared: a 4096-bit RSA key takes BouncyCastle several seconds.
+/// Keys generated once per test run and shared: even with the platform's generator a 4096-bit RSA key takes
+/// a noticeable fraction of a second.
 /// </summary>
 internal static class GeneratedKeys
 {
