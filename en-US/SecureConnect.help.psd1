@@ -5,7 +5,7 @@
     'New-WorkspaceSshKey'     = @{
         Synopsis    = 'Creates the workspace SSH key pair that every integration of the workspace uses.'
         Description = @'
-Generates a new SSH key pair with BouncyCastle and stores it in the workspace's keys folder ($env:SECURECONNECT_HOME, by default ~/.secureconnect): the private key in OpenSSH format (the format ssh-keygen writes and ssh reads), mode 0600 on Unix and an owner-only ACL on Windows, and the public key as one authorized_keys line.
+Generates a new SSH key pair (RSA with the platform's RSA implementation, OpenSSL on Linux; Ed25519 and ECDSA with BouncyCastle) and stores it in the workspace's keys folder ($env:SECURECONNECT_HOME, by default ~/.secureconnect): the private key in OpenSSH format (the format ssh-keygen writes and ssh reads), mode 0600 on Unix and an owner-only ACL on Windows, and the public key as one authorized_keys line.
 
 The same key serves every integration of the workspace: install its public key once on each bastion (see ConvertTo-AuthorizedKey). Ed25519 is the default; Rsa makes a 4096-bit key that signs with rsa-sha2-256/512 as OpenSSH 8.8 and later require; Ecdsa makes a P-256 key.
 
