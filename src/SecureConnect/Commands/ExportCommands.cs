@@ -130,7 +130,7 @@ public sealed class ExportSecureQueryCommand : SecureQueryCmdlet
 
         ExportMode mode = Append ? ExportMode.Append : Force ? ExportMode.Overwrite : ExportMode.CreateNew;
         using ExportFile file = ExportFile.Open(path, mode);
-        using IRowWriter writer = CreateWriter(file);
+        using IRowWriter writer = ExportWriters.Create(file, Format, Encoding, Delimiter, UseQuotes);
         var output = new FileOutput(writer, file, new ExportProgress(this, file.Path));
         IEngineSession? session = null;
         try
@@ -161,25 +161,6 @@ public sealed class ExportSecureQueryCommand : SecureQueryCmdlet
         long bytes = file.Commit();
         WriteVerbose($"Wrote {writer.Rows} rows ({bytes} bytes) to '{file.Path}'.");
         WriteObject(new ExportResult(spec.Name, file.Path, Format, writer.Rows, bytes, clock.Elapsed.TotalSeconds, file.AppendsToText));
-    }
-
-    private IRowWriter CreateWriter(ExportFile file)
-    {
-        if (Format == ExportFormat.JsonLines)
-        {
-            return new JsonLinesRowWriter(file.Stream);
-        }
-
-        Encoding encoding = Encoding ?? ExportEncodings.Utf8NoBom;
-        string[]? header = null;
-        if (file.AppendsToText)
-        {
-            // As Export-Csv -Append: the file's own encoding when its byte order mark names one, and its header.
-            (header, encoding) = CsvHeaderReader.Read(file.Path, Delimiter, encoding);
-            encoding = ExportEncodings.WithoutPreamble(encoding);
-        }
-
-        return new CsvRowWriter(file.Stream, encoding, Delimiter, UseQuotes, header, file.Path);
     }
 
     /// <summary>Hands each row to the file's writer, on the pipeline thread, and reports progress.</summary>
