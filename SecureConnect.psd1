@@ -32,6 +32,7 @@
         'Set-SslPolicy'
         'Get-SslPolicy'
         'Invoke-SecureQuery'
+        'Export-SecureQuery'
         'Test-SecureConnection'
         'Get-EgressAllowlist'
         'Add-EgressAddress'

@@ -690,6 +690,71 @@ Invoke-SecureQuery -Type Dremio -ConnectionString ''Host=dremio.example.com;Port
         )
         Links       = @('New-SecureIntegration', 'Test-SecureConnection', 'Set-SslPolicy')
     }
+    'Export-SecureQuery'      = @{
+        Synopsis    = 'Runs a query on an integration under its SSL policy and streams the result straight into a CSV or JSON Lines file.'
+        Description = @'
+Connects and runs the query exactly as Invoke-SecureQuery does (the same integration, ad hoc and connection string parameters, -Credential, -Parameters, -CommandTimeout, every engine, the SSH tunnel and the SSL policy), but formats each row straight from the values the driver returns into the file, without making an object per row. Outputs one ExportResult: Integration, Path, Format, Rows, Bytes, Seconds, Appended.
+
+-Format Csv (the default) writes, byte for byte, what Invoke-SecureQuery ... | Export-Csv -Path <file> writes for the same result with the same -Encoding, -Delimiter and -UseQuotes: UTF-8 without a byte order mark by default; a header of the first row's column names; every field in double quotes by default, a double quote doubled; NULL as an empty field without quotes; each value as PowerShell's Export-Csv turns it into text, its ToString() in the session's culture (numbers, decimals, dates and DateTimeOffsets as [string] would show them in that culture, booleans True/False, an array as System.Object[], a MongoDB sub-document as @{...}); lines end with the platform's newline. -UseQuotes AsNeeded quotes only fields that hold the delimiter, a double quote or a line feed, as Export-Csv does. For MongoDB, whose documents may differ, the header is the first document's fields, and a later document's field that the header lacks is left out, as Export-Csv does.
+
+-Format JsonLines writes one JSON object per row and line (UTF-8 without a byte order mark, \n endings): properties in column order, NULL as null, numbers as numbers (NaN and infinities as text), dates and times as ISO 8601 round-trip text (DateTime and DateTimeOffset with "O"), binary as base64, nested MongoDB documents as objects and arrays as arrays. -Encoding, -Delimiter and -UseQuotes are CSV only (ParameterNotApplicable).
+
+The file appears only once the whole result has arrived. The rows are written to a hidden temporary file beside the target (.<name>.<random>.partial, in the same folder, owner-only while it is written), which is then renamed over the target in one step (with the permissions the replaced file had, or a new file's). A query that fails before or during the result (QueryFailed, QueryInterrupted, a broken tunnel, Ctrl+C, Select-Object upstream of nothing) leaves no file, or the old file untouched, and no temporary file: never a partial file that looks complete.
+
+An existing file is refused (ExportTargetExists) unless -Force replaces it or -Append adds to it; unlike Export-Csv, which overwrites silently, because a runbook that runs twice should not lose yesterday's export without saying so. -Append writes the new rows to the temporary file and appends them to the end of the target in one go once the result is complete. With CSV it writes no second header, writes the columns in the file's order, and uses the file's encoding when its byte order mark names one (as Export-Csv -Append); a file whose header names other columns than the query returns is refused (ExportHeaderMismatch), where Export-Csv would drop the columns the file lacks. Appending to a missing or empty file writes a whole file, header included.
+
+Progress (rows, MiB, rows per second) is shown with Write-Progress on exports that run longer than half a second, at most twice a second, and not at all when $ProgressPreference is SilentlyContinue. -WhatIf names the file and writes nothing, without connecting.
+
+Every error of Export-SecureQuery is terminating: one call writes one file, and a runbook must not go on without it. MongoDB: pass a database command as JSON in -Query ('{ "find": "orders", "filter": { "status": "open" } }'); -Collection is Invoke-SecureQuery's.
+
+Errors: ExportTargetExists, ExportHeaderMismatch, ExportFailed (folder missing, -Path a folder, no permission, disk full), ParameterNotApplicable, and every error of Invoke-SecureQuery (QueryFailed, QueryInterrupted, ConnectionFailed, SslPolicyViolation, ...).
+'@
+        Parameters  = @{
+            ConnectionString = 'Ad hoc: the driver''s connection string (host, port, database, user and password are taken from it). TLS settings in it are refused with SslPolicyViolation: -SslMode and the workspace policy set them.'
+            Integration = 'The integration: its name, or an Integration object (Get-SecureIntegration pipes in by property name; with several, add -Append to gather them in one file). Alias: -Name.'
+            Type = 'Ad hoc: the engine.'
+            HostName = 'Ad hoc: the database servers host name, as its certificate names it. Aliases: -Host, -Server.'
+            Port = 'Ad hoc: the port (the engines usual port when omitted).'
+            Database = 'Ad hoc: the database.'
+            SslMode = 'Ad hoc: the SSL mode (the workspace default when omitted; Strict = VerifyFull).'
+            CaCertificatePath = 'Ad hoc: a PEM CA certificate to validate the server against.'
+            Tunnel = 'Ad hoc: an SshTunnel to connect through; the certificate is still checked against -HostName.'
+            Credential = 'The login for this call (overrides the sessions credential and the secret).'
+            Query = 'The query. @name placeholders are bound from -Parameters as real parameters, never spliced into the SQL. MongoDB: a database command as JSON or Extended JSON.'
+            Path = 'The file to write, relative to the current location (~ is the home folder). Its folder must exist (ExportFailed). An existing file is refused without -Force or -Append (ExportTargetExists).'
+            Parameters = 'Values for the @name placeholders, as a hashtable, each bound as a real parameter (the same types as Invoke-SecureQuery -Parameters).'
+            CommandTimeout = 'Seconds the command may run (0: no limit).'
+            Format = 'Csv (default: what Export-Csv writes for the same rows) or JsonLines (one JSON object per line, UTF-8 without a byte order mark).'
+            Encoding = 'CSV: the encoding, as Export-Csv takes it: utf8 (default, no byte order mark), utf8NoBOM, utf8BOM, unicode (UTF-16 LE with a byte order mark), bigendianunicode, utf32, bigendianutf32, ascii, a code page number or name, or an Encoding object.'
+            Delimiter = 'CSV: the character between fields (a comma by default), as Export-Csv -Delimiter.'
+            UseQuotes = 'CSV: Always (default: every header name and value in double quotes), AsNeeded (only fields with the delimiter, a double quote or a line feed) or Never, as Export-Csv -UseQuotes. NULL is an empty field in every case.'
+            Append = 'Adds the rows to the end of the file, in one go once the whole result has arrived. CSV: no second header, the file''s column order and encoding; a file with other columns is refused (ExportHeaderMismatch). A missing or empty file is written whole.'
+            Force = 'Replaces an existing file (only once the whole result has arrived; until then the old file is untouched).'
+        }
+        Examples    = @(
+            @{
+                Title   = 'A query to CSV, as Export-Csv would write it'
+                Code    = 'Export-SecureQuery orders ''select id, customer, total, placed from orders where placed >= @since'' -Parameters @{ since = (Get-Date).Date } -Path ./orders-today.csv'
+                Remarks = 'The same bytes as Invoke-SecureQuery ... | Export-Csv ./orders-today.csv, written without an object per row; orders-today.csv appears only when the last row has arrived. Outputs Rows, Bytes and Seconds.'
+            }
+            @{
+                Title   = 'Every saved integration into one file, from the pipeline'
+                Code    = 'Get-SecureIntegration shop-* | Export-SecureQuery -Query ''select current_database() as db, count(*) as orders from orders'' -Path ./counts.csv -Append'
+                Remarks = 'Each integration''s result is appended once it is complete; the header is written once, and a file with other columns is refused (ExportHeaderMismatch).'
+            }
+            @{
+                Title   = 'JSON Lines for a data pipeline, replacing yesterday''s file'
+                Code    = 'Export-SecureQuery shopdb ''{ "find": "orders", "filter": { "status": "open" } }'' -Path ./open-orders.jsonl -Format JsonLines -Force'
+                Remarks = 'One MongoDB document per line, nested documents as objects, dates as ISO 8601; the old file stays until the new one is complete.'
+            }
+            @{
+                Title   = 'Semicolons, quotes only where needed, UTF-8 with a byte order mark (for Excel)'
+                Code    = 'Export-SecureQuery orders ''select * from customers'' -Path ./customers.csv -Delimiter '';'' -UseQuotes AsNeeded -Encoding utf8BOM'
+                Remarks = 'As Export-Csv -Delimiter '';'' -UseQuotes AsNeeded -Encoding utf8BOM.'
+            }
+        )
+        Links       = @('Invoke-SecureQuery', 'Export-Csv', 'about_SecureConnect_Errors')
+    }
     'Test-SecureConnection'   = @{
         Synopsis    = 'Connects to an integration and reports how the connection is secured, as the server sees it.'
         Description = @'

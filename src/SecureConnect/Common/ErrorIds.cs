@@ -33,6 +33,12 @@ internal static class ErrorIds
 
     public const string EmptyAllowlist = nameof(EmptyAllowlist);
 
+    public const string ExportFailed = nameof(ExportFailed);
+
+    public const string ExportHeaderMismatch = nameof(ExportHeaderMismatch);
+
+    public const string ExportTargetExists = nameof(ExportTargetExists);
+
     public const string ForwardRefused = nameof(ForwardRefused);
 
     public const string HostBitsSet = nameof(HostBitsSet);
