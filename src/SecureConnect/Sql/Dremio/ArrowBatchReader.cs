@@ -1,7 +1,5 @@
 using System;
-using System.Collections;
 using System.Data.Common;
-using System.Globalization;
 using System.Threading;
 using Apache.Arrow;
 
@@ -22,7 +20,7 @@ internal interface IRecordBatchSource : IDisposable
 /// a batch is handed out before the next exists. Each batch is released when its rows are read. Disposing the reader
 /// before the end disposes the source, which cancels the stream on the server.
 /// </summary>
-internal sealed class ArrowBatchReader : DbDataReader
+internal sealed class ArrowBatchReader : ValueReader
 {
     private readonly Schema _schema;
     private readonly IRecordBatchSource _source;
@@ -53,17 +51,9 @@ internal sealed class ArrowBatchReader : DbDataReader
 
     public override int FieldCount => _names.Length;
 
-    public override object this[int ordinal] => GetValue(ordinal);
-
-    public override object this[string name] => GetValue(GetOrdinal(name));
-
-    public override int RecordsAffected => -1;
-
-    public override bool HasRows => true;
+    public override string GetName(int ordinal) => _names[ordinal];
 
     public override bool IsClosed => _closed;
-
-    public override int Depth => 0;
 
     public override bool Read()
     {
@@ -95,68 +85,15 @@ internal sealed class ArrowBatchReader : DbDataReader
         return true;
     }
 
-    public override bool NextResult() => false;
-
-    public override string GetName(int ordinal) => _names[ordinal];
-
     public override string GetDataTypeName(int ordinal) => _schema.FieldsList[ordinal].DataType.Name;
 
     public override Type GetFieldType(int ordinal) => ArrowValues.ClrType(_schema.FieldsList[ordinal].DataType);
-
-    public override int GetOrdinal(string name)
-    {
-        int index = System.Array.FindIndex(_names, n => string.Equals(n, name, StringComparison.Ordinal));
-        return index >= 0 ? index : System.Array.FindIndex(_names, n => string.Equals(n, name, StringComparison.OrdinalIgnoreCase)) is int i and >= 0 ? i : throw new IndexOutOfRangeException(name);
-    }
 
     public override object GetValue(int ordinal)
     {
         RecordBatch batch = _batch is not null && _row >= 0 ? _batch : throw new InvalidOperationException("No current row: call Read first.");
         return ArrowValues.ToDotNet(batch.Column(ordinal), _row) ?? DBNull.Value;
     }
-
-    public override int GetValues(object[] values)
-    {
-        int count = Math.Min(values.Length, _names.Length);
-        for (int i = 0; i < count; i++)
-        {
-            values[i] = GetValue(i);
-        }
-
-        return count;
-    }
-
-    public override bool IsDBNull(int ordinal) => GetValue(ordinal) is DBNull;
-
-    public override bool GetBoolean(int ordinal) => Convert.ToBoolean(GetValue(ordinal), CultureInfo.InvariantCulture);
-
-    public override byte GetByte(int ordinal) => Convert.ToByte(GetValue(ordinal), CultureInfo.InvariantCulture);
-
-    public override char GetChar(int ordinal) => Convert.ToChar(GetValue(ordinal), CultureInfo.InvariantCulture);
-
-    public override DateTime GetDateTime(int ordinal) => GetValue(ordinal) is DateTimeOffset at ? at.DateTime : (DateTime)GetValue(ordinal);
-
-    public override decimal GetDecimal(int ordinal) => Convert.ToDecimal(GetValue(ordinal), CultureInfo.InvariantCulture);
-
-    public override double GetDouble(int ordinal) => Convert.ToDouble(GetValue(ordinal), CultureInfo.InvariantCulture);
-
-    public override float GetFloat(int ordinal) => Convert.ToSingle(GetValue(ordinal), CultureInfo.InvariantCulture);
-
-    public override Guid GetGuid(int ordinal) => (Guid)GetValue(ordinal);
-
-    public override short GetInt16(int ordinal) => Convert.ToInt16(GetValue(ordinal), CultureInfo.InvariantCulture);
-
-    public override int GetInt32(int ordinal) => Convert.ToInt32(GetValue(ordinal), CultureInfo.InvariantCulture);
-
-    public override long GetInt64(int ordinal) => Convert.ToInt64(GetValue(ordinal), CultureInfo.InvariantCulture);
-
-    public override string GetString(int ordinal) => Convert.ToString(GetValue(ordinal), CultureInfo.InvariantCulture) ?? string.Empty;
-
-    public override long GetBytes(int ordinal, long dataOffset, byte[]? buffer, int bufferOffset, int length) => throw new NotSupportedException("Read binary values with GetValue (byte[]).");
-
-    public override long GetChars(int ordinal, long dataOffset, char[]? buffer, int bufferOffset, int length) => throw new NotSupportedException("Read text values with GetString.");
-
-    public override IEnumerator GetEnumerator() => new DbEnumerator(this, closeReader: false);
 
     public override void Close()
     {
