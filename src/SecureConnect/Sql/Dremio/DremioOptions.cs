@@ -68,34 +68,8 @@ internal static class DremioOptionNames
             headers.Add(new("schema", HeaderValue("Database", database)));
         }
 
-        foreach (DictionaryEntry entry in options)
+        foreach ((string key, string compact, string value) in OptionEntries.Checked(options, s_tls, s_endpoint, "the one Flight endpoint it connects to, bounded timeouts"))
         {
-            string key = Convert.ToString(entry.Key, CultureInfo.InvariantCulture) ?? string.Empty;
-            object? raw = entry.Value is PSObject pso ? pso.BaseObject : entry.Value;
-            string value = raw switch
-            {
-                IFormattable f => f.ToString(null, CultureInfo.InvariantCulture),
-                _ => Convert.ToString(raw, CultureInfo.InvariantCulture) ?? string.Empty,
-            };
-            string compact = key.Replace(" ", string.Empty, StringComparison.Ordinal).Replace("_", string.Empty, StringComparison.Ordinal).Replace("-", string.Empty, StringComparison.Ordinal);
-            if (s_tls.Contains(compact))
-            {
-                throw new SecureConnectException(
-                    ErrorIds.SslPolicyViolation,
-                    ErrorKind.SecurityError,
-                    $"The option '{key}' would change the connection's TLS settings, which only the SSL policy may set. Use Set-SslPolicy (or -SslMode, and -CaCertificatePath for the CA) instead.",
-                    key);
-            }
-
-            if (s_endpoint.Contains(compact))
-            {
-                throw new SecureConnectException(
-                    ErrorIds.InvalidOption,
-                    ErrorKind.InvalidArgument,
-                    $"The option '{key}' is set by the integration itself (-HostName, -Port, -Database, -Credential) or by SecureConnect (the one Flight endpoint it connects to, bounded timeouts); remove it from -Option.",
-                    key);
-            }
-
             if (string.Equals(compact, "authmode", StringComparison.OrdinalIgnoreCase))
             {
                 mode = Enum.TryParse(value, ignoreCase: true, out DremioAuthMode parsed) && Enum.IsDefined(parsed) && !value.All(char.IsDigit)
