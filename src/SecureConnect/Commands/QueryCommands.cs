@@ -277,6 +277,8 @@ public sealed class InvokeSecureQueryCommand : SecureQueryCmdlet
     private sealed class PipelineOutput : IQueryOutput
     {
         private readonly InvokeSecureQueryCommand _cmdlet;
+        private string[]? _names;
+        private RowObjects? _rows;
 
         public PipelineOutput(InvokeSecureQueryCommand cmdlet)
         {
@@ -285,14 +287,15 @@ public sealed class InvokeSecureQueryCommand : SecureQueryCmdlet
 
         public void Row(string[] names, object?[] values)
         {
-            var row = new PSObject();
-            for (int i = 0; i < names.Length; i++)
+            // One factory per result: the engines hand every row of a result the same names array.
+            if (!ReferenceEquals(names, _names))
             {
-                row.Properties.Add(new PSNoteProperty(names[i], values[i]));
+                _rows = new RowObjects(names);
+                _names = names;
             }
 
             // Select-Object -First stops the pipeline here; the runner then cancels the rest on the server.
-            _cmdlet.WriteObject(row);
+            _cmdlet.WriteObject(_rows!.Create(values));
         }
 
         public void Table(DataTable table, bool asRows)

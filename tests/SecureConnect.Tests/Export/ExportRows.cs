@@ -2,6 +2,7 @@ using System;
 using System.Collections.Generic;
 using System.Globalization;
 using System.Management.Automation;
+using SecureConnect.Common;
 
 namespace SecureConnect.Tests.Export;
 
@@ -41,16 +42,8 @@ internal static class ExportRows
         return rows;
     }
 
-    public static PSObject ToObject(string[] names, object?[] values)
-    {
-        var row = new PSObject();
-        for (int i = 0; i < names.Length; i++)
-        {
-            row.Properties.Add(new PSNoteProperty(names[i], values[i]));
-        }
-
-        return row;
-    }
+    /// <summary>The row as Invoke-SecureQuery writes it (RowObjects).</summary>
+    public static PSObject ToObject(string[] names, object?[] values) => RowObjects.CreateOne(names, values);
 
     /// <summary>Runs <paramref name="action"/> with this thread's culture set (PowerShell's runspace takes it from here).</summary>
     public static T InCulture<T>(string culture, Func<T> action)

@@ -2,6 +2,7 @@ using System;
 using System.Collections.Generic;
 using System.Management.Automation;
 using MongoDB.Bson;
+using SecureConnect.Common;
 
 namespace SecureConnect.Sql.Mongo;
 
@@ -114,12 +115,6 @@ internal static class MongoValues
     public static PSObject ToObject(BsonDocument document)
     {
         (string[] names, object?[] values) = ToRow(document);
-        var result = new PSObject();
-        for (int i = 0; i < names.Length; i++)
-        {
-            result.Properties.Add(new PSNoteProperty(names[i], values[i]));
-        }
-
-        return result;
+        return RowObjects.CreateOne(names, values);
     }
 }
