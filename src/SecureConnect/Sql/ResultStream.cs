@@ -40,15 +40,19 @@ internal sealed class ResultStream
                 continue;
             }
 
+            // The names array is shared by every row of the result (the pipeline builds one property set from it).
             string[] names = ColumnNames.Unique(Enumerable.Range(0, reader.FieldCount).Select(reader.GetName));
-            var raw = new object[reader.FieldCount];
+            int count = reader.FieldCount;
             while (reader.Read())
             {
-                reader.GetValues(raw);
-                var values = new object?[raw.Length];
-                for (int i = 0; i < raw.Length; i++)
+                var values = new object?[count];
+                reader.GetValues(values!);
+                for (int i = 0; i < values.Length; i++)
                 {
-                    values[i] = raw[i] is DBNull ? null : raw[i];
+                    if (values[i] is DBNull)
+                    {
+                        values[i] = null;
+                    }
                 }
 
                 // Streams as the reader yields: a stopped pipeline throws here, and the caller cancels.
