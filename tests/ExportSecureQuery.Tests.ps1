@@ -60,6 +60,18 @@ FROM system.numbers LIMIT 3
 
     function Get-Hex([string] $Path) { [Convert]::ToHexString([IO.File]::ReadAllBytes($Path)) }
 
+    function Start-ExportRunspace([string] $Path, [string] $Progress) {
+        # Export-SecureQuery of an endless result in a runspace of its own, started and left running: the test stops it.
+        $shell = [powershell]::Create()
+        $null = $shell.AddScript({
+                param($Module, $Path, $Progress)
+                $ProgressPreference = $Progress
+                Import-Module $Module
+                Export-SecureQuery pg 'select n, md5(n::text) as h from (select generate_series(1, 2000000000) as n) s' -Path $Path -ErrorAction Stop
+            }).AddArgument($env:SECURECONNECT_MODULE_PATH).AddArgument($Path).AddArgument($Progress)
+        [pscustomobject]@{ Shell = $shell; Async = $shell.BeginInvoke() }
+    }
+
     # Files left in a folder, hidden ones (the temporary .partial files) included.
     function Get-FolderFiles([string] $Path) { @(Get-ChildItem -LiteralPath $Path -Force -File | ForEach-Object Name | Sort-Object) }
 }
@@ -178,6 +190,41 @@ Describe 'Export-SecureQuery through the bastion' -Tag Lab {
 
         Get-Hex $path | Should -BeExactly $before
         Get-FolderFiles $dir | Should -Be @('kept.csv')
+    }
+
+    It 'shows progress with rows, MiB and rate while it writes, and leaves no file when stopped (Ctrl+C) mid-way (PostgreSQL)' -Skip:(Skip-When $NoLab) {
+        # A result with no end (a set-returning function in the select list streams): only the stop ends it.
+        $path = Join-Path $dir 'stopped.csv'
+        $run = Start-ExportRunspace -Path $path -Progress 'Continue'
+        try {
+            Wait-Until { $run.Shell.Streams.Progress.Count -gt 0 } 120 | Should -BeTrue -Because 'a long export reports its progress'
+            $run.Shell.Stop()
+            $stopped = try { $run.Shell.EndInvoke($run.Async); $null } catch { $_.Exception.GetBaseException() }
+            $stopped | Should -BeOfType ([Management.Automation.PipelineStoppedException])
+        }
+        finally { $run.Shell.Dispose() }
+
+        $record = $run.Shell.Streams.Progress[0]
+        $record.Activity | Should -BeLike "Export-SecureQuery to *stopped.csv"
+        $record.StatusDescription | Should -Match '^[\d,.\s]+ rows, [\d,.]+ MiB, [\d,.\s]+ rows/s$'
+        Get-FolderFiles $dir | Should -BeNullOrEmpty -Because 'a stopped export leaves neither the file nor its temporary file'
+    }
+
+    It 'shows no progress under $ProgressPreference = SilentlyContinue (PostgreSQL)' -Skip:(Skip-When $NoLab) {
+        $path = Join-Path $dir 'quiet.csv'
+        $run = Start-ExportRunspace -Path $path -Progress 'SilentlyContinue'
+        try {
+            # Still writing well after the first progress tick (half a second) would have come.
+            $sw = [Diagnostics.Stopwatch]::StartNew()
+            Wait-Until { $sw.Elapsed.TotalSeconds -gt 1.5 -and @(Get-ChildItem -LiteralPath $dir -Force -File).Count -eq 1 } 120 | Should -BeTrue
+            $size = (Get-ChildItem -LiteralPath $dir -Force -File).Length
+            Wait-Until { (Get-ChildItem -LiteralPath $dir -Force -File).Length -gt $size } 60 | Should -BeTrue -Because 'rows are still being written'
+            $run.Shell.Stop()
+        }
+        finally { $run.Shell.Dispose() }
+
+        $run.Shell.Streams.Progress.Count | Should -Be 0
+        Get-FolderFiles $dir | Should -BeNullOrEmpty
     }
 
     It 'refuses an existing file without -Force or -Append, and replaces it with -Force (PostgreSQL)' -Skip:(Skip-When $NoLab) {
