@@ -293,6 +293,9 @@ function Invoke-DemoTask {
 
 function Invoke-BenchTask {
     Invoke-BuildTask
+    # The driver's own limits that rows to objects is measured against (a C# loop, DataAdapter.Fill).
+    Write-Step 'Building the benchmark reference tests/bench/DriverLoop'
+    Invoke-Native dotnet @('build', (Join-Path $RepoRoot 'tests/bench/DriverLoop/DriverLoop.csproj'), '-c', $Configuration, '-o', (Join-Path $OutputRoot 'DriverLoop'), '--nologo', '-v', 'quiet')
     $env:SECURECONNECT_MODULE_PATH = Get-BuiltModulePath
     $labExit = Invoke-Lab 'start'
     if ($labExit -eq 0) { $env:SECURECONNECT_LAB_ENDPOINTS = $LabEndpoints }

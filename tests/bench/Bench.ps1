@@ -1,10 +1,29 @@
 # Benchmarks, as ratios against the reference tool measured in the same run (these machines are shared and
-# noisy: absolute times mean little). Run by build.ps1 -Task Bench.
+# noisy: absolute times mean little). Run by build.ps1 -Task Bench, which builds the module and the driver reference
+# (tests/bench/DriverLoop) and starts the lab; writes bench/RESULTS.md at the end.
+param(
+    # Runs per case (medians).
+    [int] $Runs = 3,
+    [int] $NarrowRows = 1000000,
+    [int] $WideRows = 200000,
+    [string] $ResultsPath = [IO.Path]::GetFullPath((Join-Path $PSScriptRoot '../../bench/RESULTS.md')),
+    # Only these sections (for a quick look while working on one; the report then says which ran).
+    [ValidateSet('Keys', 'Rows', 'Memory', 'Export', 'Tunnels')]
+    [string[]] $Only = @('Keys', 'Rows', 'Memory', 'Export', 'Tunnels')
+)
 $ErrorActionPreference = 'Stop'
-Import-Module $env:SECURECONNECT_MODULE_PATH
-$work = Join-Path ([IO.Path]::GetTempPath()) ("sc-bench-" + [guid]::NewGuid().ToString('N'))
-New-Item -ItemType Directory $work | Out-Null
-$env:SECURECONNECT_HOME = Join-Path $work 'ws'
+. (Join-Path $PSScriptRoot '../common.ps1')   # imports the built module; Invoke-ChildPwsh
+. (Join-Path $PSScriptRoot 'BenchReport.ps1')
+$benchClock = [Diagnostics.Stopwatch]::StartNew()
+$transcript = Join-Path ([IO.Path]::GetTempPath()) ("sc-bench-log-" + [guid]::NewGuid().ToString('N') + '.txt')
+Start-Transcript -Path $transcript -UseMinimalHeader | Out-Null
+
+function Get-Median([double[]] $Values) { $sorted = @($Values | Sort-Object); $sorted[[int][Math]::Floor($sorted.Count / 2)] }
+
+function Write-Table([string] $Title, $Rows) {
+    Write-Host $Title
+    $Rows | Format-Table -AutoSize | Out-String -Width 220 | Write-Host
+}
 
 function Measure-Pair([scriptblock] $Ours, [scriptblock] $Ref, [int] $Count) {
     # Alternates the two so that a burst of load on the shared machine hits both sides, not one; medians of each.
@@ -14,121 +33,266 @@ function Measure-Pair([scriptblock] $Ours, [scriptblock] $Ref, [int] $Count) {
             $sw = [Diagnostics.Stopwatch]::StartNew(); & $side[0] | Out-Null; $sw.Stop(); $side[1].Add($sw.Elapsed.TotalMilliseconds)
         }
     }
-    $middle = [int][Math]::Floor($Count / 2)
-    ($ourTimes | Sort-Object)[$middle], ($refTimes | Sort-Object)[$middle]
+    (Get-Median $ourTimes), (Get-Median $refTimes)
 }
 
-try {
-    if (-not (Get-Command ssh-keygen -ErrorAction SilentlyContinue)) { Write-Host 'ssh-keygen is not installed: nothing to compare with.'; exit 0 }
-    $rows = foreach ($case in @(
-            @{ Name = 'Ed25519'; Ours = { New-WorkspaceSshKey -Force }; Ref = { ssh-keygen -q -t ed25519 -N '' -f (Join-Path $work "k$([guid]::NewGuid())") } }
-            @{ Name = 'Ed25519 + passphrase (bcrypt, 16 rounds)'; Ours = { New-WorkspaceSshKey -Force -Passphrase (ConvertTo-SecureString 'bench pass' -AsPlainText -Force) }; Ref = { ssh-keygen -q -t ed25519 -a 16 -N 'bench pass' -f (Join-Path $work "k$([guid]::NewGuid())") } }
-            @{ Name = 'Rsa 4096'; Runs = 5; Ours = { New-WorkspaceSshKey -Force -Algorithm Rsa }; Ref = { ssh-keygen -q -t rsa -b 4096 -N '' -f (Join-Path $work "k$([guid]::NewGuid())") } }
-        )) {
-        $count = if ($case['Runs']) { $case['Runs'] } else { 15 }
-        & $case.Ours | Out-Null  # warm-up (JIT)
-        $ours, $ref = Measure-Pair $case.Ours $case.Ref $count
-        [pscustomobject]@{ Case = $case.Name; Runs = $count; 'SecureConnect ms' = [Math]::Round($ours, 1); 'ssh-keygen ms' = [Math]::Round($ref, 1); Ratio = [Math]::Round($ours / $ref, 2) }
+function Measure-KeyGeneration {
+    if (-not (Get-Command ssh-keygen -ErrorAction SilentlyContinue)) { Write-Host 'ssh-keygen is not installed: nothing to compare key generation with.'; return }
+    $work = Join-Path ([IO.Path]::GetTempPath()) ("sc-bench-" + [guid]::NewGuid().ToString('N'))
+    New-Item -ItemType Directory $work | Out-Null
+    $env:SECURECONNECT_HOME = Join-Path $work 'ws'
+    try {
+        $rows = foreach ($case in @(
+                @{ Name = 'Ed25519'; Ours = { New-WorkspaceSshKey -Force }; Ref = { ssh-keygen -q -t ed25519 -N '' -f (Join-Path $work "k$([guid]::NewGuid())") } }
+                @{ Name = 'Ed25519 + passphrase (bcrypt, 16 rounds)'; Ours = { New-WorkspaceSshKey -Force -Passphrase (ConvertTo-SecureString 'bench pass' -AsPlainText -Force) }; Ref = { ssh-keygen -q -t ed25519 -a 16 -N 'bench pass' -f (Join-Path $work "k$([guid]::NewGuid())") } }
+                @{ Name = 'Rsa 4096'; Runs = 5; Ours = { New-WorkspaceSshKey -Force -Algorithm Rsa }; Ref = { ssh-keygen -q -t rsa -b 4096 -N '' -f (Join-Path $work "k$([guid]::NewGuid())") } }
+            )) {
+            $count = if ($case['Runs']) { $case['Runs'] } else { 15 }
+            & $case.Ours | Out-Null  # warm-up (JIT)
+            $ours, $ref = Measure-Pair $case.Ours $case.Ref $count
+            Add-BenchResult -Area 'Key generation' -Case $case.Name -Ours $ours -Reference 'ssh-keygen' -ReferenceValue $ref -Unit 'ms' -Target $(if ($case.Name -eq 'Rsa 4096') { '<= 1.5' } else { '' })
+            [pscustomobject]@{ Case = $case.Name; Runs = $count; 'SecureConnect ms' = [Math]::Round($ours, 1); 'ssh-keygen ms' = [Math]::Round($ref, 1); Ratio = [Math]::Round($ours / $ref, 2) }
+        }
+        Add-BenchCommand 'Key generation' 'New-WorkspaceSshKey -Force [-Algorithm Rsa] [-Passphrase ...]' "ssh-keygen -q -t ed25519|rsa [-b 4096] [-a 16] -N '...' -f <new file>"
+        Write-Table 'Key generation: median times; ssh-keygen includes its process start, SecureConnect includes writing the workspace.' $rows
     }
-    Write-Host 'Key generation: median times; ssh-keygen includes its process start, SecureConnect includes writing the workspace.'
-    $rows | Format-Table -AutoSize | Out-String -Width 200 | Write-Host
-}
-finally {
-    Remove-Item -Recurse -Force $work -ErrorAction SilentlyContinue
+    finally {
+        Remove-Item -Recurse -Force $work -ErrorAction SilentlyContinue
+    }
 }
 
-# Query streaming: time against psql through the same tunnel, and the peak working set for 100k vs 1M rows
-# (flat memory: the ratio should stay near 1). Needs the lab (build.ps1 -Task Bench starts it).
-$endpoints = $env:SECURECONNECT_LAB_ENDPOINTS
-if (-not $endpoints -or -not (Test-Path $endpoints)) { Write-Host 'The lab is not running: skipping the query benchmarks.'; exit 0 }
-$lab = Get-Content -Raw $endpoints | ConvertFrom-Json
-$work = Join-Path ([IO.Path]::GetTempPath()) ("sc-bench-q-" + [guid]::NewGuid().ToString('N'))
-$env:SECURECONNECT_HOME = $work
-try {
-    $key = New-WorkspaceSshKey
-    Set-Content $lab.bastion.authorizedKeysPath ($key | ConvertTo-AuthorizedKey)
-    Get-SshServerKey -HostName $lab.bastion.host -Port $lab.bastion.port | Add-SshKnownHost | Out-Null
-    $db = $lab.postgresTls
-    $tunnel = Start-SshTunnel -Bastion $lab.bastion.host -BastionPort $lab.bastion.port -User $lab.bastion.user -RemoteHost $db.hostName -RemotePort $db.port
-    $child = @"
+# The data every query case reads, generated by the server so that each tool reads exactly the same rows: a narrow
+# table (int, text, numeric) and a wide one of 30 mixed columns.
+function Get-NarrowQuery([int] $Rows) { "select g as n, md5(g::text) as h, (g % 1000) / 7.0 as x from generate_series(1, $Rows) g" }
+
+function Get-WideQuery([int] $Rows) {
+    $columns = @(
+        'g as id', 'g::bigint * 1000003 as big', '(g % 30000)::smallint as small', '(g % 1000) / 7.0 as ratio', '(g * 1.25)::numeric(12,2) as amount'
+        'g / 3.0::float8 as f8', '(g / 3.0)::float4 as f4', '(g % 2 = 0) as flag', "md5(g::text) as h1", "md5((g + 1)::text) as h2"
+        "'name ' || g as name", "repeat('x', g % 40) as padding", "'ä ö ü ' || (g % 97) as unicode", "(g % 5)::text as code", "('c' || g % 10)::varchar(10) as cat"
+        "date '2024-01-01' + (g % 365) as day", "timestamp '2024-01-01' + g * interval '1 second' as at", "timestamptz '2024-01-01 00:00+00' + g * interval '1 minute' as at_tz"
+        "time '00:00' + (g % 86400) * interval '1 second' as at_time", "(g % 100) * interval '1 hour' as span", 'md5(g::text)::uuid as guid', "decode(md5(g::text), 'hex') as raw"
+        "array[g, g + 1, g + 2] as ints", "json_build_object('n', g) as doc", "case when g % 7 = 0 then null else g end as maybe", "case when g % 11 = 0 then null else md5(g::text) end as maybe_text"
+        '(g % 256)::int2 as byte_ish', "(g * 0.001)::numeric(20,10) as precise", "g % 3 = 1 as flag2", "to_char(g, 'FM000000') as padded"
+    )
+    if ($columns.Count -ne 30) { throw "The wide query has $($columns.Count) columns, not 30." }
+    "select $($columns -join ', ') from generate_series(1, $Rows) g"
+}
+
+function Invoke-Timed([string] $Script, [hashtable] $Environment, [string] $What) {
+    # A child pwsh whose last output line is "<rows> <ms> <peak working set bytes>".
+    $r = Invoke-ChildPwsh -Script $Script -Environment $Environment -TimeoutSeconds 600
+    if ($r.ExitCode -ne 0) { throw "$What failed ($($r.ExitCode)): $((@($r.Error -split "`n" | Where-Object { $_.Trim() }) | Select-Object -Last 3) -join ' ')" }
+    $n, $ms, $peak = (@($r.Output.Trim() -split "`n") | Select-Object -Last 1).Trim() -split ' '
+    [pscustomobject]@{ Rows = [long]$n; Ms = [double]$ms; PeakMB = [double]$peak / 1MB }
+}
+
+function Invoke-DriverLoop([string] $Mode, [string] $Sql, [hashtable] $Environment) {
+    $dll = Join-Path $PSScriptRoot '../../output/DriverLoop/DriverLoop.dll'
+    $psi = [Diagnostics.ProcessStartInfo]::new((Get-Command dotnet).Source)
+    foreach ($a in @($dll, $Mode, 'postgresql', $Sql)) { $psi.ArgumentList.Add($a) }
+    foreach ($name in $Environment.Keys) { $psi.Environment[$name] = [string]$Environment[$name] }
+    $psi.RedirectStandardOutput = $true; $psi.RedirectStandardError = $true
+    $p = [Diagnostics.Process]::Start($psi)
+    $out = $p.StandardOutput.ReadToEndAsync(); $err = $p.StandardError.ReadToEndAsync()
+    if (-not $p.WaitForExit(600000)) { $p.Kill(); throw "DriverLoop $Mode did not finish within 600 s." }
+    $p.WaitForExit()
+    if ($p.ExitCode -ne 0) { throw "DriverLoop $Mode failed ($($p.ExitCode)): $($err.Result.Trim())" }
+    $n, $ms, $peak = $out.Result.Trim() -split ' '
+    [pscustomobject]@{ Rows = [long]$n; Ms = [double]$ms; PeakMB = [double]$peak / 1MB }
+}
+
+function Measure-RowsToObjects($Lab, $Tunnel) {
+    # Invoke-SecureQuery | Measure-Object in a child pwsh (its own tunnel, VerifyFull, as a user runs it) against the
+    # references through the benchmark's tunnel (sslmode require): a plain PowerShell script using Npgsql directly,
+    # DataAdapter.Fill, and a C# loop that reads every value and builds nothing (the driver's own limit). Each counts
+    # its connect; each is a new process, timed from inside after a warm-up query on another connection.
+    $db = $Lab.postgresTls
+    $driverDir = Join-Path $PSScriptRoot '../../output/DriverLoop'
+    if (-not (Test-Path (Join-Path $driverDir 'DriverLoop.dll'))) { Write-Host 'output/DriverLoop is not built (build.ps1 -Task Bench builds it): skipping rows to objects.'; return }
+    $childEnv = @{ BENCH_PW = $db.password; BENCH_CONNECTION = "Host=127.0.0.1;Port=$($Tunnel.LocalPort);Database=$($db.database);Username=$($db.user);Password=$($db.password);SSL Mode=Require;Trust Server Certificate=true;Pooling=false" }
+    $ours = @"
 `$ErrorActionPreference = 'Stop'
 Import-Module '$($env:SECURECONNECT_MODULE_PATH)'
 `$cred = [pscredential]::new('$($db.user)', (ConvertTo-SecureString `$env:BENCH_PW -AsPlainText -Force))
+`$t = Start-SshTunnel -Bastion '$($Lab.bastion.host)' -BastionPort $($Lab.bastion.port) -User '$($Lab.bastion.user)' -RemoteHost '$($db.hostName)' -RemotePort $($db.port)
+`$q = @{ Type = 'PostgreSQL'; HostName = '$($db.hostName)'; Database = '$($db.database)'; Credential = `$cred; SslMode = 'VerifyFull'; CaCertificatePath = '$($db.caPath)'; Tunnel = `$t }
+`$null = Invoke-SecureQuery @q -Query 'select 1'
 `$sw = [Diagnostics.Stopwatch]::StartNew()
-`$n = Invoke-SecureQuery -Type PostgreSQL -HostName '$($db.hostName)' -Database '$($db.database)' -Credential `$cred -SslMode VerifyFull -CaCertificatePath '$($db.caPath)' -Tunnel (Get-Variable -Name T -ValueOnly) -Query "select g, md5(g::text) as h from generate_series(1, `$env:BENCH_ROWS) g" | Measure-Object | ForEach-Object Count
-"`$n `$([int]`$sw.Elapsed.TotalMilliseconds) `$([Diagnostics.Process]::GetCurrentProcess().PeakWorkingSet64)"
+`$n = Invoke-SecureQuery @q -Query `$env:BENCH_SQL | Measure-Object | ForEach-Object Count
+"`$n `$([long]`$sw.Elapsed.TotalMilliseconds) `$([Diagnostics.Process]::GetCurrentProcess().PeakWorkingSet64)"
+`$t | Stop-SshTunnel
+"@
+    $plain = @"
+`$ErrorActionPreference = 'Stop'
+Add-Type -Path '$(Join-Path $driverDir 'Npgsql.dll')'
+`$warm = [Npgsql.NpgsqlConnection]::new(`$env:BENCH_CONNECTION)
+`$warm.Open(); `$first = `$warm.CreateCommand(); `$first.CommandText = 'select 1'; `$null = `$first.ExecuteScalar(); `$warm.Dispose()
+`$sw = [Diagnostics.Stopwatch]::StartNew()
+`$connection = [Npgsql.NpgsqlConnection]::new(`$env:BENCH_CONNECTION)
+`$connection.Open()
+`$command = `$connection.CreateCommand()
+`$command.CommandText = `$env:BENCH_SQL
+`$reader = `$command.ExecuteReader()
+`$n = & {
+    while (`$reader.Read()) {
+        `$row = [ordered]@{}
+        for (`$i = 0; `$i -lt `$reader.FieldCount; `$i++) { `$row[`$reader.GetName(`$i)] = if (`$reader.IsDBNull(`$i)) { `$null } else { `$reader.GetValue(`$i) } }
+        [pscustomobject]`$row
+    }
+} | Measure-Object | ForEach-Object Count
+`$connection.Dispose()
+"`$n `$([long]`$sw.Elapsed.TotalMilliseconds) `$([Diagnostics.Process]::GetCurrentProcess().PeakWorkingSet64)"
+"@
+    $cases = @(
+        @{ Name = "narrow: $NarrowRows rows x 3 (int, text, numeric)"; Rows = $NarrowRows; Sql = Get-NarrowQuery $NarrowRows }
+        @{ Name = "wide: $WideRows rows x 30 mixed columns"; Rows = $WideRows; Sql = Get-WideQuery $WideRows }
+    )
+    $table = foreach ($case in $cases) {
+        $childEnv.BENCH_SQL = $case.Sql
+        $times = @{ Ours = @(); Plain = @(); Fill = @(); Loop = @() }
+        $peaks = @{ Ours = @(); Plain = @(); Fill = @(); Loop = @() }
+        for ($i = 0; $i -lt $Runs; $i++) {
+            foreach ($who in 'Ours', 'Loop', 'Fill', 'Plain') {
+                $r = switch ($who) {
+                    'Ours' { Invoke-Timed $ours $childEnv 'Invoke-SecureQuery' }
+                    'Plain' { Invoke-Timed $plain $childEnv 'The plain Npgsql script' }
+                    'Fill' { Invoke-DriverLoop fill $case.Sql $childEnv }
+                    'Loop' { Invoke-DriverLoop loop $case.Sql $childEnv }
+                }
+                if ($r.Rows -ne $case.Rows) { throw "$who read $($r.Rows) rows of $($case.Name), not $($case.Rows)." }
+                $times[$who] += $r.Ms; $peaks[$who] += $r.PeakMB
+            }
+        }
+        $m = @{}; foreach ($k in $times.Keys) { $m[$k] = Get-Median $times[$k] }
+        Add-BenchResult -Area 'Rows to objects' -Case "$($case.Name): vs the driver's C# loop" -Ours $m.Ours -Reference 'C# loop reading every value (Npgsql)' -ReferenceValue $m.Loop -Unit 'ms' -Target '<= 1.5'
+        Add-BenchResult -Area 'Rows to objects' -Case "$($case.Name): vs DataAdapter.Fill" -Ours $m.Ours -Reference 'DataAdapter.Fill (Npgsql)' -ReferenceValue $m.Fill -Unit 'ms'
+        Add-BenchResult -Area 'Rows to objects' -Case "$($case.Name): vs a plain Npgsql script" -Ours $m.Ours -Reference 'PowerShell script using Npgsql' -ReferenceValue $m.Plain -Unit 'ms'
+        foreach ($who in 'Ours', 'Loop', 'Fill', 'Plain') {
+            [pscustomobject]@{
+                Case = $case.Name
+                Tool = @{ Ours = 'Invoke-SecureQuery | Measure-Object'; Loop = 'C# loop (driver limit)'; Fill = 'DataAdapter.Fill'; Plain = 'plain Npgsql script | Measure-Object' }[$who]
+                'Median ms' = [int]$m[$who]; 'Runs ms' = (@($times[$who] | ForEach-Object { [int]$_ }) -join ' '); 'x C# loop' = [Math]::Round($m[$who] / $m.Loop, 2)
+                'Peak WS MB' = [Math]::Round((Get-Median $peaks[$who]), 0)
+            }
+        }
+    }
+    Add-BenchCommand 'Rows to objects' "Invoke-SecureQuery -Type PostgreSQL -HostName <db> -SslMode VerifyFull -CaCertificatePath <ca> -Tunnel (Start-SshTunnel ...) -Query <sql> | Measure-Object (child pwsh)" 'DriverLoop loop|fill postgresql <sql> (tests/bench/DriverLoop, its own process); the plain script: NpgsqlConnection, ExecuteReader, [pscustomobject] per row | Measure-Object (child pwsh)'
+    Write-Table "Rows to objects through the bastion, medians of $Runs runs (each a new process, connect included; SecureConnect through its own tunnel with VerifyFull, the references through one tunnel with sslmode require):" $table
+}
+
+function Measure-FlatMemory($Lab) {
+    # Peak working set of a child pwsh streaming 100k and then 1M rows: flat memory keeps the ratio near 1.
+    $db = $Lab.postgresTls
+    $script = @"
+`$ErrorActionPreference = 'Stop'
+Import-Module '$($env:SECURECONNECT_MODULE_PATH)'
+`$cred = [pscredential]::new('$($db.user)', (ConvertTo-SecureString `$env:BENCH_PW -AsPlainText -Force))
+`$t = Start-SshTunnel -Bastion '$($Lab.bastion.host)' -BastionPort $($Lab.bastion.port) -User '$($Lab.bastion.user)' -RemoteHost '$($db.hostName)' -RemotePort $($db.port)
+`$sw = [Diagnostics.Stopwatch]::StartNew()
+`$n = Invoke-SecureQuery -Type PostgreSQL -HostName '$($db.hostName)' -Database '$($db.database)' -Credential `$cred -SslMode VerifyFull -CaCertificatePath '$($db.caPath)' -Tunnel `$t -Query `$env:BENCH_SQL | Measure-Object | ForEach-Object Count
+"`$n `$([long]`$sw.Elapsed.TotalMilliseconds) `$([Diagnostics.Process]::GetCurrentProcess().PeakWorkingSet64)"
 "@
     $rows = foreach ($count in 100000, 1000000) {
-        # The child needs its own tunnel object: start one there with the same bastion (it is a new process).
-        $script = $child.Replace("(Get-Variable -Name T -ValueOnly)", "(Start-SshTunnel -Bastion '$($lab.bastion.host)' -BastionPort $($lab.bastion.port) -User '$($lab.bastion.user)' -RemoteHost '$($db.hostName)' -RemotePort $($db.port))")
-        $cmd = @([Environment]::ProcessPath)
-        if ([IO.Path]::GetFileNameWithoutExtension($cmd[0]) -ne 'pwsh') { $cmd += (Join-Path $PSHOME 'pwsh.dll') }
-        $env:BENCH_PW = $db.password; $env:BENCH_ROWS = $count
-        $out = & $cmd[0] @($cmd | Select-Object -Skip 1) -NoProfile -NonInteractive -Command $script
-        $n, $ms, $peak = ($out | Select-Object -Last 1) -split ' '
-        $env:PGPASSWORD = $db.password
-        $sw = [Diagnostics.Stopwatch]::StartNew()
-        & psql "host=127.0.0.1 port=$($tunnel.LocalPort) dbname=$($db.database) user=$($db.user) sslmode=require" -XAtc "select g, md5(g::text) as h from generate_series(1, $count) g" > /dev/null
-        $psqlMs = $sw.Elapsed.TotalMilliseconds
-        [pscustomobject]@{ Rows = [int]$n; 'Invoke-SecureQuery ms' = [int]$ms; 'psql ms' = [int]$psqlMs; 'Time ratio' = [Math]::Round([double]$ms / $psqlMs, 2); 'Peak working set MB' = [Math]::Round([double]$peak / 1MB, 1) }
+        $r = Invoke-Timed $script @{ BENCH_PW = $db.password; BENCH_SQL = (Get-NarrowQuery $count) } 'Invoke-SecureQuery'
+        [pscustomobject]@{ Rows = $r.Rows; 'Invoke-SecureQuery ms' = [int]$r.Ms; 'Peak working set MB' = [Math]::Round($r.PeakMB, 1) }
     }
-    Write-Host 'Query streaming through a VerifyFull tunnel (child pwsh; psql through the same bastion):'
-    $rows | Format-Table -AutoSize | Out-String -Width 200 | Write-Host
-    Write-Host ("Peak working set, 1M rows / 100k rows: {0:N2} (flat memory stays near 1)" -f ($rows[1].'Peak working set MB' / $rows[0].'Peak working set MB'))
+    Add-BenchResult -Area 'Memory' -Case 'Peak working set streaming 1M rows / 100k rows (flat memory: near 1)' -Ours $rows[1].'Peak working set MB' -Reference 'the same at 100k rows' -ReferenceValue $rows[0].'Peak working set MB' -Unit 'MB' -Target '~ 1'
+    Write-Table 'Flat memory: the peak working set of a child pwsh streaming the narrow table at 100k and at 1M rows:' $rows
+}
 
-    # Export: 1,000,000 rows to a CSV file, Export-SecureQuery against the client tools writing the same file through
-    # the same bastion (psql \copy, mariadb --batch), and against Invoke-SecureQuery | Export-Csv. Medians of 3 runs.
-    $exportRows = 1000000
+function Measure-Export($Lab, $Tunnel, [string] $Work) {
+    # 1,000,000 rows to a CSV file, Export-SecureQuery against the client tools writing the same file through the
+    # same bastion (psql \copy, mariadb --batch), and against Invoke-SecureQuery | Export-Csv.
+    $db = $Lab.postgresTls
     $cred = [pscredential]::new($db.user, (ConvertTo-SecureString $db.password -AsPlainText -Force))
-    $pgSql = "select g as n, md5(g::text) as h, (g % 1000) / 7.0 as x from generate_series(1, $exportRows) g"
-    $csv = Join-Path $work 'export.csv'
-    function Get-Median([double[]] $Values) { $sorted = @($Values | Sort-Object); $sorted[[int][Math]::Floor($sorted.Count / 2)] }
+    $pgSql = Get-NarrowQuery $NarrowRows
+    $csv = Join-Path $Work 'export.csv'
     $env:PGPASSWORD = $db.password
-    $pgOurs = @(); $pgPsql = @(); $pgPipeline = @()
-    foreach ($i in 1..3) {
+    $pgOurs = @(); $pgPsql = @()
+    foreach ($i in 1..$Runs) {
         $sw = [Diagnostics.Stopwatch]::StartNew()
-        Export-SecureQuery -Type PostgreSQL -HostName $db.hostName -Database $db.database -Credential $cred -SslMode VerifyFull -CaCertificatePath $db.caPath -Tunnel $tunnel -Query $pgSql -Path $csv -Force | Out-Null
+        Export-SecureQuery -Type PostgreSQL -HostName $db.hostName -Database $db.database -Credential $cred -SslMode VerifyFull -CaCertificatePath $db.caPath -Tunnel $Tunnel -Query $pgSql -Path $csv -Force | Out-Null
         $pgOurs += $sw.Elapsed.TotalMilliseconds
         $sw = [Diagnostics.Stopwatch]::StartNew()
-        & psql "host=127.0.0.1 port=$($tunnel.LocalPort) dbname=$($db.database) user=$($db.user) sslmode=require" -XAtc "\copy ($pgSql) to '$csv.psql' csv header" > /dev/null
+        & psql "host=127.0.0.1 port=$($Tunnel.LocalPort) dbname=$($db.database) user=$($db.user) sslmode=require" -XAtc "\copy ($pgSql) to '$csv.psql' csv header" > /dev/null
+        if ($LASTEXITCODE -ne 0) { throw "psql \copy failed ($LASTEXITCODE)." }
         $pgPsql += $sw.Elapsed.TotalMilliseconds
     }
     $sw = [Diagnostics.Stopwatch]::StartNew()
-    Invoke-SecureQuery -Type PostgreSQL -HostName $db.hostName -Database $db.database -Credential $cred -SslMode VerifyFull -CaCertificatePath $db.caPath -Tunnel $tunnel -Query $pgSql | Export-Csv -Path "$csv.pipeline"
-    $pgPipeline += $sw.Elapsed.TotalMilliseconds
+    Invoke-SecureQuery -Type PostgreSQL -HostName $db.hostName -Database $db.database -Credential $cred -SslMode VerifyFull -CaCertificatePath $db.caPath -Tunnel $Tunnel -Query $pgSql | Export-Csv -Path "$csv.pipeline"
+    $pipelineMs = $sw.Elapsed.TotalMilliseconds
+    $identical = (Get-FileHash $csv).Hash -eq (Get-FileHash "$csv.pipeline").Hash
+    Add-BenchResult -Area 'Export' -Case "PostgreSQL, $NarrowRows rows to CSV" -Ours (Get-Median $pgOurs) -Reference 'psql \copy ... csv header' -ReferenceValue (Get-Median $pgPsql) -Unit 'ms' -Target '<= 1.5'
+    Add-BenchResult -Area 'Export' -Case "PostgreSQL, $NarrowRows rows: Export-SecureQuery vs Invoke-SecureQuery | Export-Csv (file identical: $identical)" -Ours (Get-Median $pgOurs) -Reference 'Invoke-SecureQuery | Export-Csv' -ReferenceValue $pipelineMs -Unit 'ms'
     $exportTable = @([pscustomobject]@{
-        Engine = 'PostgreSQL'; Rows = $exportRows; 'Export-SecureQuery ms' = [int](Get-Median $pgOurs); 'Reference' = 'psql \copy csv header'
-        'Reference ms' = [int](Get-Median $pgPsql); 'Ratio' = [Math]::Round((Get-Median $pgOurs) / (Get-Median $pgPsql), 2)
-        'Invoke | Export-Csv ms' = [int]$pgPipeline[0]; 'Identical to Export-Csv' = ((Get-FileHash $csv).Hash -eq (Get-FileHash "$csv.pipeline").Hash)
-    })
-    if ($lab.mariadb.available -and (Get-Command mariadb -ErrorAction SilentlyContinue)) {
-        $my = $lab.mariadb
-        $myTunnel = Start-SshTunnel -Bastion $lab.bastion.host -BastionPort $lab.bastion.port -User $lab.bastion.user -RemoteHost $my.hostName -RemotePort $my.port
-        $mySql = "select seq as n, md5(seq) as h, (seq % 1000) / 7 as x from seq_1_to_$exportRows"
+            Engine = 'PostgreSQL'; Rows = $NarrowRows; 'Export-SecureQuery ms' = [int](Get-Median $pgOurs); 'Reference' = 'psql \copy csv header'
+            'Reference ms' = [int](Get-Median $pgPsql); 'Ratio' = [Math]::Round((Get-Median $pgOurs) / (Get-Median $pgPsql), 2)
+            'Invoke | Export-Csv ms' = [int]$pipelineMs; 'Identical to Export-Csv' = $identical
+        })
+    Add-BenchCommand 'Export' 'Export-SecureQuery -Type PostgreSQL|MariaDB ... -SslMode VerifyFull -Tunnel $t -Query <sql> -Path <file> -Force' "psql 'host=127.0.0.1 port=<tunnel> ... sslmode=require' -XAtc `"\copy (<sql>) to '<file>' csv header`"; mariadb --host=127.0.0.1 --port=<tunnel> --ssl --batch -e '<sql>' > <file>"
+    if ($Lab.mariadb.available -and (Get-Command mariadb -ErrorAction SilentlyContinue)) {
+        $my = $Lab.mariadb
+        $myTunnel = Start-SshTunnel -Bastion $Lab.bastion.host -BastionPort $Lab.bastion.port -User $Lab.bastion.user -RemoteHost $my.hostName -RemotePort $my.port
+        $mySql = "select seq as n, md5(seq) as h, (seq % 1000) / 7 as x from seq_1_to_$NarrowRows"
         $myCred = [pscredential]::new($my.user, (ConvertTo-SecureString $my.password -AsPlainText -Force))
         $env:MYSQL_PWD = $my.password
         $myOurs = @(); $myCli = @()
-        foreach ($i in 1..3) {
+        foreach ($i in 1..$Runs) {
             $sw = [Diagnostics.Stopwatch]::StartNew()
             Export-SecureQuery -Type MariaDB -HostName $my.hostName -Database $my.database -Credential $myCred -SslMode VerifyFull -CaCertificatePath $my.caPath -Tunnel $myTunnel -Query $mySql -Path $csv -Force | Out-Null
             $myOurs += $sw.Elapsed.TotalMilliseconds
             $sw = [Diagnostics.Stopwatch]::StartNew()
             & bash -c "mariadb --host=127.0.0.1 --port=$($myTunnel.LocalPort) --user=$($my.user) --ssl --batch -e '$mySql' $($my.database) > '$csv.mariadb'"
+            if ($LASTEXITCODE -ne 0) { throw "mariadb --batch failed ($LASTEXITCODE)." }
             $myCli += $sw.Elapsed.TotalMilliseconds
         }
+        $myTunnel | Stop-SshTunnel
+        Add-BenchResult -Area 'Export' -Case "MariaDB, $NarrowRows rows to CSV" -Ours (Get-Median $myOurs) -Reference 'mariadb --batch > file' -ReferenceValue (Get-Median $myCli) -Unit 'ms' -Target '<= 1.5'
         $exportTable += [pscustomobject]@{
-            Engine = 'MariaDB'; Rows = $exportRows; 'Export-SecureQuery ms' = [int](Get-Median $myOurs); 'Reference' = 'mariadb --batch'
+            Engine = 'MariaDB'; Rows = $NarrowRows; 'Export-SecureQuery ms' = [int](Get-Median $myOurs); 'Reference' = 'mariadb --batch'
             'Reference ms' = [int](Get-Median $myCli); 'Ratio' = [Math]::Round((Get-Median $myOurs) / (Get-Median $myCli), 2)
             'Invoke | Export-Csv ms' = $null; 'Identical to Export-Csv' = $null
         }
     }
-    Write-Host 'Export of 1,000,000 rows to a file through the bastion (VerifyFull; the references through the same bastion), medians of 3:'
-    $exportTable | Format-Table -AutoSize | Out-String -Width 220 | Write-Host
+    Write-Table "Export of $NarrowRows rows to a file through the bastion (VerifyFull; the references through the same bastion), medians of $($Runs):" $exportTable
+}
+
+$completed = $false
+try {
+    if ('Keys' -in $Only) { Measure-KeyGeneration }
+
+    $endpoints = $env:SECURECONNECT_LAB_ENDPOINTS
+    if (-not $endpoints -or -not (Test-Path $endpoints)) { Write-Host 'The lab is not running: skipping the query, export and tunnel benchmarks.' }
+    else {
+        $lab = Get-Content -Raw $endpoints | ConvertFrom-Json
+        $work = Join-Path ([IO.Path]::GetTempPath()) ("sc-bench-q-" + [guid]::NewGuid().ToString('N'))
+        New-Item -ItemType Directory $work | Out-Null
+        $env:SECURECONNECT_HOME = Join-Path $work 'ws'
+        try {
+            $key = New-WorkspaceSshKey
+            Set-Content $lab.bastion.authorizedKeysPath ($key | ConvertTo-AuthorizedKey)
+            Get-SshServerKey -HostName $lab.bastion.host -Port $lab.bastion.port | Add-SshKnownHost | Out-Null
+            $db = $lab.postgresTls
+            $tunnel = Start-SshTunnel -Bastion $lab.bastion.host -BastionPort $lab.bastion.port -User $lab.bastion.user -RemoteHost $db.hostName -RemotePort $db.port
+            if ('Rows' -in $Only) { Measure-RowsToObjects $lab $tunnel }
+            if ('Memory' -in $Only) { Measure-FlatMemory $lab }
+            if ('Export' -in $Only) { Measure-Export $lab $tunnel $work }
+        }
+        finally {
+            Remove-Item Env:PGPASSWORD, Env:MYSQL_PWD -ErrorAction SilentlyContinue
+            Get-SshTunnel | Stop-SshTunnel
+            Set-Content $lab.bastion.authorizedKeysPath @()
+            Remove-Item -Recurse -Force $work -ErrorAction SilentlyContinue
+        }
+        if ('Tunnels' -in $Only) { & (Join-Path $PSScriptRoot 'TunnelBench.ps1') }
+    }
+    $completed = $true
 }
 finally {
-    Remove-Item Env:PGPASSWORD, Env:MYSQL_PWD, Env:BENCH_PW, Env:BENCH_ROWS -ErrorAction SilentlyContinue
-    Get-SshTunnel | Stop-SshTunnel
-    Set-Content $lab.bastion.authorizedKeysPath @()
-    Remove-Item -Recurse -Force $work -ErrorAction SilentlyContinue
+    Stop-Transcript | Out-Null
+    # Whole or not at all: a run that failed half-way leaves the last complete report in place.
+    if ($completed) { Write-BenchReport -Path $ResultsPath -TranscriptPath $transcript -Elapsed $benchClock.Elapsed -Sections $Only }
+    else { Write-Host "The benchmark did not finish: $ResultsPath is left as it was." }
+    Remove-Item $transcript -ErrorAction SilentlyContinue
 }
-& (Join-Path $PSScriptRoot 'TunnelBench.ps1')

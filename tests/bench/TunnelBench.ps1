@@ -13,12 +13,16 @@ param(
     [int] $RedisValueBytes = 64KB,
     [int] $RedisRounds = 4,
     [int] $ManyRuns = 3,
+    [int] $Streams = 8,
+    [int] $ColdRuns = 5,
     # A case that failed or was disturbed by another user of the lab (an sshd restart, a cut link, an auth delay,
     # a rewritten authorized_keys) runs again, at most this many times.
     [int] $MaxRetries = 3
 )
 $ErrorActionPreference = 'Stop'
 . (Join-Path $PSScriptRoot '../common.ps1')   # imports the built module; Get-FreePort, Invoke-ChildPwsh, Wait-Until
+# Run alone, the results are only printed; from Bench.ps1 they go to its report too.
+if (-not (Get-Command Add-BenchResult -ErrorAction SilentlyContinue)) { . (Join-Path $PSScriptRoot 'BenchReport.ps1') }
 
 $endpoints = $env:SECURECONNECT_LAB_ENDPOINTS
 if (-not $endpoints -or -not (Test-Path $endpoints)) { Write-Host 'The lab is not running: skipping the tunnel benchmarks.'; return }
@@ -290,6 +294,36 @@ function Invoke-PsqlCopy([int] $Port, [int] $Rows) {
     [pscustomobject]@{ Ms = $ms; Bytes = $bytes }
 }
 
+function Invoke-PsqlCopyParallel([int] $Port, [int] $Rows, [int] $Count) {
+    # $Count psql \copy at once through 127.0.0.1:$Port, $Rows rows each; returns the time until the last finished.
+    $procs = @(); $files = @()
+    $sw = [Diagnostics.Stopwatch]::StartNew()
+    for ($i = 0; $i -lt $Count; $i++) {
+        $file = Join-Path $work "copy-$i.csv"; $files += $file
+        $sql = "\copy (select g, repeat(md5(g::text), 12) from generate_series(1, $Rows) g) to '$file' csv header"
+        $psi = [Diagnostics.ProcessStartInfo]::new($psqlPath)
+        foreach ($a in @("host=127.0.0.1 port=$Port dbname=$($db.database) user=$($db.user) sslmode=require connect_timeout=15", '-X', '-q', '-c', $sql)) { $psi.ArgumentList.Add($a) }
+        $psi.Environment['PGPASSWORD'] = $db.password
+        $psi.RedirectStandardInput = $true; $psi.RedirectStandardOutput = $true; $psi.RedirectStandardError = $true
+        $p = [Diagnostics.Process]::Start($psi)
+        $p.StandardInput.Close()
+        $procs += [pscustomobject]@{ Process = $p; Out = $p.StandardOutput.ReadToEndAsync(); Err = $p.StandardError.ReadToEndAsync() }
+    }
+    $failed = @()
+    foreach ($x in $procs) {
+        if (-not $x.Process.WaitForExit(300000)) { $x.Process.Kill(); $failed += 'did not finish within 300 s' }
+        $x.Process.WaitForExit()
+        $null = $x.Out.Result
+        if ($x.Process.ExitCode -ne 0) { $failed += "exit $($x.Process.ExitCode): $($x.Err.Result.Trim())" }
+    }
+    $ms = $sw.Elapsed.TotalMilliseconds
+    $bytes = ($files | ForEach-Object { (Get-Item $_ -ErrorAction SilentlyContinue).Length } | Measure-Object -Sum).Sum
+    Remove-Item $files -ErrorAction SilentlyContinue
+    if ($failed) { throw "$($failed.Count) of $Count parallel psql \copy through port $Port failed: $($failed[0])" }
+    if ($bytes -lt $Count * $Rows * 385) { throw "The $Count parallel copies wrote $bytes bytes for $($Count * $Rows) rows: fewer than expected." }
+    [pscustomobject]@{ Ms = $ms; Bytes = $bytes }
+}
+
 function Send-RedisPing([int] $Port) {
     $client = [System.Net.Sockets.TcpClient]::new()
     try {
@@ -372,6 +406,92 @@ function Measure-Copy([string] $Case, [switch] $ViaJump) {
             if ($tunnel) { $tunnel | Stop-SshTunnel }
             Stop-SshForward $forward
         }
+    }
+}
+
+function Measure-ParallelCopy {
+    # The same rows as the single copy, split over $Streams psql processes at once, through one tunnel / one ssh -L.
+    Invoke-BenchCase "$Streams parallel streams" {
+        $tunnel = $null; $forward = $null
+        try {
+            Grant-BenchKey
+            $tunnel = Start-BenchTunnel $db.hostName $db.port
+            Grant-BenchKey
+            $forward = Start-SshForward $db.hostName $db.port (Get-FreePort)
+            $each = [int][Math]::Ceiling($CopyRows / $Streams)
+            Invoke-PsqlCopyParallel $tunnel.LocalPort ([int]($WarmUpRows / $Streams)) $Streams | Out-Null
+            Invoke-PsqlCopyParallel $forward.LocalPort ([int]($WarmUpRows / $Streams)) $Streams | Out-Null
+            $ours = [Collections.Generic.List[double]]::new(); $ref = [Collections.Generic.List[double]]::new()
+            $bytes = 0
+            for ($i = 0; $i -lt $CopyRuns; $i++) {
+                foreach ($who in $(if ($i % 2) { 'ssh', 'sc' } else { 'sc', 'ssh' })) {
+                    $r = Invoke-PsqlCopyParallel $(if ($who -eq 'sc') { $tunnel.LocalPort } else { $forward.LocalPort }) $each $Streams
+                    if ($who -eq 'sc') { $ours.Add($r.Ms) } else { $ref.Add($r.Ms) }
+                    $bytes = $r.Bytes
+                }
+            }
+            [pscustomobject]@{ Ours = (Get-Median $ours); Ref = (Get-Median $ref); OursRuns = $ours.ToArray(); RefRuns = $ref.ToArray(); Bytes = $bytes; OursCipher = '(as in 1)'; SshCipher = '(as in 1)' }
+        }
+        finally {
+            if ($tunnel) { $tunnel | Stop-SshTunnel }
+            Stop-SshForward $forward
+        }
+    }
+}
+
+function Measure-ColdStart {
+    # From nothing to the first query's answer, as a runbook does it: a new pwsh imports the module and queries a saved
+    # integration whose tunnel starts by itself; against a new ssh -f -N -L followed by psql -c 'select 1'. Also a
+    # pwsh that only starts, and one that only imports the module, to show where the time goes. Times from outside.
+    Grant-BenchKey
+    $name = "bench-cold-$([guid]::NewGuid().ToString('N').Substring(0, 8))"
+    New-SecureIntegration -Name $name -Type PostgreSQL -HostName $db.hostName -Port $db.port -Database $db.database -SslMode VerifyFull -CaCertificatePath $db.caPath -SshBastion "$($b1.host):$($b1.port)" -SshUser $b1.user | Out-Null
+    $childEnv = @{ BENCH_PW = $db.password; SECURECONNECT_HOME = $env:SECURECONNECT_HOME }
+    $module = $env:SECURECONNECT_MODULE_PATH
+    $scripts = [ordered]@{
+        'pwsh -NoProfile (start only)' = 'exit 0'
+        'pwsh + Import-Module SecureConnect' = "Import-Module '$module'"
+        'pwsh + Import-Module + first query (tunnel started by the integration)' = @"
+`$ErrorActionPreference = 'Stop'
+Import-Module '$module'
+`$v = Invoke-SecureQuery -Integration '$name' -Credential ([pscredential]::new('$($db.user)', (ConvertTo-SecureString `$env:BENCH_PW -AsPlainText -Force))) -Query 'select 1 as one' -As Scalar
+if (`$v -ne 1) { throw "select 1 gave `$v" }
+"@
+    }
+    try {
+        $times = [ordered]@{}; foreach ($k in $scripts.Keys) { $times[$k] = [Collections.Generic.List[double]]::new() }
+        $ref = [Collections.Generic.List[double]]::new()
+        for ($i = -1; $i -lt $ColdRuns; $i++) {
+            foreach ($k in $scripts.Keys) {
+                $sw = [Diagnostics.Stopwatch]::StartNew()
+                $r = Invoke-ChildPwsh -Script $scripts[$k] -Environment $childEnv -TimeoutSeconds 120
+                $ms = $sw.Elapsed.TotalMilliseconds
+                if ($r.ExitCode -ne 0) { throw "$k failed ($($r.ExitCode)): $((@($r.Error -split "`n" | Where-Object { $_.Trim() }) | Select-Object -Last 2) -join ' ')" }
+                if ($i -ge 0) { $times[$k].Add($ms) }
+            }
+            Grant-BenchKey
+            $forward = $null
+            $sw = [Diagnostics.Stopwatch]::StartNew()
+            try {
+                $forward = Start-SshForward $db.hostName $db.port (Get-FreePort)
+                $psi = [Diagnostics.ProcessStartInfo]::new($psqlPath)
+                # hostaddr is where the socket goes; host is the name verify-full checks, as SecureConnect does.
+                foreach ($a in @("host=$($db.hostName) hostaddr=127.0.0.1 port=$($forward.LocalPort) dbname=$($db.database) user=$($db.user) sslmode=verify-full sslrootcert=$($db.caPath) connect_timeout=15", '-XAtc', 'select 1')) { $psi.ArgumentList.Add($a) }
+                $psi.Environment['PGPASSWORD'] = $db.password
+                $psi.RedirectStandardOutput = $true; $psi.RedirectStandardError = $true
+                $p = [Diagnostics.Process]::Start($psi)
+                $out = $p.StandardOutput.ReadToEnd(); $err = $p.StandardError.ReadToEnd()
+                $p.WaitForExit()
+                $ms = $sw.Elapsed.TotalMilliseconds
+            }
+            finally { Stop-SshForward $forward }
+            if ($p.ExitCode -ne 0 -or $out.Trim() -ne '1') { throw "psql through ssh -L failed ($($p.ExitCode)): $($err.Trim())" }
+            if ($i -ge 0) { $ref.Add($ms) }
+        }
+        [pscustomobject]@{ Times = $times; Ref = $ref }
+    }
+    finally {
+        Remove-SecureIntegration -Name $name -Confirm:$false
     }
 }
 
@@ -470,6 +590,11 @@ function Write-CopyResult([string] $Title, $Result, [string] $Target) {
     Write-Host ("Throughput ratio (ssh time / SecureConnect time): {0:N2} (target >= {1})`n" -f ($Result.Ref / $Result.Ours), $Target)
 }
 
+function Add-CopyResult([string] $Case, $Result, [double] $ThroughputTarget) {
+    # As times: SecureConnect / ssh, so a throughput target of 0.8 (80% of ssh's) is a time ratio of 1.25.
+    Add-BenchResult -Area 'Tunnel' -Case $Case -Ours $Result.Ours -Reference 'OpenSSH ssh -N -L' -ReferenceValue $Result.Ref -Unit 'ms' -Target ('<= {0:N2}' -f (1 / $ThroughputTarget))
+}
+
 $script:key = $null
 $script:b1 = $null
 try {
@@ -489,6 +614,10 @@ try {
     if ($db.available) {
         $copy = Measure-Copy 'Throughput through one tunnel'
         Write-CopyResult "1. Throughput: psql \copy of $CopyRows rows (~$mbCopied MB CSV, sslmode=require) to a file, through one tunnel to postgresTls; median of $CopyRuns runs each, interleaved, after a $WarmUpRows-row warm-up:" $copy '0.8'
+        Add-CopyResult "Throughput: psql \copy of $CopyRows rows (~$mbCopied MB) through one tunnel" $copy 0.8
+        $parallel = Measure-ParallelCopy
+        Write-CopyResult "1b. $Streams parallel streams: the same rows split over $Streams psql \copy at once through one tunnel (one ssh -L); median of $CopyRuns runs each, interleaved:" $parallel '0.8'
+        Add-CopyResult "Throughput: $Streams parallel psql \copy through one tunnel (~$mbCopied MB in all)" $parallel 0.8
     }
     else { Write-Host "1. Throughput: skipped, the lab has no PostgreSQL ($($db.reason)).`n" }
 
@@ -496,6 +625,7 @@ try {
     if ($db.available -and $b2.available) {
         $jump = Measure-Copy 'Throughput through one jump host' -ViaJump
         Write-CopyResult "2. Through one jump host (bastion -> bastion2 -> postgresTls; ssh with ProxyCommand ssh -W): the same copy, median of $CopyRuns runs each:" $jump '1.0'
+        Add-CopyResult 'Throughput through a jump host (ssh: ProxyCommand ssh -W, as -J)' $jump 1.0
     }
     else { Write-Host "2. Jump host: skipped, the lab has no second bastion or no PostgreSQL.`n" }
 
@@ -534,6 +664,7 @@ try {
         )
         Write-Disturbed $start
         Write-Host ("Start ratio (SecureConnect time / ssh time): {0:N2} (target <= 1.5)`n" -f ($start.Ours / $start.Ref))
+        Add-BenchResult -Area 'Tunnel' -Case 'Start to first byte (new tunnel, Redis PING)' -Ours $start.Ours -Reference 'ssh -f -N -L (a new process)' -ReferenceValue $start.Ref -Unit 'ms' -Target '<= 1.5'
 
         # 4. Many connections through one tunnel.
         $many = Invoke-BenchCase "$Concurrent connections" {
@@ -558,8 +689,26 @@ try {
         )
         Write-Disturbed $many
         Write-Host ("Per extra connection, from $Baseline connections that had done one SET/GET round to $Concurrent that all did (the tunnel counted {0} active): SecureConnect {1:N1} KB, ssh {2:N1} KB.`n" -f $many.Ours.Active, ((& $perConnection $many.Ours) * 1KB), ((& $perConnection $many.Ref) * 1KB))
+        Add-BenchResult -Area 'Tunnel' -Case "Memory per extra connection ($Baseline -> $Concurrent Redis connections through one tunnel)" -Ours ((& $perConnection $many.Ours) * 1KB) -Reference 'ssh -N -L (VmRSS)' -ReferenceValue ((& $perConnection $many.Ref) * 1KB) -Unit 'KB'
+        Add-BenchResult -Area 'Tunnel' -Case "$Concurrent connections: time of the SET/GET load" -Ours $many.Ours.LoadMs -Reference 'ssh -N -L' -ReferenceValue $many.Ref.LoadMs -Unit 'ms'
     }
     else { Write-Host "3 and 4: skipped, the lab has no Redis ($($redis.reason)).`n" }
+
+    # 5. Cold start: a new process to the first query's answer.
+    if ($db.available) {
+        $cold = Invoke-BenchCase 'Cold start' { Measure-ColdStart }
+        $refMedian = Get-Median $cold.Ref
+        $rows = @(foreach ($k in $cold.Times.Keys) {
+                [pscustomobject]@{ Process = $k; 'Median ms' = [int](Get-Median $cold.Times[$k]); 'x ssh + psql' = [Math]::Round((Get-Median $cold.Times[$k]) / $refMedian, 2) }
+            }) + [pscustomobject]@{ Process = "ssh -f -N -L, then psql -c 'select 1' (sslmode=verify-full)"; 'Median ms' = [int]$refMedian; 'x ssh + psql' = 1 }
+        Write-Table "5. Cold start, from a new process to the first query's answer through the bastion; median of $ColdRuns runs each, after a warm-up (times from outside the process):" $rows
+        $keys = @($cold.Times.Keys)
+        Add-BenchResult -Area 'Cold start' -Case 'New pwsh, Import-Module, first query of a saved integration (tunnel started by it)' -Ours (Get-Median $cold.Times[$keys[2]]) -Reference "new ssh -f -N -L + psql -c 'select 1'" -ReferenceValue $refMedian -Unit 'ms'
+        Add-BenchResult -Area 'Cold start' -Case 'Import-Module SecureConnect (pwsh start subtracted)' -Ours ((Get-Median $cold.Times[$keys[1]]) - (Get-Median $cold.Times[$keys[0]])) -Reference 'pwsh -NoProfile start alone' -ReferenceValue (Get-Median $cold.Times[$keys[0]]) -Unit 'ms'
+    }
+    else { Write-Host "5. Cold start: skipped, the lab has no PostgreSQL ($($db.reason)).`n" }
+    Add-BenchCommand 'Tunnel' 'Start-SshTunnel -Bastion <bastion> -User <u> -RemoteHost <db> -RemotePort 5432 [-JumpHost u@bastion] ; psql \copy through 127.0.0.1:<LocalPort>' "ssh -F /dev/null -i <workspace key> -o UserKnownHostsFile=<workspace known_hosts> -f -N -o ExitOnForwardFailure=yes -L 127.0.0.1:<port>:<db>:5432 [-o ProxyCommand='ssh ... -W %h:%p <bastion>'] <bastion>"
+    Add-BenchCommand 'Cold start' "pwsh -NoProfile -NonInteractive -Command `"Import-Module SecureConnect; Invoke-SecureQuery -Integration <saved, with -SshBastion> -Credential ... -Query 'select 1 as one' -As Scalar`"" "ssh -f -N -L ... ; psql 'host=<db> hostaddr=127.0.0.1 port=<port> ... sslmode=verify-full sslrootcert=<ca>' -XAtc 'select 1'"
 }
 finally {
     Get-SshTunnel | Stop-SshTunnel
