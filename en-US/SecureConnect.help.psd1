@@ -705,7 +705,7 @@ An existing file is refused (ExportTargetExists) unless -Force replaces it or -A
 
 Progress (rows, MiB, rows per second) is shown with Write-Progress on exports that run longer than half a second, at most twice a second, and not at all when $ProgressPreference is SilentlyContinue. -WhatIf names the file and writes nothing, without connecting.
 
-Every error of Export-SecureQuery is terminating: one call writes one file, and a runbook must not go on without it. MongoDB: pass a database command as JSON in -Query ('{ "find": "orders", "filter": { "status": "open" } }'); -Collection is Invoke-SecureQuery's.
+Every error of Export-SecureQuery is terminating: one call writes one file, and a runbook must not go on without it. MongoDB: -Collection with -Filter, -Projection, -Sort and -Limit, as Invoke-SecureQuery takes them, or a database command as JSON in -Query ('{ "find": "orders", "filter": { "status": "open" } }'). Without -Query or -Collection the command fails with QueryRequired.
 
 Errors: ExportTargetExists, ExportHeaderMismatch, ExportFailed (folder missing, -Path a folder, no permission, disk full), ParameterNotApplicable, and every error of Invoke-SecureQuery (QueryFailed, QueryInterrupted, ConnectionFailed, SslPolicyViolation, ...).
 '@
@@ -720,7 +720,12 @@ Errors: ExportTargetExists, ExportHeaderMismatch, ExportFailed (folder missing, 
             CaCertificatePath = 'Ad hoc: a PEM CA certificate to validate the server against.'
             Tunnel = 'Ad hoc: an SshTunnel to connect through; the certificate is still checked against -HostName.'
             Credential = 'The login for this call (overrides the sessions credential and the secret).'
-            Query = 'The query. @name placeholders are bound from -Parameters as real parameters, never spliced into the SQL. MongoDB: a database command as JSON or Extended JSON.'
+            Query = 'The query. @name placeholders are bound from -Parameters as real parameters, never spliced into the SQL. MongoDB: a database command as JSON or Extended JSON. Required unless -Collection is given (QueryRequired).'
+            Collection = 'MongoDB: the collection to find documents in (instead of -Query), in the integration''s database.'
+            Filter = 'MongoDB, with -Collection: the filter, as a hashtable, [ordered] dictionary, PSCustomObject or JSON text, as Invoke-SecureQuery -Filter takes it.'
+            Projection = 'MongoDB, with -Collection: the fields to write, such as @{ name = 1; email = 1; _id = 0 }.'
+            Sort = 'MongoDB, with -Collection: the order, such as @{ joined = -1 }; with several keys [ordered]@{ joined = -1; name = 1 }.'
+            Limit = 'MongoDB, with -Collection: at most this many documents.'
             Path = 'The file to write, relative to the current location (~ is the home folder). Its folder must exist (ExportFailed). An existing file is refused without -Force or -Append (ExportTargetExists).'
             Parameters = 'Values for the @name placeholders, as a hashtable, each bound as a real parameter (the same types as Invoke-SecureQuery -Parameters).'
             CommandTimeout = 'Seconds the command may run (0: no limit).'
@@ -746,6 +751,11 @@ Errors: ExportTargetExists, ExportHeaderMismatch, ExportFailed (folder missing, 
                 Title   = 'JSON Lines for a data pipeline, replacing yesterday''s file'
                 Code    = 'Export-SecureQuery shopdb ''{ "find": "orders", "filter": { "status": "open" } }'' -Path ./open-orders.jsonl -Format JsonLines -Force'
                 Remarks = 'One MongoDB document per line, nested documents as objects, dates as ISO 8601; the old file stays until the new one is complete.'
+            }
+            @{
+                Title   = 'A MongoDB collection to CSV'
+                Code    = 'Export-SecureQuery shopdb -Collection customers -Filter @{ country = ''CH'' } -Projection @{ name = 1; email = 1; _id = 0 } -Sort @{ name = 1 } -Path ./customers-ch.csv'
+                Remarks = 'The documents the same find returns to Invoke-SecureQuery, one row each, their fields as columns.'
             }
             @{
                 Title   = 'Semicolons, quotes only where needed, UTF-8 with a byte order mark (for Excel)'

@@ -173,6 +173,22 @@ Describe 'MongoDB documents as objects (against the wire-protocol double)' -Tag 
         ($again | ConvertTo-Json -Depth 10) | Should -Be $json
     }
 
+    It 'exports a -Collection find with Export-SecureQuery, byte for byte what Invoke-SecureQuery -Collection | Export-Csv writes' -Skip:(Skip-When $NoLab) {
+        $find = @{ Collection = 'people'; Filter = @{ score = @{ '$gt' = 10 } }; Projection = @{ id = 1; name = 1; email = 1; score = 1; _id = 0 }; Sort = @{ id = 1 } }
+        $expected = Join-Path $ws 'people-pipeline.csv'
+        $actual = Join-Path $ws 'people-export.csv'
+        Invoke-SecureQuery mongo @find -ErrorAction Stop | Export-Csv -Path $expected
+
+        $result = Export-SecureQuery mongo @find -Path $actual -ErrorAction Stop
+
+        [IO.File]::ReadAllBytes($actual) | Should -Be ([IO.File]::ReadAllBytes($expected))
+        $result.Rows | Should -Be @(Import-Csv $actual).Count
+        $result.Rows | Should -BeGreaterThan 1
+        { Export-SecureQuery mongo -Path (Join-Path $ws 'none.csv') -ErrorAction Stop } | Should -Throw -ErrorId 'QueryRequired,SecureConnect.Commands.ExportSecureQueryCommand'
+        { Export-SecureQuery mongo -Filter @{ id = 1 } -Query '{ "find": "people" }' -Path (Join-Path $ws 'none.csv') -ErrorAction Stop } | Should -Throw -ErrorId 'ParameterNotApplicable,SecureConnect.Commands.ExportSecureQueryCommand'
+        Test-Path (Join-Path $ws 'none.csv') | Should -BeFalse
+    }
+
     It 'runs a database command as JSON: aggregate, count, distinct' -Skip:(Skip-When $NoLab) {
         $agg = @(Invoke-SecureQuery mongo '{ "aggregate": "people", "pipeline": [ { "$match": { "note": "kernel" } } ], "cursor": {} }' -ErrorAction Stop)
         $agg.name | Should -Be @('Linus Torvalds')

@@ -11,6 +11,7 @@ using SecureConnect.Common;
 using SecureConnect.Export;
 using SecureConnect.Integrations;
 using SecureConnect.Sql;
+using SecureConnect.Sql.Mongo;
 
 namespace SecureConnect.Commands;
 
@@ -37,10 +38,13 @@ public sealed class EncodingTransformationAttribute : ArgumentTransformationAttr
 /// </summary>
 [Cmdlet(VerbsData.Export, "SecureQuery", DefaultParameterSetName = ByIntegration, SupportsShouldProcess = true)]
 [OutputType(typeof(ExportResult))]
-public sealed class ExportSecureQueryCommand : SecureQueryCmdlet
+public sealed class ExportSecureQueryCommand : SecureQueryRunCmdlet
 {
-    /// <summary>The query; @name placeholders bind -Parameters. For MongoDB, a database command as JSON.</summary>
-    [Parameter(Mandatory = true, Position = 1)]
+    /// <summary>
+    /// The query; @name placeholders bind -Parameters. For MongoDB, a database command as JSON. Required unless
+    /// -Collection is given.
+    /// </summary>
+    [Parameter(Position = 1)]
     [ValidateNotNullOrEmpty]
     public string Query { get; set; } = string.Empty;
 
@@ -57,6 +61,10 @@ public sealed class ExportSecureQueryCommand : SecureQueryCmdlet
     [Parameter]
     [ValidateRange(0, 86400)]
     public int? CommandTimeout { get; set; }
+
+    private protected override string QueryText => Query;
+
+    private protected override Hashtable? QueryParameters => Parameters;
 
     /// <summary>Csv (default) or JsonLines.</summary>
     [Parameter]
@@ -120,7 +128,8 @@ public sealed class ExportSecureQueryCommand : SecureQueryCmdlet
     {
         var clock = Stopwatch.StartNew();
         (ConnectionPlan spec, NetworkCredential? credential, SslPolicyLevels levels) = Resolve();
-        Engines.For(spec.Type).CheckQuery(new QueryRequest(Query, Parameters, ResultShape.Rows, CommandTimeout));
+        FindRequest? find = CollectionQuery(spec);
+        CheckQuery(spec, find, CommandTimeout);
         string path = GetUnresolvedProviderPathFromPSPath(Path);
         string action = Append ? $"Append the result of a query on '{spec.Name}' ({Format})" : $"Write the result of a query on '{spec.Name}' ({Format})";
         if (!ShouldProcess(path, action))
@@ -136,7 +145,7 @@ public sealed class ExportSecureQueryCommand : SecureQueryCmdlet
         try
         {
             session = SecureConnectionOpener.Open(spec, credential, levels, Store, CommandTimeout, WriteVerbose, CancelToken);
-            session.Execute(new QueryRequest(Query, Parameters, ResultShape.Rows, CommandTimeout), output, CancelToken);
+            session.Execute(new QueryRequest(Query, Parameters, ResultShape.Rows, CommandTimeout, find), output, CancelToken);
         }
         catch (Exception) when (output.Failure is { } failure)
         {

@@ -126,19 +126,12 @@ public abstract class SecureQueryCmdlet : IntegrationCmdlet
     }
 }
 
-/// <summary>Invoke-SecureQuery: runs a query under the integration's SSL policy and streams the rows.</summary>
-[Cmdlet(VerbsLifecycle.Invoke, "SecureQuery", DefaultParameterSetName = ByIntegration)]
-[OutputType(typeof(PSObject))]
-public sealed class InvokeSecureQueryCommand : SecureQueryCmdlet
+/// <summary>
+/// The cmdlets that run a query (Invoke-SecureQuery, Export-SecureQuery): the query, or for a document store the
+/// collection find that stands for it, checked against the engine before anything connects.
+/// </summary>
+public abstract class SecureQueryRunCmdlet : SecureQueryCmdlet
 {
-    /// <summary>
-    /// The query; @name placeholders bind -Parameters. For MongoDB, a database command as JSON or Extended JSON. Required
-    /// unless -Collection is given (checked for each input, since -Query also comes from the pipeline).
-    /// </summary>
-    [Parameter(Position = 1, ValueFromPipeline = true)]
-    [ValidateNotNullOrEmpty]
-    public string Query { get; set; } = string.Empty;
-
     /// <summary>MongoDB: the collection to find documents in, instead of -Query.</summary>
     [Parameter]
     [ValidateNotNullOrEmpty]
@@ -164,6 +157,74 @@ public sealed class InvokeSecureQueryCommand : SecureQueryCmdlet
     [ValidateRange(1, int.MaxValue)]
     public int? Limit { get; set; }
 
+    /// <summary>The query text the cmdlet was given (-Query), empty when none.</summary>
+    private protected abstract string QueryText { get; }
+
+    /// <summary>The values for the query's @name placeholders (-Parameters).</summary>
+    private protected abstract Hashtable? QueryParameters { get; }
+
+    /// <summary>
+    /// The -Collection query, or null for -Query; refuses a mix of the two, collection parameters without -Collection,
+    /// and -Collection on an engine that has no collections, before anything connects.
+    /// </summary>
+    internal FindRequest? CollectionQuery(ConnectionPlan spec)
+    {
+        string[] given = new[] { nameof(Filter), nameof(Projection), nameof(Sort), nameof(Limit) }.Where(MyInvocation.BoundParameters.ContainsKey).ToArray();
+        if (Collection is null)
+        {
+            if (given.Length > 0)
+            {
+                ThrowTerminating(ErrorIds.ParameterNotApplicable, ErrorKind.InvalidArgument, $"-{string.Join(", -", given)} {(given.Length == 1 ? "belongs" : "belong")} to a collection query: give -Collection too (Invoke-SecureQuery <name> -Collection orders -Filter @{{ status = 'open' }}).", given[0]);
+            }
+
+            if (string.IsNullOrEmpty(QueryText))
+            {
+                ThrowTerminating(ErrorIds.QueryRequired, ErrorKind.InvalidArgument, "No query was given: pass -Query (or pipe query text), or for MongoDB -Collection with -Filter.", "Query");
+            }
+
+            return null;
+        }
+
+        if (!Engines.For(spec.Type).Capabilities.HasFlag(EngineCapabilities.CollectionQueries))
+        {
+            ThrowTerminating(ErrorIds.ParameterNotApplicable, ErrorKind.InvalidArgument, $"-Collection queries a document store such as MongoDB; '{spec.Name}' is {spec.Type}: pass the query with -Query instead.", "Collection");
+        }
+
+        if (!string.IsNullOrEmpty(QueryText))
+        {
+            ThrowTerminating(ErrorIds.ParameterNotApplicable, ErrorKind.InvalidArgument, "Give either -Query (a database command as JSON) or -Collection (with -Filter, -Projection, -Sort, -Limit), not both.", "Query");
+        }
+
+        return new FindRequest(Collection, Filter, Projection, Sort, Limit);
+    }
+
+    /// <summary>What the engine cannot send is refused before connecting; a parameter it has no use for stops the pipeline.</summary>
+    internal void CheckQuery(ConnectionPlan spec, FindRequest? find, int? commandTimeout)
+    {
+        try
+        {
+            Engines.For(spec.Type).CheckQuery(new QueryRequest(QueryText, QueryParameters, ResultShape.Rows, commandTimeout, find));
+        }
+        catch (SecureConnectException e) when (e.ErrorId == ErrorIds.ParameterNotApplicable)
+        {
+            ThrowTerminating(e);
+        }
+    }
+}
+
+/// <summary>Invoke-SecureQuery: runs a query under the integration's SSL policy and streams the rows.</summary>
+[Cmdlet(VerbsLifecycle.Invoke, "SecureQuery", DefaultParameterSetName = ByIntegration)]
+[OutputType(typeof(PSObject))]
+public sealed class InvokeSecureQueryCommand : SecureQueryRunCmdlet
+{
+    /// <summary>
+    /// The query; @name placeholders bind -Parameters. For MongoDB, a database command as JSON or Extended JSON. Required
+    /// unless -Collection is given (checked for each input, since -Query also comes from the pipeline).
+    /// </summary>
+    [Parameter(Position = 1, ValueFromPipeline = true)]
+    [ValidateNotNullOrEmpty]
+    public string Query { get; set; } = string.Empty;
+
     /// <summary>Values for @name placeholders, bound as real parameters.</summary>
     [Parameter]
     public Hashtable? Parameters { get; set; }
@@ -177,6 +238,10 @@ public sealed class InvokeSecureQueryCommand : SecureQueryCmdlet
     [Parameter]
     public QueryResultShape As { get; set; } = QueryResultShape.PSObject;
 
+    private protected override string QueryText => Query;
+
+    private protected override Hashtable? QueryParameters => Parameters;
+
     /// <inheritdoc/>
     protected override void ProcessRecord()
     {
@@ -185,7 +250,7 @@ public sealed class InvokeSecureQueryCommand : SecureQueryCmdlet
         {
             (ConnectionPlan spec, NetworkCredential? credential, SslPolicyLevels levels) = Resolve();
             FindRequest? find = CollectionQuery(spec);
-            CheckQuery(spec, find);
+            CheckQuery(spec, find, CommandTimeout);
             opened = SecureConnectionOpener.Open(spec, credential, levels, Store, CommandTimeout, WriteVerbose, CancelToken);
             Run(opened, find);
         }
@@ -200,54 +265,6 @@ public sealed class InvokeSecureQueryCommand : SecureQueryCmdlet
         finally
         {
             opened?.Dispose();
-        }
-    }
-
-    /// <summary>
-    /// The -Collection query, or null for -Query; refuses a mix of the two, collection parameters without -Collection,
-    /// and -Collection on an engine that has no collections, before anything connects.
-    /// </summary>
-    private FindRequest? CollectionQuery(ConnectionPlan spec)
-    {
-        string[] given = new[] { nameof(Filter), nameof(Projection), nameof(Sort), nameof(Limit) }.Where(MyInvocation.BoundParameters.ContainsKey).ToArray();
-        if (Collection is null)
-        {
-            if (given.Length > 0)
-            {
-                ThrowTerminating(ErrorIds.ParameterNotApplicable, ErrorKind.InvalidArgument, $"-{string.Join(", -", given)} {(given.Length == 1 ? "belongs" : "belong")} to a collection query: give -Collection too (Invoke-SecureQuery <name> -Collection orders -Filter @{{ status = 'open' }}).", given[0]);
-            }
-
-            if (string.IsNullOrEmpty(Query))
-            {
-                ThrowTerminating(ErrorIds.QueryRequired, ErrorKind.InvalidArgument, "No query was given: pass -Query (or pipe query text), or for MongoDB -Collection with -Filter.", "Query");
-            }
-
-            return null;
-        }
-
-        if (!Engines.For(spec.Type).Capabilities.HasFlag(EngineCapabilities.CollectionQueries))
-        {
-            ThrowTerminating(ErrorIds.ParameterNotApplicable, ErrorKind.InvalidArgument, $"-Collection queries a document store such as MongoDB; '{spec.Name}' is {spec.Type}: pass the query with -Query instead.", "Collection");
-        }
-
-        if (!string.IsNullOrEmpty(Query))
-        {
-            ThrowTerminating(ErrorIds.ParameterNotApplicable, ErrorKind.InvalidArgument, "Give either -Query (a database command as JSON) or -Collection (with -Filter, -Projection, -Sort, -Limit), not both.", "Query");
-        }
-
-        return new FindRequest(Collection, Filter, Projection, Sort, Limit);
-    }
-
-    /// <summary>What the engine cannot send is refused before connecting; a parameter it has no use for stops the pipeline.</summary>
-    private void CheckQuery(ConnectionPlan spec, FindRequest? find)
-    {
-        try
-        {
-            Engines.For(spec.Type).CheckQuery(new QueryRequest(Query, Parameters, ResultShape.Rows, CommandTimeout, find));
-        }
-        catch (SecureConnectException e) when (e.ErrorId == ErrorIds.ParameterNotApplicable)
-        {
-            ThrowTerminating(e);
         }
     }
 
