@@ -8,6 +8,7 @@
 #   lab.sh rotate-bastion-hostkey | restore-bastion-hostkey | auth-delay N | link down|up|status | selftest | purge
 #
 # State dir: ${SECURECONNECT_LAB_DIR:-/tmp/secureconnect-lab}
+# Loopback labs side by side: SECURECONNECT_LAB_NO_NETNS=1 SECURECONNECT_LAB_LOOPBACK_INDEX=N (127.0.N.1, 127.0.N.2).
 set -Eeuo pipefail
 
 # --------------------------------------------------------------------------
@@ -303,7 +304,14 @@ pid_of() { # service -> pid if registered and alive with expected exe
 
 random_password() { openssl rand -base64 48 | tr -dc 'A-Za-z0-9' | cut -c1-24; }
 
-port_in_use() { [[ -n "$(ss -Hltn "sport = :$1" 2>/dev/null)" ]]; }
+# port_in_use PORT [ADDRESS]: a listener on the port (on that address, or on every address).
+port_in_use() {
+  if [[ -n ${2:-} ]]; then
+    [[ -n "$(ss -Hltn "( src $2 or src 0.0.0.0 or src [::] ) and sport = :$1" 2>/dev/null)" ]]
+  else
+    [[ -n "$(ss -Hltn "sport = :$1" 2>/dev/null)" ]]
+  fi
+}
 
 acquire_lock() {
   [[ $LOCKED == 1 ]] && return 0
@@ -1111,8 +1119,12 @@ set_topology() {
   else
     # The databases listen on 127.0.0.2 (all of 127/8 is loopback): never the tunnels' 127.0.0.1.
     BASTION_NS=""; DB_NS=""
-    BASTION_ADDR=127.0.0.1; BASTION_PORT=22022
-    DB_ADDR=127.0.0.2; DB_HOSTNAME=127.0.0.2; BASTION2_HOSTNAME=127.0.0.2
+    # Several loopback labs run side by side with SECURECONNECT_LAB_LOOPBACK_INDEX=N (0-250): lab N uses 127.0.N.1 for
+    # the bastion and 127.0.N.2 for the databases.
+    local n=${SECURECONNECT_LAB_LOOPBACK_INDEX:-0}
+    [[ $n =~ ^[0-9]+$ && $n -le 250 ]] || die "SECURECONNECT_LAB_LOOPBACK_INDEX must be a number from 0 to 250, not '$n'"
+    BASTION_ADDR=127.0.$n.1; BASTION_PORT=22022
+    DB_ADDR=127.0.$n.2; DB_HOSTNAME=$DB_ADDR; BASTION2_HOSTNAME=$DB_ADDR
     BASTION2_PORT=22222; PG_TLS_PORT=15432; PG_PLAIN_PORT=15433; MARIADB_PORT=13306; REDIS_PORT=16379
     CH_HTTP_PORT=28123; CH_HTTPS_PORT=28443; CH_TCP_PORT=29000; HTTP_PORT=28080
   fi
@@ -1259,7 +1271,7 @@ cmd_start() {
     local p
     for p in $BASTION_PORT $BASTION2_PORT $PG_TLS_PORT $PG_PLAIN_PORT $MARIADB_PORT $REDIS_PORT \
              $CH_HTTP_PORT $CH_HTTPS_PORT $CH_TCP_PORT $HTTP_PORT; do
-      if port_in_use "$p"; then die "loopback port $p is already in use (ss -ltn); cannot start the loopback lab"; fi
+      if port_in_use "$p" "$BASTION_ADDR" || port_in_use "$p" "$DB_ADDR"; then die "loopback port $p is already in use on $BASTION_ADDR or $DB_ADDR (ss -ltn): another loopback lab? Give each its own SECURECONNECT_LAB_LOOPBACK_INDEX=N"; fi
     done
   fi
 
