@@ -11,7 +11,7 @@ using SecureConnect.Sql;
 namespace SecureConnect.Commands;
 
 /// <summary>Get-EgressAllowlist: the addresses a database firewall must allow.</summary>
-[Cmdlet(VerbsCommon.Get, "EgressAllowlist")]
+[Cmdlet(VerbsCommon.Get, "EgressAllowlist", HelpUri = HelpUris.Cmdlets + "Get-EgressAllowlist.md")]
 [OutputType(typeof(EgressAddress))]
 public sealed class GetEgressAllowlistCommand : IntegrationCmdlet
 {
@@ -110,7 +110,7 @@ internal static class EgressObserver
 }
 
 /// <summary>Add-EgressAddress: declares addresses the workspace's connections leave from.</summary>
-[Cmdlet(VerbsCommon.Add, "EgressAddress", SupportsShouldProcess = true)]
+[Cmdlet(VerbsCommon.Add, "EgressAddress", SupportsShouldProcess = true, HelpUri = HelpUris.Cmdlets + "Add-EgressAddress.md")]
 [OutputType(typeof(EgressAddress))]
 public sealed class AddEgressAddressCommand : SecureConnectCmdlet
 {
@@ -155,7 +155,7 @@ public sealed class AddEgressAddressCommand : SecureConnectCmdlet
 }
 
 /// <summary>Remove-EgressAddress: takes addresses off the configured allowlist.</summary>
-[Cmdlet(VerbsCommon.Remove, "EgressAddress", SupportsShouldProcess = true)]
+[Cmdlet(VerbsCommon.Remove, "EgressAddress", SupportsShouldProcess = true, HelpUri = HelpUris.Cmdlets + "Remove-EgressAddress.md")]
 [OutputType(typeof(void))]
 public sealed class RemoveEgressAddressCommand : SecureConnectCmdlet
 {
@@ -195,7 +195,7 @@ public sealed class RemoveEgressAddressCommand : SecureConnectCmdlet
 }
 
 /// <summary>ConvertTo-FirewallRule: renders allowlist entries as rules for a kind of firewall.</summary>
-[Cmdlet(VerbsData.ConvertTo, "FirewallRule")]
+[Cmdlet(VerbsData.ConvertTo, "FirewallRule", HelpUri = HelpUris.Cmdlets + "ConvertTo-FirewallRule.md")]
 [OutputType(typeof(string))]
 public sealed class ConvertToFirewallRuleCommand : SecureConnectCmdlet
 {
@@ -287,7 +287,7 @@ internal static class EveryoneWarning
 }
 
 /// <summary>Test-EgressAllowlist: is the address the database sees covered by the allowlist?</summary>
-[Cmdlet(VerbsDiagnostic.Test, "EgressAllowlist")]
+[Cmdlet(VerbsDiagnostic.Test, "EgressAllowlist", HelpUri = HelpUris.Cmdlets + "Test-EgressAllowlist.md")]
 [OutputType(typeof(EgressTestResult))]
 public sealed class TestEgressAllowlistCommand : IntegrationCmdlet
 {

@@ -36,7 +36,7 @@ public sealed class EncodingTransformationAttribute : ArgumentTransformationAttr
 /// Export-SecureQuery: runs a query like Invoke-SecureQuery and streams its result straight into a file (CSV as
 /// Export-Csv writes it, or JSON Lines), which appears, or grows, only once the whole result has arrived.
 /// </summary>
-[Cmdlet(VerbsData.Export, "SecureQuery", DefaultParameterSetName = ByIntegration, SupportsShouldProcess = true)]
+[Cmdlet(VerbsData.Export, "SecureQuery", DefaultParameterSetName = ByIntegration, SupportsShouldProcess = true, HelpUri = HelpUris.Cmdlets + "Export-SecureQuery.md")]
 [OutputType(typeof(ExportResult))]
 public sealed class ExportSecureQueryCommand : SecureQueryRunCmdlet
 {

@@ -123,7 +123,7 @@ public abstract class IntegrationCmdlet : SecureConnectCmdlet
 }
 
 /// <summary>New-SecureIntegration: registers a data source.</summary>
-[Cmdlet(VerbsCommon.New, "SecureIntegration", SupportsShouldProcess = true)]
+[Cmdlet(VerbsCommon.New, "SecureIntegration", SupportsShouldProcess = true, HelpUri = HelpUris.Cmdlets + "New-SecureIntegration.md")]
 [OutputType(typeof(Integration))]
 public sealed class NewSecureIntegrationCommand : IntegrationCmdlet
 {
@@ -251,7 +251,7 @@ public sealed class NewSecureIntegrationCommand : IntegrationCmdlet
 }
 
 /// <summary>Get-SecureIntegration: the workspace's integrations.</summary>
-[Cmdlet(VerbsCommon.Get, "SecureIntegration")]
+[Cmdlet(VerbsCommon.Get, "SecureIntegration", HelpUri = HelpUris.Cmdlets + "Get-SecureIntegration.md")]
 [OutputType(typeof(Integration))]
 public sealed class GetSecureIntegrationCommand : IntegrationCmdlet
 {
@@ -301,7 +301,7 @@ public sealed class GetSecureIntegrationCommand : IntegrationCmdlet
 }
 
 /// <summary>Set-SecureIntegration: changes an integration.</summary>
-[Cmdlet(VerbsCommon.Set, "SecureIntegration", SupportsShouldProcess = true)]
+[Cmdlet(VerbsCommon.Set, "SecureIntegration", SupportsShouldProcess = true, HelpUri = HelpUris.Cmdlets + "Set-SecureIntegration.md")]
 [OutputType(typeof(Integration))]
 public sealed class SetSecureIntegrationCommand : IntegrationCmdlet
 {
@@ -447,7 +447,7 @@ public sealed class SetSecureIntegrationCommand : IntegrationCmdlet
 }
 
 /// <summary>Remove-SecureIntegration: forgets an integration.</summary>
-[Cmdlet(VerbsCommon.Remove, "SecureIntegration", SupportsShouldProcess = true)]
+[Cmdlet(VerbsCommon.Remove, "SecureIntegration", SupportsShouldProcess = true, HelpUri = HelpUris.Cmdlets + "Remove-SecureIntegration.md")]
 [OutputType(typeof(void))]
 public sealed class RemoveSecureIntegrationCommand : IntegrationCmdlet
 {

@@ -213,7 +213,7 @@ public abstract class SecureQueryRunCmdlet : SecureQueryCmdlet
 }
 
 /// <summary>Invoke-SecureQuery: runs a query under the integration's SSL policy and streams the rows.</summary>
-[Cmdlet(VerbsLifecycle.Invoke, "SecureQuery", DefaultParameterSetName = ByIntegration)]
+[Cmdlet(VerbsLifecycle.Invoke, "SecureQuery", DefaultParameterSetName = ByIntegration, HelpUri = HelpUris.Cmdlets + "Invoke-SecureQuery.md")]
 [OutputType(typeof(PSObject))]
 public sealed class InvokeSecureQueryCommand : SecureQueryRunCmdlet
 {
@@ -332,7 +332,7 @@ public sealed class InvokeSecureQueryCommand : SecureQueryRunCmdlet
 }
 
 /// <summary>Test-SecureConnection: connects and reports what the server says about the session.</summary>
-[Cmdlet(VerbsDiagnostic.Test, "SecureConnection", DefaultParameterSetName = ByIntegration)]
+[Cmdlet(VerbsDiagnostic.Test, "SecureConnection", DefaultParameterSetName = ByIntegration, HelpUri = HelpUris.Cmdlets + "Test-SecureConnection.md")]
 [OutputType(typeof(ConnectionReport))]
 public sealed class TestSecureConnectionCommand : SecureQueryCmdlet
 {

@@ -11,7 +11,7 @@ using SecureConnect.Ssh.Tunnels;
 namespace SecureConnect.Commands;
 
 /// <summary>Get-SshServerKey: the host keys an SSH server presents, without logging in.</summary>
-[Cmdlet(VerbsCommon.Get, "SshServerKey")]
+[Cmdlet(VerbsCommon.Get, "SshServerKey", HelpUri = HelpUris.Cmdlets + "Get-SshServerKey.md")]
 [OutputType(typeof(SshHostKey))]
 public sealed class GetSshServerKeyCommand : SecureConnectCmdlet
 {
@@ -57,7 +57,7 @@ public sealed class GetSshServerKeyCommand : SecureConnectCmdlet
 }
 
 /// <summary>Add-SshKnownHost: trusts host keys, recording them in the workspace's known_hosts.</summary>
-[Cmdlet(VerbsCommon.Add, "SshKnownHost", SupportsShouldProcess = true, DefaultParameterSetName = ByKey)]
+[Cmdlet(VerbsCommon.Add, "SshKnownHost", SupportsShouldProcess = true, DefaultParameterSetName = ByKey, HelpUri = HelpUris.Cmdlets + "Add-SshKnownHost.md")]
 [OutputType(typeof(SshKnownHost))]
 public sealed class AddSshKnownHostCommand : SecureConnectCmdlet
 {
@@ -205,7 +205,7 @@ public sealed class AddSshKnownHostCommand : SecureConnectCmdlet
 }
 
 /// <summary>Get-SshKnownHost: the trusted host keys.</summary>
-[Cmdlet(VerbsCommon.Get, "SshKnownHost")]
+[Cmdlet(VerbsCommon.Get, "SshKnownHost", HelpUri = HelpUris.Cmdlets + "Get-SshKnownHost.md")]
 [OutputType(typeof(SshKnownHost))]
 public sealed class GetSshKnownHostCommand : SecureConnectCmdlet
 {
@@ -269,7 +269,7 @@ public sealed class GetSshKnownHostCommand : SecureConnectCmdlet
 }
 
 /// <summary>Remove-SshKnownHost: stops trusting a host's keys.</summary>
-[Cmdlet(VerbsCommon.Remove, "SshKnownHost", SupportsShouldProcess = true)]
+[Cmdlet(VerbsCommon.Remove, "SshKnownHost", SupportsShouldProcess = true, HelpUri = HelpUris.Cmdlets + "Remove-SshKnownHost.md")]
 [OutputType(typeof(void))]
 public sealed class RemoveSshKnownHostCommand : SecureConnectCmdlet
 {

@@ -14,7 +14,7 @@ namespace SecureConnect.Commands;
 // transformation, without type conversion) before -Name could take its Name property; the manual set is chosen as
 // soon as one of its parameters is given or an object with its properties is piped.
 /// <summary>Start-SshTunnel: forwards a local port through a bastion to a remote host and port, or starts saved integrations' tunnels.</summary>
-[Cmdlet(VerbsLifecycle.Start, "SshTunnel", SupportsShouldProcess = true, DefaultParameterSetName = ByIntegration)]
+[Cmdlet(VerbsLifecycle.Start, "SshTunnel", SupportsShouldProcess = true, DefaultParameterSetName = ByIntegration, HelpUri = HelpUris.Cmdlets + "Start-SshTunnel.md")]
 [OutputType(typeof(SshTunnel))]
 public sealed class StartSshTunnelCommand : SecureConnectCmdlet
 {
@@ -208,7 +208,7 @@ public sealed class StartSshTunnelCommand : SecureConnectCmdlet
 }
 
 /// <summary>Get-SshTunnel: the tunnels of this process.</summary>
-[Cmdlet(VerbsCommon.Get, "SshTunnel", DefaultParameterSetName = ByName)]
+[Cmdlet(VerbsCommon.Get, "SshTunnel", DefaultParameterSetName = ByName, HelpUri = HelpUris.Cmdlets + "Get-SshTunnel.md")]
 [OutputType(typeof(SshTunnel))]
 public sealed class GetSshTunnelCommand : SecureConnectCmdlet
 {
@@ -268,7 +268,7 @@ public abstract class TunnelTargetCmdlet : SecureConnectCmdlet
 }
 
 /// <summary>Stop-SshTunnel: stops tunnels and frees their local ports.</summary>
-[Cmdlet(VerbsLifecycle.Stop, "SshTunnel", SupportsShouldProcess = true, DefaultParameterSetName = ByTunnel)]
+[Cmdlet(VerbsLifecycle.Stop, "SshTunnel", SupportsShouldProcess = true, DefaultParameterSetName = ByTunnel, HelpUri = HelpUris.Cmdlets + "Stop-SshTunnel.md")]
 [OutputType(typeof(SshTunnel))]
 public sealed class StopSshTunnelCommand : TunnelTargetCmdlet
 {
@@ -304,7 +304,7 @@ public sealed class StopSshTunnelCommand : TunnelTargetCmdlet
 }
 
 /// <summary>Test-SshTunnel: checks that the bastion forwards a connection to the remote end.</summary>
-[Cmdlet(VerbsDiagnostic.Test, "SshTunnel", DefaultParameterSetName = ByTunnel)]
+[Cmdlet(VerbsDiagnostic.Test, "SshTunnel", DefaultParameterSetName = ByTunnel, HelpUri = HelpUris.Cmdlets + "Test-SshTunnel.md")]
 [OutputType(typeof(SshTunnelTestResult))]
 public sealed class TestSshTunnelCommand : TunnelTargetCmdlet
 {

@@ -6,7 +6,7 @@ using SecureConnect.Integrations;
 namespace SecureConnect.Commands;
 
 /// <summary>Set-SslPolicy: the SSL mode of an integration, the workspace default, or the workspace minimum.</summary>
-[Cmdlet(VerbsCommon.Set, "SslPolicy", SupportsShouldProcess = true, DefaultParameterSetName = ForIntegration)]
+[Cmdlet(VerbsCommon.Set, "SslPolicy", SupportsShouldProcess = true, DefaultParameterSetName = ForIntegration, HelpUri = HelpUris.Cmdlets + "Set-SslPolicy.md")]
 [OutputType(typeof(SslPolicySetting))]
 public sealed class SetSslPolicyCommand : IntegrationCmdlet
 {
@@ -91,7 +91,7 @@ public sealed class SetSslPolicyCommand : IntegrationCmdlet
 }
 
 /// <summary>Get-SslPolicy: the minimum, the default, and each integration's effective mode and its source (saved SSH tunnels have none).</summary>
-[Cmdlet(VerbsCommon.Get, "SslPolicy")]
+[Cmdlet(VerbsCommon.Get, "SslPolicy", HelpUri = HelpUris.Cmdlets + "Get-SslPolicy.md")]
 [OutputType(typeof(SslPolicySetting))]
 public sealed class GetSslPolicyCommand : IntegrationCmdlet
 {

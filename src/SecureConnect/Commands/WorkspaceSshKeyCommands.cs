@@ -9,7 +9,7 @@ using SecureConnect.Ssh.Keys;
 namespace SecureConnect.Commands;
 
 /// <summary>New-WorkspaceSshKey: generates the workspace key pair.</summary>
-[Cmdlet(VerbsCommon.New, "WorkspaceSshKey", SupportsShouldProcess = true)]
+[Cmdlet(VerbsCommon.New, "WorkspaceSshKey", SupportsShouldProcess = true, HelpUri = HelpUris.Cmdlets + "New-WorkspaceSshKey.md")]
 [OutputType(typeof(WorkspaceSshKey))]
 public sealed class NewWorkspaceSshKeyCommand : SecureConnectCmdlet
 {
@@ -73,7 +73,7 @@ public sealed class NewWorkspaceSshKeyCommand : SecureConnectCmdlet
 }
 
 /// <summary>Get-WorkspaceSshKey: the workspace key pair.</summary>
-[Cmdlet(VerbsCommon.Get, "WorkspaceSshKey")]
+[Cmdlet(VerbsCommon.Get, "WorkspaceSshKey", HelpUri = HelpUris.Cmdlets + "Get-WorkspaceSshKey.md")]
 [OutputType(typeof(WorkspaceSshKey))]
 public sealed class GetWorkspaceSshKeyCommand : SecureConnectCmdlet
 {
@@ -92,7 +92,7 @@ public sealed class GetWorkspaceSshKeyCommand : SecureConnectCmdlet
 }
 
 /// <summary>Remove-WorkspaceSshKey: deletes the workspace key pair.</summary>
-[Cmdlet(VerbsCommon.Remove, "WorkspaceSshKey", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.High)]
+[Cmdlet(VerbsCommon.Remove, "WorkspaceSshKey", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.High, HelpUri = HelpUris.Cmdlets + "Remove-WorkspaceSshKey.md")]
 [OutputType(typeof(void))]
 public sealed class RemoveWorkspaceSshKeyCommand : SecureConnectCmdlet
 {
@@ -136,7 +136,7 @@ public sealed class RemoveWorkspaceSshKeyCommand : SecureConnectCmdlet
 }
 
 /// <summary>Import-WorkspaceSshKey: adopts an existing OpenSSH or PEM private key as the workspace key.</summary>
-[Cmdlet(VerbsData.Import, "WorkspaceSshKey", SupportsShouldProcess = true)]
+[Cmdlet(VerbsData.Import, "WorkspaceSshKey", SupportsShouldProcess = true, HelpUri = HelpUris.Cmdlets + "Import-WorkspaceSshKey.md")]
 [OutputType(typeof(WorkspaceSshKey))]
 public sealed class ImportWorkspaceSshKeyCommand : SecureConnectCmdlet
 {
@@ -182,7 +182,7 @@ public sealed class ImportWorkspaceSshKeyCommand : SecureConnectCmdlet
 }
 
 /// <summary>ConvertTo-AuthorizedKey: the authorized_keys line for a key, with forwarding restrictions.</summary>
-[Cmdlet(VerbsData.ConvertTo, "AuthorizedKey")]
+[Cmdlet(VerbsData.ConvertTo, "AuthorizedKey", HelpUri = HelpUris.Cmdlets + "ConvertTo-AuthorizedKey.md")]
 [OutputType(typeof(string))]
 public sealed class ConvertToAuthorizedKeyCommand : SecureConnectCmdlet
 {
