@@ -1,6 +1,10 @@
 # The prose of the cmdlet help. build.ps1 turns it, with each cmdlet's own metadata (syntax, types,
-# pipeline input), into SecureConnect.dll-Help.xml in the built module. Every cmdlet and every parameter
+# pipeline input, INPUTS, OUTPUTS, HelpUri), into SecureConnect.dll-Help.xml in the built module. Every cmdlet and every parameter
 # must have an entry: the build fails otherwise.
+# An example marked Lab = $true runs as it is written in tests/Help.Tests.ps1, against the lab, in a workspace that has the
+# integrations orders (PostgreSQL) and shop (MariaDB) behind the lab bastion; every other example is listed there with
+# the reason it cannot run. Inputs are derived from the pipeline parameters (an entry's Inputs only add to them), and
+# Outputs from [OutputType].
 @{
     'New-WorkspaceSshKey'     = @{
         Synopsis    = 'Creates the workspace SSH key pair that every integration of the workspace uses.'
@@ -34,8 +38,15 @@ New-WorkspaceSshKey -Algorithm Rsa -Passphrase $passphrase -Comment ''automation
             }
             @{
                 Title   = 'Rotate the key'
+                Lab     = $true
                 Code    = 'New-WorkspaceSshKey -Force -Verbose'
                 Remarks = 'Replaces the key; the previous pair moves to keys/retired/ and Verbose output names the folder.'
+            }
+            @{
+                Title   = 'Rotate the key and print the line for the bastion'
+                Lab     = $true
+                Code    = 'New-WorkspaceSshKey -Force | ConvertTo-AuthorizedKey -PermitOpen ''db.internal:5432'''
+                Remarks = 'The new key pipes into ConvertTo-AuthorizedKey by its PublicKey; replace the old line in the bastion users authorized_keys with the one printed.'
             }
         )
         Links       = @('Get-WorkspaceSshKey', 'ConvertTo-AuthorizedKey', 'Import-WorkspaceSshKey', 'about_SecureConnect')
@@ -52,6 +63,7 @@ When the workspace has no key, the command writes an error with the id Workspace
         Examples    = @(
             @{
                 Title   = 'Show the key'
+                Lab     = $true
                 Code    = 'Get-WorkspaceSshKey | Format-List'
                 Remarks = 'Shows every property of the workspace key.'
             }
@@ -75,13 +87,22 @@ Deletes the workspace's private and public key files. Every integration that tun
         Examples    = @(
             @{
                 Title   = 'Delete the key in a runbook'
+                Lab     = $true
                 Code    = 'Remove-WorkspaceSshKey -Force'
                 Remarks = 'Deletes the key pair without a prompt.'
             }
             @{
                 Title   = 'See what would be deleted'
+                Lab     = $true
                 Code    = 'Remove-WorkspaceSshKey -WhatIf'
                 Remarks = 'Names the key file and fingerprint that would be deleted, and deletes nothing.'
+            }
+            @{
+                Title   = 'Keep a record of the key, then delete it'
+                Lab     = $true
+                Code    = 'Get-WorkspaceSshKey | Select-Object Fingerprint, Algorithm, Created | Export-Csv ./retired-keys.csv -Append
+Remove-WorkspaceSshKey -Force'
+                Remarks = 'Appends the fingerprint of the key to retired-keys.csv (to find and remove its line on the bastions later), then deletes the key without a prompt.'
             }
         )
         Links       = @('New-WorkspaceSshKey')
@@ -111,6 +132,11 @@ It refuses, each with its own error id: a file that does not exist (KeyFileNotFo
                 Code    = 'Import-WorkspaceSshKey -Path ./bastion.pem -Passphrase (Read-Host -AsSecureString)'
                 Remarks = 'Reads the encrypted PEM key and stores it, still encrypted, in OpenSSH format.'
             }
+            @{
+                Title   = 'From the pipeline, replacing the current key'
+                Code    = 'Get-ChildItem ~/.ssh/id_ed25519 | Import-WorkspaceSshKey -Force'
+                Remarks = 'The FileInfo binds to -Path by its FullName; the previous workspace key moves to keys/retired/<timestamp>/.'
+            }
         )
         Links       = @('New-WorkspaceSshKey', 'Get-WorkspaceSshKey')
     }
@@ -134,11 +160,12 @@ Invalid destinations or patterns fail with the error ids InvalidPermitOpen and I
         Examples    = @(
             @{
                 Title   = 'Authorize the workspace key for one database'
-                Code    = 'Get-WorkspaceSshKey | ConvertTo-AuthorizedKey -PermitOpen ''db.internal:5432'' | Add-Content ~sclab/.ssh/authorized_keys'
-                Remarks = 'Appends restrict,port-forwarding,permitopen="db.internal:5432" ssh-ed25519 AAAA... to the bastion user''s authorized_keys.'
+                Code    = 'Get-WorkspaceSshKey | ConvertTo-AuthorizedKey -PermitOpen ''db.internal:5432'' | ssh admin@bastion.example.com ''cat >> /home/tunnel/.ssh/authorized_keys'''
+                Remarks = 'Appends restrict,port-forwarding,permitopen="db.internal:5432" ssh-ed25519 AAAA... to the authorized_keys of the bastion user tunnel, over an administrator''s own SSH login.'
             }
             @{
                 Title   = 'Only from the runbook subnet'
+                Lab     = $true
                 Code    = 'ConvertTo-AuthorizedKey -PermitOpen ''db1:5432'', ''db2:3306'' -From ''10.20.0.0/16'''
                 Remarks = 'Two permitopen options and a from= option for the workspace key.'
             }
@@ -164,6 +191,12 @@ Compare the fingerprints with what the bastion's administrator reports (ssh-keyg
                 Code    = 'Get-SshServerKey bastion.example.com
 Get-SshServerKey bastion.example.com | Where-Object Algorithm -eq ssh-ed25519 | Add-SshKnownHost'
                 Remarks = 'Shows the fingerprints; after comparing them with the administrator''s, records the Ed25519 key in known_hosts.'
+            }
+            @{
+                Title   = 'Check that trusted hosts still present the trusted keys'
+                Lab     = $true
+                Code    = 'Get-SshKnownHost | Get-SshServerKey | Format-Table HostName, Port, Algorithm, Fingerprint'
+                Remarks = 'Each trusted host and port pipes in by property name; compare the fingerprints with Get-SshKnownHost before a rebuilt bastion makes tunnels fail with HostKeyMismatch.'
             }
         )
         Links       = @('Add-SshKnownHost', 'Start-SshTunnel')
@@ -209,6 +242,7 @@ Lists every trusted host key, or with -HostName the keys trusted for one host an
         Examples    = @(
             @{
                 Title   = 'All trusted keys'
+                Lab     = $true
                 Code    = 'Get-SshKnownHost'
                 Remarks = 'Lists the workspace''s known_hosts.'
             }
@@ -216,6 +250,12 @@ Lists every trusted host key, or with -HostName the keys trusted for one host an
                 Title   = 'One bastion on port 2222'
                 Code    = 'Get-SshKnownHost -HostName bastion.example.com -Port 2222'
                 Remarks = 'Shows the keys trusted for [bastion.example.com]:2222.'
+            }
+            @{
+                Title   = 'Which trusted keys are RSA keys?'
+                Lab     = $true
+                Code    = 'Get-SshKnownHost | Where-Object Algorithm -eq ssh-rsa | Format-Table HostName, Port, Fingerprint, LineNumber'
+                Remarks = 'Lists the hosts still trusted by an RSA key, with the line of known_hosts that holds each.'
             }
         )
         Links       = @('Add-SshKnownHost', 'Remove-SshKnownHost')
@@ -237,6 +277,12 @@ Removes the known_hosts lines that match the host and port (and key type, with -
                 Code    = 'Remove-SshKnownHost -HostName bastion.example.com
 Get-SshServerKey bastion.example.com | Add-SshKnownHost'
                 Remarks = 'Forgets the old key and trusts the new one.'
+            }
+            @{
+                Title   = 'Stop trusting every RSA host key'
+                Lab     = $true
+                Code    = 'Get-SshKnownHost | Where-Object Algorithm -eq ssh-rsa | Remove-SshKnownHost'
+                Remarks = 'Known-host entries pipe in by HostName, Port and Algorithm, so only their RSA keys are removed.'
             }
         )
         Links       = @('Get-SshKnownHost', 'Add-SshKnownHost')
@@ -303,6 +349,7 @@ Invoke-RestMethod "http://$($env:MY_SSH_TUNNEL_LOCAL_HOST):$($env:MY_SSH_TUNNEL_
             }
             @{
                 Title   = 'A runbook''s first line: every saved tunnel'
+                Lab     = $true
                 Code    = '$ErrorActionPreference = ''Stop''
 Start-SshTunnel -Integration * | Format-Table Name, State, LocalPort'
                 Remarks = 'Starts every SshTunnel integration of the workspace (database integrations are skipped) and stops the runbook if one cannot start.'
@@ -329,6 +376,7 @@ Outputs the tunnels started in this process, from any runspace, as live SshTunne
         Examples    = @(
             @{
                 Title   = 'All tunnels'
+                Lab     = $true
                 Code    = 'Get-SshTunnel'
                 Remarks = 'Lists every tunnel with its state and endpoints.'
             }
@@ -355,11 +403,13 @@ Stops tunnels piped from Get-SshTunnel or Start-SshTunnel, or named with -Name o
         Examples    = @(
             @{
                 Title   = 'Stop everything'
+                Lab     = $true
                 Code    = 'Get-SshTunnel | Stop-SshTunnel'
                 Remarks = 'Stops every tunnel of the process.'
             }
             @{
                 Title   = 'See first'
+                Lab     = $true
                 Code    = 'Stop-SshTunnel -Name report* -WhatIf'
                 Remarks = 'Names the tunnels that would be stopped.'
             }
@@ -380,8 +430,15 @@ Probes the bastion connection (RoundTripMs is the SSH round trip to the bastion)
         Examples    = @(
             @{
                 Title   = 'Test every tunnel'
+                Lab     = $true
                 Code    = 'Get-SshTunnel | Test-SshTunnel'
                 Remarks = 'One result per tunnel, with the reason for each failure.'
+            }
+            @{
+                Title   = 'Start a saved tunnel and test it at once'
+                Lab     = $true
+                Code    = 'Start-SshTunnel -Integration orders | Test-SshTunnel | Format-List Name, Forwarded, RoundTripMs, Reason'
+                Remarks = 'Starts the tunnel of the integration orders (or returns the one that is up) and checks that the bastion forwards to the database.'
             }
         )
         Links       = @('Start-SshTunnel', 'Get-SshTunnel')
@@ -408,13 +465,13 @@ Errors: IntegrationExists, InvalidIntegrationName, PortRequired, SshBastionRequi
         Parameters  = @{
             Name = 'The integration''s name: up to 64 letters, digits, spaces, _ . - starting with a letter or digit (''My SSH tunnel'').'
             Type = 'The engine: PostgreSQL, Redshift (port 5439), MySQL, MariaDB, MindsDB (port 47335), SqlServer, ClickHouse (HTTPS 8443, plain HTTP 8123 as Preferred''s fallback; see the description), Trino (HTTPS 8443, plain HTTP 8080 as Preferred''s fallback, never with a password; see the description) MongoDB (27017, a direct connection to that one server; see the description) or Dremio (Arrow Flight, 32010; see the description); or SshTunnel, a saved tunnel to any TCP service (needs -Port and -SshBastion).'
-            HostName = 'The database servers host name, as its certificate names it (VerifyFull checks this name, also through a tunnel). Aliases: -Host, -Server.'
-            Port = 'The database port; the engines usual port when omitted. ClickHouse and Trino: the HTTPS port (8443 when omitted, with 8123 (ClickHouse) or 8080 (Trino) as Preferred''s plain HTTP fallback); any other port serves both. Required for -Type SshTunnel (the port of the service the tunnel reaches).'
+            HostName = 'The database server''s host name, as its certificate names it (VerifyFull checks this name, also through a tunnel). Aliases: -Host, -Server.'
+            Port = 'The database port; the engine''s usual port when omitted. ClickHouse and Trino: the HTTPS port (8443 when omitted, with 8123 (ClickHouse) or 8080 (Trino) as Preferred''s plain HTTP fallback); any other port serves both. Required for -Type SshTunnel (the port of the service the tunnel reaches).'
             Database = 'The database to connect to. Not for -Type SshTunnel.'
-            Credential = 'The login. The password is kept in this processs memory only and never written anywhere; runbooks pass -Credential to Invoke-SecureQuery or use -CredentialSecret. Not for -Type SshTunnel.'
-            CredentialSecret = 'The name of a SecretManagement secret (a PSCredential, or a SecureString password for the integrations user) read with Get-Secret at query time. Only the name is stored. Not for -Type SshTunnel.'
+            Credential = 'The login. The password is kept in this process''s memory only and never written anywhere; runbooks pass -Credential to Invoke-SecureQuery or use -CredentialSecret. Not for -Type SshTunnel.'
+            CredentialSecret = 'The name of a SecretManagement secret (a PSCredential, or a SecureString password for the integration''s user) read with Get-Secret at query time. Only the name is stored. Not for -Type SshTunnel.'
             SslMode = 'Preferred (TLS when offered), Required (TLS, certificate not checked), VerifyCA (chain validated against the uploaded CA, or the system store), VerifyFull (VerifyCA plus the host name; Strict is accepted as its alias). The workspace default when omitted. Not for -Type SshTunnel (ParameterNotApplicable).'
-            CaCertificatePath = 'A PEM CA certificate to validate the server against. It is checked (a certificate, not a key, not expired) and copied into the workspaces ca/ folder. Not for -Type SshTunnel.'
+            CaCertificatePath = 'A PEM CA certificate to validate the server against. It is checked (a certificate, not a key, not expired) and copied into the workspace''s ca/ folder. Not for -Type SshTunnel.'
             CrlPath           = 'A certificate revocation list from the CA (PEM or DER, one or several lists), as libpq''s sslcrl. It is read, checked (not every list out of date) and copied into the workspace''s ca/ folder; under VerifyCA and VerifyFull the server certificate must then be cleared by a current list from its issuer, signed by that issuer, or the connection is refused (SslCertificateInvalid). Nothing is fetched online. Errors: CrlNotFound, CrlInvalid. Not for -Type SshTunnel.'
             Option = 'Extra driver options as a hashtable (for example @{ CommandTimeout = 120 }). Options can never change TLS settings (SslPolicyViolation), the endpoint or credentials (InvalidOption), and are stored in clear, so never secrets. ClickHouse: server settings that only limit or tune a query, sent with each request (max_threads, max_block_size, max_result_rows, max_result_bytes, result_overflow_mode, max_rows_to_read, max_bytes_to_read, max_memory_usage, max_execution_time, readonly, priority and a few more limits); format, session, parameter and any other settings are InvalidOption, and a value must be a number or one word. Trino: Catalog, Schema, Source, ClientTags, ClientInfo, TimeZone, Language and SessionProperties (''name=value,name2=value2''), sent as Trino''s client headers; SSL keys are SslPolicyViolation, User, Password, AccessToken, ExtraCredentials, roles, proxies and Kerberos InvalidOption. MongoDB: AuthSource (admin when omitted), AuthMechanism (SCRAM-SHA-1 or SCRAM-SHA-256), AppName, ReadPreference and MaxTimeMS; TLS keys (tls, ssl, tlsInsecure, tlsAllowInvalidCertificates, tlsCAFile, ...) are SslPolicyViolation, and directConnection, replicaSet, timeouts and pool sizes InvalidOption. Dremio: AuthMode (Basic, the default, or Token: the password of -Credential is a token sent as a bearer), Schema, RoutingTag, RoutingQueue and Engine, sent as Dremio''s session headers; useEncryption, disableCertificateVerification, trustedCerts and other TLS keys are SslPolicyViolation. Not for -Type SshTunnel.'
             SshBastion = 'The SSH bastion the database is reached through, as host[:port] (or user@host[:port]). The first query starts the tunnel (or reuses the one that is up) with the workspace key; the bastion''s host key must be trusted (Add-SshKnownHost) or pinned. Required for -Type SshTunnel.'
@@ -482,8 +539,15 @@ Errors: IntegrationNotFound, WorkspaceCorrupt (a value in workspace.json that do
         Examples    = @(
             @{
                 Title   = 'Query every integration'
+                Lab     = $true
                 Code    = 'Get-SecureIntegration | Invoke-SecureQuery -Query ''select 1'''
                 Remarks = 'Runs the query on each integration.'
+            }
+            @{
+                Title   = 'Where each integration goes, and how it is secured'
+                Lab     = $true
+                Code    = 'Get-SecureIntegration | Sort-Object Type | Format-Table Name, Type, HostName, Port, SslMode, SslModeSource, SshBastion'
+                Remarks = 'One line per integration: the engine, the address, the effective SSL mode and where it comes from (Integration, Default, BuiltIn), and the bastion.'
             }
         )
         Links       = @('New-SecureIntegration', 'Set-SecureIntegration')
@@ -497,13 +561,13 @@ A saved SSH tunnel (-Type SshTunnel) keeps the rules of New-SecureIntegration: -
 '@
         Parameters  = @{
             Name = 'The integration to change. Integration objects pipe in by their Name.'
-            HostName = 'The database servers host name, as its certificate names it (VerifyFull checks this name, also through a tunnel). Aliases: -Host, -Server.'
-            Port = 'The database port; the engines usual port when omitted. ClickHouse and Trino: the HTTPS port (8443 when omitted, with 8123 (ClickHouse) or 8080 (Trino) as Preferred''s plain HTTP fallback); any other port serves both.'
+            HostName = 'The database server''s host name, as its certificate names it (VerifyFull checks this name, also through a tunnel). Aliases: -Host, -Server.'
+            Port = 'The database port; the engine''s usual port when omitted. ClickHouse and Trino: the HTTPS port (8443 when omitted, with 8123 (ClickHouse) or 8080 (Trino) as Preferred''s plain HTTP fallback); any other port serves both.'
             Database = 'The database to connect to.'
-            Credential = 'The login. The password is kept in this processs memory only and never written anywhere; runbooks pass -Credential to Invoke-SecureQuery or use -CredentialSecret.'
-            CredentialSecret = 'The name of a SecretManagement secret (a PSCredential, or a SecureString password for the integrations user) read with Get-Secret at query time. Only the name is stored.'
+            Credential = 'The login. The password is kept in this process''s memory only and never written anywhere; runbooks pass -Credential to Invoke-SecureQuery or use -CredentialSecret.'
+            CredentialSecret = 'The name of a SecretManagement secret (a PSCredential, or a SecureString password for the integration''s user) read with Get-Secret at query time. Only the name is stored.'
             SslMode = 'Preferred (TLS when offered), Required (TLS, certificate not checked), VerifyCA (chain validated against the uploaded CA, or the system store), VerifyFull (VerifyCA plus the host name; Strict is accepted as its alias). The workspace default when omitted.'
-            CaCertificatePath = 'A PEM CA certificate to validate the server against. It is checked (a certificate, not a key, not expired) and copied into the workspaces ca/ folder.'
+            CaCertificatePath = 'A PEM CA certificate to validate the server against. It is checked (a certificate, not a key, not expired) and copied into the workspace''s ca/ folder.'
             CrlPath           = 'A certificate revocation list from the CA (PEM or DER, one or several lists), as libpq''s sslcrl. It is read, checked (not every list out of date) and copied into the workspace''s ca/ folder; under VerifyCA and VerifyFull the server certificate must then be cleared by a current list from its issuer, signed by that issuer, or the connection is refused (SslCertificateInvalid). Nothing is fetched online. Errors: CrlNotFound, CrlInvalid.'
             Option = 'Extra driver options as a hashtable (for example @{ CommandTimeout = 120 }). Options can never change TLS settings (SslPolicyViolation), the endpoint or credentials (InvalidOption), and are stored in clear, so never secrets. ClickHouse: server settings that only limit or tune a query, sent with each request (max_threads, max_block_size, max_result_rows, max_result_bytes, result_overflow_mode, max_rows_to_read, max_bytes_to_read, max_memory_usage, max_execution_time, readonly, priority and a few more limits); format, session, parameter and any other settings are InvalidOption, and a value must be a number or one word. Trino: Catalog, Schema, Source, ClientTags, ClientInfo, TimeZone, Language and SessionProperties (''name=value,name2=value2''), sent as Trino''s client headers; SSL keys are SslPolicyViolation, User, Password, AccessToken, ExtraCredentials, roles, proxies and Kerberos InvalidOption.'
             SshBastion = 'The SSH bastion the database is reached through, as host[:port] (or user@host[:port]). The first query starts the tunnel (or reuses the one that is up) with the workspace key; the bastion''s host key must be trusted (Add-SshKnownHost) or pinned.'
@@ -516,8 +580,15 @@ A saved SSH tunnel (-Type SshTunnel) keeps the rules of New-SecureIntegration: -
         Examples    = @(
             @{
                 Title   = 'Move to strict TLS'
+                Lab     = $true
                 Code    = 'Set-SecureIntegration -Name orders -SslMode VerifyFull -CaCertificatePath ./new-ca.pem'
                 Remarks = 'The next query validates the certificate chain and name.'
+            }
+            @{
+                Title   = 'Every integration through the new bastion'
+                Lab     = $true
+                Code    = 'Get-SecureIntegration | Where-Object SshBastion -eq ''old-bastion.example.com'' | Set-SecureIntegration -SshBastion bastion.example.com -PassThru'
+                Remarks = 'Integration objects pipe in by their Name; only the bastion changes, and the changed integrations are shown.'
             }
         )
         Links       = @('New-SecureIntegration', 'Set-SslPolicy')
@@ -533,8 +604,15 @@ Removes the integration from the workspace, with its stored CA certificate and i
         Examples    = @(
             @{
                 Title   = 'Remove with a preview'
+                Lab     = $true
                 Code    = 'Get-SecureIntegration test-* | Remove-SecureIntegration -WhatIf'
                 Remarks = 'Names what would be removed.'
+            }
+            @{
+                Title   = 'Remove one integration'
+                Lab     = $true
+                Code    = 'Remove-SecureIntegration shop -Verbose'
+                Remarks = 'Removes shop, its stored CA certificate and its session credential; Verbose output confirms it.'
             }
         )
         Links       = @('New-SecureIntegration')
@@ -560,14 +638,22 @@ Errors: IntegrationNotFound, ParameterNotApplicable, WorkspaceCorrupt (a value i
         Examples    = @(
             @{
                 Title   = 'A floor for the whole workspace'
+                Lab     = $true
                 Code    = 'Set-SslPolicy -Minimum Required
 Set-SslPolicy -Default -Mode VerifyFull'
                 Remarks = 'No query runs without TLS; integrations without their own mode validate certificates fully.'
             }
             @{
                 Title   = 'One integration, with its CA'
+                Lab     = $true
                 Code    = 'Set-SslPolicy -Integration orders -Mode Strict -CaCertificatePath ./ca.pem'
                 Remarks = 'Strict is VerifyFull.'
+            }
+            @{
+                Title   = 'Every PostgreSQL integration to VerifyFull'
+                Lab     = $true
+                Code    = 'Get-SecureIntegration | Where-Object Type -eq PostgreSQL | Set-SslPolicy -Mode VerifyFull'
+                Remarks = 'Integration objects bind to -Integration by their Name; each PostgreSQL integration then validates the certificate chain and the host name.'
             }
         )
         Links       = @('Get-SslPolicy', 'Test-SecureConnection')
@@ -585,8 +671,15 @@ Errors: WorkspaceCorrupt (a value in workspace.json that does not read as what i
         Examples    = @(
             @{
                 Title   = 'Which integrations are refused?'
+                Lab     = $true
                 Code    = 'Get-SslPolicy | Where-Object BelowMinimum'
                 Remarks = 'Lists the integrations whose queries the minimum refuses.'
+            }
+            @{
+                Title   = 'Raise every integration that is below VerifyFull'
+                Lab     = $true
+                Code    = 'Get-SslPolicy | Where-Object { $_.Integration -and $_.EffectiveMode -ne ''VerifyFull'' } | Set-SslPolicy -Mode VerifyFull -WhatIf'
+                Remarks = 'The rows of integrations pipe into Set-SslPolicy by their Integration property; -WhatIf shows the changes first.'
             }
         )
         Links       = @('Set-SslPolicy')
@@ -613,13 +706,13 @@ Errors: QueryFailed (with the server's SQLSTATE, MySQL error number, SQL Server 
             ConnectionString = 'Ad hoc: the driver''s connection string (host, port, database, user and password are taken from it). TLS settings in it are refused with SslPolicyViolation: -SslMode and the workspace policy set them.'
             Integration = 'The integration: its name, or an Integration object (Get-SecureIntegration pipes in by property name). Alias: -Name.'
             Type = 'Ad hoc: the engine.'
-            HostName = 'Ad hoc: the database servers host name, as its certificate names it. Aliases: -Host, -Server.'
-            Port = 'Ad hoc: the port (the engines usual port when omitted).'
+            HostName = 'Ad hoc: the database server''s host name, as its certificate names it. Aliases: -Host, -Server.'
+            Port = 'Ad hoc: the port (the engine''s usual port when omitted).'
             Database = 'Ad hoc: the database.'
             SslMode = 'Ad hoc: the SSL mode (the workspace default when omitted; Strict = VerifyFull).'
             CaCertificatePath = 'Ad hoc: a PEM CA certificate to validate the server against.'
             Tunnel = 'Ad hoc: an SshTunnel to connect through; the certificate is still checked against -HostName.'
-            Credential = 'The login for this call (overrides the sessions credential and the secret).'
+            Credential = 'The login for this call (overrides the session''s credential and the secret).'
             Query = 'The query. @name placeholders are bound from -Parameters as real parameters, never spliced into the SQL. Strings piped in run one after the other. MongoDB: a database command as JSON or Extended JSON (find, aggregate, count, distinct, or any other). Required unless -Collection is given (QueryRequired).'
             Collection = 'MongoDB: the collection to find documents in (instead of -Query), in the integration''s database.'
             Filter = 'MongoDB, with -Collection: the filter, as a hashtable, [ordered] dictionary, PSCustomObject or JSON text; $-operators pass through (@{ total = @{ ''$gt'' = 100 } }), and @{ ''$oid'' = ''...'' } is an ObjectId. See the description for every type.'
@@ -674,6 +767,7 @@ Invoke-SecureQuery -Type Dremio -ConnectionString ''Host=dremio.example.com;Port
             }
             @{
                 Title   = 'Every integration'
+                Lab     = $true
                 Code    = 'Get-SecureIntegration | Invoke-SecureQuery -Query ''select current_user'''
                 Remarks = 'Runs on each integration.'
             }
@@ -713,13 +807,13 @@ Errors: ExportTargetExists, ExportHeaderMismatch, ExportFailed (folder missing, 
             ConnectionString = 'Ad hoc: the driver''s connection string (host, port, database, user and password are taken from it). TLS settings in it are refused with SslPolicyViolation: -SslMode and the workspace policy set them.'
             Integration = 'The integration: its name, or an Integration object (Get-SecureIntegration pipes in by property name; with several, add -Append to gather them in one file). Alias: -Name.'
             Type = 'Ad hoc: the engine.'
-            HostName = 'Ad hoc: the database servers host name, as its certificate names it. Aliases: -Host, -Server.'
-            Port = 'Ad hoc: the port (the engines usual port when omitted).'
+            HostName = 'Ad hoc: the database server''s host name, as its certificate names it. Aliases: -Host, -Server.'
+            Port = 'Ad hoc: the port (the engine''s usual port when omitted).'
             Database = 'Ad hoc: the database.'
             SslMode = 'Ad hoc: the SSL mode (the workspace default when omitted; Strict = VerifyFull).'
             CaCertificatePath = 'Ad hoc: a PEM CA certificate to validate the server against.'
             Tunnel = 'Ad hoc: an SshTunnel to connect through; the certificate is still checked against -HostName.'
-            Credential = 'The login for this call (overrides the sessions credential and the secret).'
+            Credential = 'The login for this call (overrides the session''s credential and the secret).'
             Query = 'The query. @name placeholders are bound from -Parameters as real parameters, never spliced into the SQL. MongoDB: a database command as JSON or Extended JSON. Required unless -Collection is given (QueryRequired).'
             Collection = 'MongoDB: the collection to find documents in (instead of -Query), in the integration''s database.'
             Filter = 'MongoDB, with -Collection: the filter, as a hashtable, [ordered] dictionary, PSCustomObject or JSON text, as Invoke-SecureQuery -Filter takes it.'
@@ -744,6 +838,7 @@ Errors: ExportTargetExists, ExportHeaderMismatch, ExportFailed (folder missing, 
             }
             @{
                 Title   = 'Every saved integration into one file, from the pipeline'
+                Lab     = $true
                 Code    = 'Get-SecureIntegration shop-* | Export-SecureQuery -Query ''select current_database() as db, count(*) as orders from orders'' -Path ./counts.csv -Append'
                 Remarks = 'Each integration''s result is appended once it is complete; the header is written once, and a file with other columns is refused (ExportHeaderMismatch).'
             }
@@ -774,22 +869,24 @@ Connects (through the tunnel where configured) and outputs a ConnectionReport: t
             ConnectionString = 'Ad hoc: the driver''s connection string (host, port, database, user and password are taken from it). TLS settings in it are refused with SslPolicyViolation: -SslMode and the workspace policy set them.'
             Integration = 'The integration: its name, or an Integration object (Get-SecureIntegration pipes in by property name). Alias: -Name.'
             Type = 'Ad hoc: the engine.'
-            HostName = 'Ad hoc: the database servers host name, as its certificate names it. Aliases: -Host, -Server.'
-            Port = 'Ad hoc: the port (the engines usual port when omitted).'
+            HostName = 'Ad hoc: the database server''s host name, as its certificate names it. Aliases: -Host, -Server.'
+            Port = 'Ad hoc: the port (the engine''s usual port when omitted).'
             Database = 'Ad hoc: the database.'
             SslMode = 'Ad hoc: the SSL mode (the workspace default when omitted; Strict = VerifyFull).'
             CaCertificatePath = 'Ad hoc: a PEM CA certificate to validate the server against.'
             Tunnel = 'Ad hoc: an SshTunnel to connect through; the certificate is still checked against -HostName.'
-            Credential = 'The login for this call (overrides the sessions credential and the secret).'
+            Credential = 'The login for this call (overrides the session''s credential and the secret).'
         }
         Examples    = @(
             @{
                 Title   = 'How is orders secured?'
+                Lab     = $true
                 Code    = 'Test-SecureConnection orders | Format-List'
                 Remarks = 'Shows every field of the report.'
             }
             @{
                 Title   = 'Audit all integrations'
+                Lab     = $true
                 Code    = 'Get-SecureIntegration | Test-SecureConnection | Where-Object { -not $_.Encrypted -or $_.Warnings }'
                 Remarks = 'Lists the integrations that need attention.'
             }
@@ -817,11 +914,13 @@ See about_SecureConnect_Firewall for a quick start per firewall.
         Examples    = @(
             @{
                 Title   = 'What must the orders database allow?'
+                Lab     = $true
                 Code    = 'Get-EgressAllowlist -Integration orders'
                 Remarks = 'The address the server sees for our connection: through a tunnel, the bastion''s.'
             }
             @{
                 Title   = 'A notebook service''s published addresses, as pg_hba lines'
+                Lab     = $true
                 Code    = 'Get-EgressAllowlist -Preset Deepnote | ConvertTo-FirewallRule -Format PgHba -Database analytics -User notebook'
                 Remarks = 'Five hostssl lines with scram-sha-256.'
             }
@@ -842,8 +941,16 @@ Errors: InvalidAddress, HostBitsSet, EgressAddressExists, WorkspaceCorrupt (a va
         Examples    = @(
             @{
                 Title   = 'The NAT gateways of the runbook workers'
+                Lab     = $true
                 Code    = 'Add-EgressAddress 203.0.113.7, 203.0.113.8 -Description ''runbook NAT gateways'''
                 Remarks = 'Both are added, or neither.'
+            }
+            @{
+                Title   = 'Addresses from the pipeline'
+                Lab     = $true
+                Code    = '''198.51.100.0/24'', ''2001:db8:10::/48'' | Add-EgressAddress -Description ''office''
+Get-EgressAllowlist | Format-Table Cidr, Family, Description'
+                Remarks = 'Strings pipe into -Address; the list then shows both networks with their description.'
             }
         )
         Links       = @('Get-EgressAllowlist', 'Remove-EgressAddress')
@@ -859,8 +966,15 @@ Removes addresses or networks; EgressAddress objects pipe in by their Cidr. An a
         Examples    = @(
             @{
                 Title   = 'Remove everything in one network'
+                Lab     = $true
                 Code    = 'Get-EgressAllowlist | Where-Object Address -like ''203.0.113.*'' | Remove-EgressAddress -WhatIf'
                 Remarks = 'Shows what would be removed.'
+            }
+            @{
+                Title   = 'Remove a gateway that was decommissioned'
+                Lab     = $true
+                Code    = 'Remove-EgressAddress 198.51.100.7'
+                Remarks = 'Removes the address from workspace.json; an address that is not in the list writes EgressAddressNotFound.'
             }
         )
         Links       = @('Add-EgressAddress', 'Get-EgressAllowlist')
@@ -920,8 +1034,15 @@ Connects to the integration (through its tunnel where configured), asks the serv
         Examples    = @(
             @{
                 Title   = 'Is every integration covered?'
+                Lab     = $true
                 Code    = 'Get-SecureIntegration | Test-EgressAllowlist | Where-Object { -not $_.Covered }'
                 Remarks = 'Lists the integrations whose observed address the allowlist misses.'
+            }
+            @{
+                Title   = 'One integration, in detail'
+                Lab     = $true
+                Code    = 'Test-EgressAllowlist orders | Format-List'
+                Remarks = 'Shows the address the server sees, whether the allowlist covers it and, if not, the Add-EgressAddress command that would.'
             }
         )
         Links       = @('Get-EgressAllowlist', 'Add-EgressAddress')

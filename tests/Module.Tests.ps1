@@ -1,7 +1,6 @@
-# The module as a whole: manifest, load context isolation, import time, help.
+# The module as a whole: manifest, load context isolation, import time. The help is tested in Help.Tests.ps1.
 BeforeDiscovery {
     . $PSScriptRoot/common.ps1
-    $Cmdlets = @((Get-Module SecureConnect).ExportedCmdlets.Keys | Sort-Object | ForEach-Object { @{ Name = $_ } })
 }
 
 BeforeAll {
@@ -108,32 +107,5 @@ finally { Remove-Item -Recurse -Force $env:SECURECONNECT_HOME -ErrorAction Silen
         $r.Builder | Should -Be 'Host=db.example'
         $r.SqlClientType | Should -Be 'Microsoft.Data.SqlClient.SqlConnection'
         if (-not $IsWindows) { $r.SqlClientPath | Should -Match '[\\/]runtimes[\\/]unix[\\/]' -Because 'the deps.json resolver must pick the real Unix SqlClient, not the placeholder' }
-    }
-}
-
-Describe 'Help' {
-    It 'documents <Name>: synopsis, description, every parameter, an example' -TestCases $Cmdlets {
-        $help = Get-Help $Name -Full
-        $help.Synopsis | Should -Not -BeNullOrEmpty
-        $help.Synopsis | Should -Not -Match "^\s*$Name"
-        ($help.Description.Text -join '') | Should -Not -BeNullOrEmpty
-        @($help.Examples.Example).Count | Should -BeGreaterThan 0
-        $common = [System.Management.Automation.Cmdlet]::CommonParameters + [System.Management.Automation.Cmdlet]::OptionalCommonParameters
-        foreach ($parameter in (Get-Command $Name).Parameters.Keys | Where-Object { $_ -notin $common }) {
-            $doc = $help.Parameters.Parameter | Where-Object Name -eq $parameter
-            ($doc.Description.Text -join '') | Should -Not -BeNullOrEmpty -Because "-$parameter of $Name needs a description"
-        }
-    }
-
-    It 'has the about_SecureConnect topic' {
-        Get-Help about_SecureConnect | Out-String | Should -Match 'SECURECONNECT_HOME'
-    }
-
-    It 'has the about_SecureConnect_Errors topic, with entries such as HostKeyMismatch and QueryInterrupted' {
-        $topic = Get-Help about_SecureConnect_Errors | Out-String
-        $topic | Should -Match 'about_SecureConnect_Errors'
-        foreach ($id in 'HostKeyMismatch', 'QueryInterrupted', 'WorkspaceKeyNotFound', 'SslPolicyViolation') {
-            $topic | Should -Match "(?m)^\s*$id\s*$" -Because "$id needs an entry of its own"
-        }
     }
 }
