@@ -87,6 +87,22 @@ Describe 'Help' {
         }
     }
 
+    It 'has a README with a quick start to a VerifyFull query through a bastion exported to CSV, and a line per cmdlet' {
+        $readme = Get-Content -Raw (Join-Path $PSScriptRoot '../README.md')
+        $start = $readme.IndexOf('## Quick start')
+        $start | Should -BeGreaterThan 0
+        $quickStart = $readme.Substring($start, $readme.IndexOf("`n## ", $start + 5) - $start)
+        foreach ($step in 'New-WorkspaceSshKey', 'ConvertTo-AuthorizedKey', 'Add-SshKnownHost', '-SslMode VerifyFull', '-SshBastion', 'Export-SecureQuery', '.csv') {
+            $quickStart | Should -Match ([regex]::Escape($step))
+        }
+        foreach ($name in (Get-Module SecureConnect).ExportedCmdlets.Keys) {
+            $readme | Should -Match ("(?m)^\| \[``$name``\]\(docs/cmdlets/$name\.md\) \| [^|\n]+ \|$") -Because "the README's table needs one line for $name"
+        }
+        foreach ($engine in 'PostgreSQL', 'Redshift', 'MySQL', 'MariaDB', 'MindsDB', 'SqlServer', 'ClickHouse', 'MongoDB', 'Trino', 'Dremio') {
+            $readme | Should -Match "(?m)^\| ``$engine`` \|" -Because "the engines table needs a row for $engine, saying how it is verified"
+        }
+    }
+
     It 'lists every other example with the reason it cannot run here' {
         # Examples that are not marked Lab = $true, and why. A new example is either runnable (Lab = $true) or listed.
         $reasons = @{
