@@ -67,12 +67,15 @@ Describe 'Help' {
     }
 
     It 'points <Name> at its online page, built from the one docs base URI' -TestCases $Cmdlets {
+        # The base is set once, in HelpUris.cs; every HelpUri is that base + cmdlets/<Name>.md.
+        $helpUris = Get-Content -Raw (Join-Path $PSScriptRoot '../src/SecureConnect/Common/HelpUris.cs')
+        $base = [regex]::Match($helpUris, 'DocsBase = "(https://[^"]+/)"').Groups[1].Value
+        $base | Should -Not -BeNullOrEmpty
         $command = Get-Command $Name
-        $command.HelpUri | Should -Be "https://secureconnect.example/docs/cmdlets/$Name.md"
+        $command.HelpUri | Should -Be "$($base)cmdlets/$Name.md"
         $online = @((Get-Help $Name -Full).relatedLinks.navigationLink | Where-Object linkText -eq 'Online Version:')
         $online.uri | Should -Be $command.HelpUri
-        $helpUris = Get-Content -Raw (Join-Path $PSScriptRoot '../src/SecureConnect/Common/HelpUris.cs')
-        $helpUris | Should -Match ([regex]::Escape('DocsBase = "https://secureconnect.example/docs/"'))
+        (Get-Content -Raw (Join-Path $PSScriptRoot "../docs/cmdlets/$Name.md")) | Should -Match ([regex]::Escape("Online version: <$($command.HelpUri)>"))
     }
 
     It 'has prose without the apostrophes missing, and no example that writes to the lab' {
