@@ -306,6 +306,7 @@ Describe 'Online help (docs/)' {
 Describe 'Examples that run against the lab' -Skip:(Skip-When $NoLab) {
     BeforeAll {
         $script:lab = Get-LabEndpoints
+        $script:previousHome = $env:SECURECONNECT_HOME
         # The template workspace: a key the lab bastion accepts, the bastion trusted; each example gets a copy of it.
         $script:template = Join-Path ([IO.Path]::GetTempPath()) ("sc-help-" + [guid]::NewGuid().ToString('N'))
         $env:SECURECONNECT_HOME = $template
@@ -319,6 +320,7 @@ Describe 'Examples that run against the lab' -Skip:(Skip-When $NoLab) {
         if (Get-Command Get-SshTunnel -ErrorAction SilentlyContinue) { Get-SshTunnel | Stop-SshTunnel }
         if ($lab) { Set-Content -Path $lab.bastion.authorizedKeysPath -Value @() }
         if ($template) { Remove-Item -Recurse -Force $template -ErrorAction SilentlyContinue }
+        $env:SECURECONNECT_HOME = $previousHome
     }
 
     It 'runs the example ''<Title>'' of <Cmdlet> as written' -TestCases $LabExamples {
