@@ -781,6 +781,12 @@ Invoke-SecureQuery -Type Dremio -ConnectionString ''Host=dremio.example.com;Port
                 Code    = 'Invoke-SecureQuery orders ''select id, total from orders where id = any(@ids)'' -Parameters @{ ids = @(17, 42, 99) }'
                 Remarks = 'The array is one PostgreSQL array parameter. On MySQL, MariaDB and SQL Server, which have no arrays, pass one parameter per value: where id in (@id0, @id1, @id2).'
             }
+            @{
+                Title   = 'Rows with a parameter, straight into Export-Csv'
+                Lab     = $true
+                Code    = 'Invoke-SecureQuery orders ''select id, name, email from people where score >= @min order by id'' -Parameters @{ min = 50 } | Export-Csv ./top-people.csv'
+                Remarks = 'The value of @min is sent as a real query parameter, never spliced into the SQL; the CSV has exactly the querys columns.'
+            }
         )
         Links       = @('New-SecureIntegration', 'Test-SecureConnection', 'Set-SslPolicy')
     }
@@ -856,6 +862,18 @@ Errors: ExportTargetExists, ExportHeaderMismatch, ExportFailed (folder missing, 
                 Title   = 'Semicolons, quotes only where needed, UTF-8 with a byte order mark (for Excel)'
                 Code    = 'Export-SecureQuery orders ''select * from customers'' -Path ./customers.csv -Delimiter '';'' -UseQuotes AsNeeded -Encoding utf8BOM'
                 Remarks = 'As Export-Csv -Delimiter '';'' -UseQuotes AsNeeded -Encoding utf8BOM.'
+            }
+            @{
+                Title   = 'A filtered table to CSV, strict TLS through the bastion'
+                Lab     = $true
+                Code    = 'Export-SecureQuery orders ''select id, name, email, joined from people where score >= @min order by id'' -Parameters @{ min = 50 } -Path ./people.csv -Force'
+                Remarks = 'Runs under the integrations SSL mode (VerifyFull in the quick start) through its tunnel; people.csv is replaced only once the whole result has arrived.'
+            }
+            @{
+                Title   = 'One count per integration, gathered in one file'
+                Lab     = $true
+                Code    = 'Get-SecureIntegration | Export-SecureQuery -Query ''select count(*) as people from people'' -Path ./people-count.csv -Append'
+                Remarks = 'Each integrations result is appended when it is complete: the first writes the header, the others add a row each.'
             }
         )
         Links       = @('Invoke-SecureQuery', 'Export-Csv', 'about_SecureConnect_Errors')
