@@ -31,6 +31,26 @@ BeforeAll {
         if ($distinct.Count -eq 1) { return $distinct[0] }
         ($pairs | ForEach-Object { "$($_.Text) ($($_.Set))" }) -join '; '
     }
+    function Get-CodeProblem([string] $Code) {
+        # Parse errors, and parameters that no SecureConnect cmdlet named in the code has (names, aliases and unique
+        # prefixes count, as PowerShell binds them): an example or a README line that has drifted from the cmdlets.
+        $tokens = $null; $errors = $null
+        $ast = [System.Management.Automation.Language.Parser]::ParseInput($Code, [ref]$tokens, [ref]$errors)
+        foreach ($e in $errors) { "parse error: $($e.Message)" }
+        $ours = (Get-Module SecureConnect).ExportedCmdlets
+        foreach ($call in $ast.FindAll({ param($n) $n -is [System.Management.Automation.Language.CommandAst] }, $true)) {
+            $name = $call.GetCommandName()
+            if (-not $name -or -not $ours.ContainsKey($name)) { continue }
+            $parameters = (Get-Command $name).Parameters.Values
+            foreach ($p in $call.CommandElements | Where-Object { $_ -is [System.Management.Automation.Language.CommandParameterAst] }) {
+                $given = $p.ParameterName
+                $exact = @($parameters | Where-Object { $_.Name -eq $given -or $_.Aliases -contains $given })
+                $prefix = @($parameters | Where-Object { $_.Name -like "$given*" })
+                if (-not $exact -and $prefix.Count -ne 1) { "$name has no parameter -$given" }
+            }
+        }
+    }
+
 }
 
 Describe 'Help' {
@@ -104,6 +124,19 @@ Describe 'Help' {
         foreach ($engine in 'PostgreSQL', 'Redshift', 'MySQL', 'MariaDB', 'MindsDB', 'SqlServer', 'ClickHouse', 'MongoDB', 'Trino', 'Dremio') {
             $readme | Should -Match "(?m)^\| ``$engine`` \|" -Because "the engines table needs a row for $engine, saying how it is verified"
         }
+    }
+
+    It 'has examples and README code that parse and name only parameters the cmdlets have' {
+        $problems = foreach ($name in $source.Keys | Sort-Object) {
+            foreach ($example in $source[$name].Examples) {
+                Get-CodeProblem $example.Code | ForEach-Object { "$($name): $($example.Title): $_" }
+            }
+        }
+        $readme = Get-Content -Raw (Join-Path $PSScriptRoot '../README.md')
+        $blocks = [regex]::Matches($readme, '(?s)```powershell\r?\n(.*?)```')
+        $blocks.Count | Should -BeGreaterThan 3
+        $problems += foreach ($block in $blocks) { Get-CodeProblem $block.Groups[1].Value | ForEach-Object { "README: $_" } }
+        $problems | Should -BeNullOrEmpty
     }
 
     It 'lists every other example with the reason it cannot run here' {
