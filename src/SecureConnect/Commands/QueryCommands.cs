@@ -51,6 +51,7 @@ public abstract class SecureQueryCmdlet : IntegrationCmdlet
     [Parameter(Mandatory = true, Position = 0, ValueFromPipelineByPropertyName = true, ParameterSetName = ByIntegration)]
     [Alias("Name")]
     [ValidateNotNullOrEmpty]
+    [ArgumentCompleter(typeof(IntegrationNameCompleter))]
     public string Integration { get; set; } = string.Empty;
 
     /// <summary>Ad hoc: the engine.</summary>
