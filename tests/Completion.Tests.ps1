@@ -142,6 +142,9 @@ Describe 'Completing tunnel names and ids' -Tag Lab -Skip:(Skip-When $NoBastion)
         $ids = Complete "$Command -Id "
         $ids | Should -Contain ([string]$t1.Id)
         $ids | Should -Contain ([string]$t2.Id)
+        $line = "$Command -Id "
+        $tip = (TabExpansion2 -inputScript $line -cursorColumn $line.Length).CompletionMatches | Where-Object CompletionText -eq ([string]$t1.Id) | ForEach-Object ToolTip
+        $tip | Should -BeLike "'cache tunnel' 127.0.0.1:$($t1.LocalPort) -> *"
     }
 
     It 'inserts a tunnel name that binds back to the tunnel' {

@@ -26,7 +26,7 @@ public abstract class SecureConnectCompleter : IArgumentCompleter
     {
         try
         {
-            return Complete(Candidates(), wordToComplete ?? string.Empty).ToList();
+            return Complete(Candidates(), wordToComplete ?? string.Empty, ToolTip).ToList();
         }
 #pragma warning disable CA1031 // Completion is best effort by design: whatever fails, Tab offers nothing.
         catch (Exception)
@@ -38,6 +38,9 @@ public abstract class SecureConnectCompleter : IArgumentCompleter
 
     /// <summary>The names this completer offers, before matching.</summary>
     internal abstract IEnumerable<string> Candidates();
+
+    /// <summary>What the completion menu says about a candidate (the candidate itself unless a completer knows more).</summary>
+    internal virtual string ToolTip(string candidate) => candidate;
 
     /// <summary>The workspace of the session: SECURECONNECT_HOME, a relative one from PowerShell's current location.</summary>
     internal static WorkspaceStore CurrentStore()
@@ -60,7 +63,7 @@ public abstract class SecureConnectCompleter : IArgumentCompleter
     }
 
     /// <summary>The candidates that match <paramref name="word"/>, distinct, in the order given, quoted as needed.</summary>
-    internal static IEnumerable<CompletionResult> Complete(IEnumerable<string> candidates, string word)
+    internal static IEnumerable<CompletionResult> Complete(IEnumerable<string> candidates, string word, Func<string, string>? toolTip = null)
     {
         string typed = Unquote(word, out char quote);
         var pattern = new WildcardPattern(WildcardPattern.ContainsWildcardCharacters(typed) ? typed : WildcardPattern.Escape(typed) + "*", WildcardOptions.IgnoreCase);
@@ -72,7 +75,7 @@ public abstract class SecureConnectCompleter : IArgumentCompleter
                 continue;
             }
 
-            yield return new CompletionResult(Quote(candidate, quote), candidate, CompletionResultType.ParameterValue, candidate);
+            yield return new CompletionResult(Quote(candidate, quote), candidate, CompletionResultType.ParameterValue, toolTip?.Invoke(candidate) ?? candidate);
         }
     }
 
@@ -150,6 +153,12 @@ public sealed class TunnelIdCompleter : SecureConnectCompleter
 {
     internal override IEnumerable<string> Candidates() =>
         TunnelRegistry.All().Select(t => t.Model.Id.ToString(System.Globalization.CultureInfo.InvariantCulture));
+
+    /// <summary>The tunnel the id stands for: its name and route.</summary>
+    internal override string ToolTip(string candidate) =>
+        long.TryParse(candidate, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out long id) && TunnelRegistry.Get(id) is { } tunnel
+            ? (tunnel.Model.Name is { } name ? $"'{name}' " : string.Empty) + tunnel.Model.ToString()
+            : candidate;
 }
 
 /// <summary>Completes the host names of the workspace's known_hosts (plain entries; hashed ones hide their names).</summary>
