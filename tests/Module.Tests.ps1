@@ -25,7 +25,10 @@ Describe 'Module manifest and layout' {
         $shared.GetName().Name | Should -Be 'SecureConnect.Shared'
         [System.Runtime.Loader.AssemblyLoadContext]::GetLoadContext($shared) | Should -Be ([System.Runtime.Loader.AssemblyLoadContext]::Default)
         $references = $shared.GetReferencedAssemblies().Name
-        $references | Where-Object { $_ -notmatch '^(System|Microsoft\.Win32|netstandard|mscorlib)' } | Should -BeNullOrEmpty
+        # Newtonsoft.Json is PowerShell's own (ConvertTo-Json's serializer): referenced for [JsonConverter] on the output
+        # enums, never shipped, so it binds to the copy PowerShell loads.
+        $references | Where-Object { $_ -notmatch '^(System|Microsoft\.Win32|netstandard|mscorlib|Newtonsoft\.Json$)' } | Should -BeNullOrEmpty
+        Get-ChildItem $moduleBase -Recurse -Filter 'Newtonsoft.Json.dll' | Should -BeNullOrEmpty
     }
 
     It 'loads SecureConnect.dll into its own load context' {

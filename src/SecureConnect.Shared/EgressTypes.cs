@@ -1,6 +1,10 @@
+using Newtonsoft.Json;
+using Newtonsoft.Json.Converters;
+
 namespace SecureConnect;
 
 /// <summary>Where an egress address comes from.</summary>
+[JsonConverter(typeof(StringEnumConverter))]
 public enum EgressSource
 {
     /// <summary>Declared in the workspace (Add-EgressAddress): the NAT gateways or public IPs runbooks leave from.</summary>

@@ -1,8 +1,11 @@
 using System;
+using Newtonsoft.Json;
+using Newtonsoft.Json.Converters;
 
 namespace SecureConnect;
 
 /// <summary>The file formats Export-SecureQuery writes.</summary>
+[JsonConverter(typeof(StringEnumConverter))]
 public enum ExportFormat
 {
     /// <summary>CSV, byte for byte as Export-Csv writes the same rows.</summary>
@@ -13,6 +16,7 @@ public enum ExportFormat
 }
 
 /// <summary>Which CSV fields are put in double quotes (Export-Csv's -UseQuotes).</summary>
+[JsonConverter(typeof(StringEnumConverter))]
 public enum CsvQuoteKind
 {
     /// <summary>Every header name and value (NULL stays an empty field).</summary>

@@ -1,10 +1,13 @@
 using System;
 using System.Collections;
 using System.Collections.Generic;
+using Newtonsoft.Json;
+using Newtonsoft.Json.Converters;
 
 namespace SecureConnect;
 
 /// <summary>The kinds of data source an integration can be.</summary>
+[JsonConverter(typeof(StringEnumConverter))]
 public enum IntegrationType
 {
     /// <summary>PostgreSQL (default port 5432).</summary>
@@ -42,6 +45,7 @@ public enum IntegrationType
 }
 
 /// <summary>SSL/TLS policies, weakest first.</summary>
+[JsonConverter(typeof(StringEnumConverter))]
 public enum SslMode
 {
     /// <summary>TLS when the server offers it, else plaintext.</summary>

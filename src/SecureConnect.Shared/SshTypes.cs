@@ -1,9 +1,12 @@
 using System;
 using System.Threading;
+using Newtonsoft.Json;
+using Newtonsoft.Json.Converters;
 
 namespace SecureConnect;
 
 /// <summary>The life cycle of an SSH tunnel.</summary>
+[JsonConverter(typeof(StringEnumConverter))]
 public enum SshTunnelState
 {
     /// <summary>Connecting to the bastion for the first time.</summary>
@@ -23,6 +26,7 @@ public enum SshTunnelState
 }
 
 /// <summary>How a tunnel decides whether to trust a bastion's host key.</summary>
+[JsonConverter(typeof(StringEnumConverter))]
 public enum HostKeyPolicy
 {
     /// <summary>Only keys already in the workspace's known_hosts (the default).</summary>

@@ -1,8 +1,11 @@
 using System;
+using Newtonsoft.Json;
+using Newtonsoft.Json.Converters;
 
 namespace SecureConnect;
 
 /// <summary>The algorithms a workspace SSH key can use.</summary>
+[JsonConverter(typeof(StringEnumConverter))]
 public enum SshKeyAlgorithm
 {
     /// <summary>Ed25519 (the default): short keys, fast, accepted by OpenSSH 6.5 and later.</summary>

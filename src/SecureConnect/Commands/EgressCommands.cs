@@ -19,6 +19,7 @@ public sealed class GetEgressAllowlistCommand : IntegrationCmdlet
     [Parameter(Position = 0, ValueFromPipelineByPropertyName = true)]
     [Alias("Name")]
     [ValidateNotNullOrEmpty]
+    [ArgumentCompleter(typeof(IntegrationNameCompleter))]
     public string? Integration { get; set; }
 
     /// <summary>Configured (default), Interface, Observed (with -Integration) or Preset (with -Preset).</summary>
@@ -28,6 +29,7 @@ public sealed class GetEgressAllowlistCommand : IntegrationCmdlet
     /// <summary>A built-in list of a well-known service's published egress addresses (e.g. Deepnote).</summary>
     [Parameter]
     [ValidateNotNullOrEmpty]
+    [ArgumentCompleter(typeof(EgressPresetCompleter))]
     public string? Preset { get; set; }
 
     /// <summary>The login for -Integration (overrides the session's).</summary>
@@ -165,6 +167,7 @@ public sealed class RemoveEgressAddressCommand : SecureConnectCmdlet
     [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true)]
     [Alias("Cidr")]
     [ValidateNotNullOrEmpty]
+    [ArgumentCompleter(typeof(EgressAddressCompleter))]
     public string[] Address { get; set; } = Array.Empty<string>();
 
     /// <inheritdoc/>
@@ -295,6 +298,7 @@ public sealed class TestEgressAllowlistCommand : IntegrationCmdlet
     [Parameter(Mandatory = true, Position = 0, ValueFromPipelineByPropertyName = true)]
     [Alias("Name")]
     [ValidateNotNullOrEmpty]
+    [ArgumentCompleter(typeof(IntegrationNameCompleter))]
     public string Integration { get; set; } = string.Empty;
 
     /// <summary>The login (overrides the session's).</summary>

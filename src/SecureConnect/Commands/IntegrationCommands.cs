@@ -259,6 +259,7 @@ public sealed class GetSecureIntegrationCommand : IntegrationCmdlet
     [Parameter(Position = 0, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
     [SupportsWildcards]
     [ValidateNotNullOrEmpty]
+    [ArgumentCompleter(typeof(IntegrationNameCompleter))]
     public string[]? Name { get; set; }
 
     /// <inheritdoc/>
@@ -308,6 +309,7 @@ public sealed class SetSecureIntegrationCommand : IntegrationCmdlet
     /// <summary>The integration.</summary>
     [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
     [ValidateNotNullOrEmpty]
+    [ArgumentCompleter(typeof(IntegrationNameCompleter))]
     public string Name { get; set; } = string.Empty;
 
     /// <summary>The database server's host name.</summary>
@@ -454,6 +456,7 @@ public sealed class RemoveSecureIntegrationCommand : IntegrationCmdlet
     /// <summary>The integration.</summary>
     [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
     [ValidateNotNullOrEmpty]
+    [ArgumentCompleter(typeof(IntegrationNameCompleter))]
     public string Name { get; set; } = string.Empty;
 
     /// <inheritdoc/>

@@ -51,6 +51,7 @@ public abstract class SecureQueryCmdlet : IntegrationCmdlet
     [Parameter(Mandatory = true, Position = 0, ValueFromPipelineByPropertyName = true, ParameterSetName = ByIntegration)]
     [Alias("Name")]
     [ValidateNotNullOrEmpty]
+    [ArgumentCompleter(typeof(IntegrationNameCompleter))]
     public string Integration { get; set; } = string.Empty;
 
     /// <summary>Ad hoc: the engine.</summary>
@@ -238,7 +239,29 @@ public sealed class InvokeSecureQueryCommand : SecureQueryRunCmdlet
     [Parameter]
     public QueryResultShape As { get; set; } = QueryResultShape.PSObject;
 
+    /// <summary>
+    /// Adds to every row a SecureConnectSource property after the columns: the integration's name (host:port for an ad hoc
+    /// query), so rows of several integrations piped in say where they came from. When a column of the result is named
+    /// SecureConnectSource already, the property is SecureConnectSource1 (the next free name, as for repeated columns).
+    /// Rows (-As PSObject) only.
+    /// </summary>
+    [Parameter]
+    public SwitchParameter IncludeSource { get; set; }
+
+    /// <summary>The name of the property -IncludeSource adds.</summary>
+    internal const string SourceProperty = "SecureConnectSource";
+
     private protected override string QueryText => Query;
+
+    /// <inheritdoc/>
+    protected override void BeginProcessing()
+    {
+        base.BeginProcessing();
+        if (IncludeSource && As != QueryResultShape.PSObject)
+        {
+            ThrowTerminating(ErrorIds.ParameterNotApplicable, ErrorKind.InvalidArgument, $"-IncludeSource adds a property to rows (-As PSObject); -As {As} returns no rows to add it to. Leave out -IncludeSource, or add the source yourself (e.g. a column 'select ''name'' as source, ...').", "IncludeSource");
+        }
+    }
 
     private protected override Hashtable? QueryParameters => Parameters;
 
@@ -252,7 +275,7 @@ public sealed class InvokeSecureQueryCommand : SecureQueryRunCmdlet
             FindRequest? find = CollectionQuery(spec);
             CheckQuery(spec, find, CommandTimeout);
             opened = SecureConnectionOpener.Open(spec, credential, levels, Store, CommandTimeout, WriteVerbose, CancelToken);
-            Run(opened, find);
+            Run(opened, find, spec.Name);
         }
         catch (SecureConnectException e)
         {
@@ -268,7 +291,7 @@ public sealed class InvokeSecureQueryCommand : SecureQueryRunCmdlet
         }
     }
 
-    private void Run(IEngineSession session, FindRequest? find)
+    private void Run(IEngineSession session, FindRequest? find, string source)
     {
         ResultShape shape = As switch
         {
@@ -280,7 +303,7 @@ public sealed class InvokeSecureQueryCommand : SecureQueryRunCmdlet
         };
         try
         {
-            session.Execute(new QueryRequest(Query, Parameters, shape, CommandTimeout, find), new PipelineOutput(this), CancelToken);
+            session.Execute(new QueryRequest(Query, Parameters, shape, CommandTimeout, find), new PipelineOutput(this, IncludeSource ? source : null), CancelToken);
         }
         catch (SecureConnectException e) when (e.ErrorId is ErrorIds.QueryInterrupted or ErrorIds.ParameterNotApplicable)
         {
@@ -294,12 +317,16 @@ public sealed class InvokeSecureQueryCommand : SecureQueryRunCmdlet
     private sealed class PipelineOutput : IQueryOutput
     {
         private readonly InvokeSecureQueryCommand _cmdlet;
+        private readonly string? _source;
         private string[]? _names;
         private RowObjects? _rows;
 
-        public PipelineOutput(InvokeSecureQueryCommand cmdlet)
+        /// <param name="cmdlet">The cmdlet that writes.</param>
+        /// <param name="source">The value of the source property every row carries (-IncludeSource), null for none.</param>
+        public PipelineOutput(InvokeSecureQueryCommand cmdlet, string? source)
         {
             _cmdlet = cmdlet;
+            _source = source;
         }
 
         public void Row(string[] names, object?[] values)
@@ -307,7 +334,7 @@ public sealed class InvokeSecureQueryCommand : SecureQueryRunCmdlet
             // One factory per result: the engines hand every row of a result the same names array.
             if (!ReferenceEquals(names, _names))
             {
-                _rows = new RowObjects(names);
+                _rows = _source is null ? new RowObjects(names) : new RowObjects(ColumnNames.Unique(names.Append(SourceProperty)), _source);
                 _names = names;
             }
 

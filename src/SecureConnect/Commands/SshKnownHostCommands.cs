@@ -213,6 +213,7 @@ public sealed class GetSshKnownHostCommand : SecureConnectCmdlet
     [Parameter(Position = 0, ValueFromPipelineByPropertyName = true)]
     [Alias("Bastion", "Host")]
     [ValidateNotNullOrEmpty]
+    [ArgumentCompleter(typeof(KnownHostNameCompleter))]
     public string? HostName { get; set; }
 
     /// <summary>The SSH port of that host.</summary>
@@ -277,6 +278,7 @@ public sealed class RemoveSshKnownHostCommand : SecureConnectCmdlet
     [Parameter(Mandatory = true, Position = 0, ValueFromPipelineByPropertyName = true)]
     [Alias("Bastion", "Host")]
     [ValidateNotNullOrEmpty]
+    [ArgumentCompleter(typeof(KnownHostNameCompleter))]
     public string HostName { get; set; } = string.Empty;
 
     /// <summary>The SSH port.</summary>

@@ -29,6 +29,7 @@ public sealed class StartSshTunnelCommand : SecureConnectCmdlet
     [IntegrationNameTransformation]
     [SupportsWildcards]
     [ValidateNotNullOrEmpty]
+    [ArgumentCompleter(typeof(IntegrationNameCompleter))]
     public string[]? Integration { get; set; }
 
     /// <summary>The bastion host.</summary>
@@ -219,10 +220,12 @@ public sealed class GetSshTunnelCommand : SecureConnectCmdlet
     [Parameter(Position = 0, ParameterSetName = ByName)]
     [SupportsWildcards]
     [ValidateNotNullOrEmpty]
+    [ArgumentCompleter(typeof(TunnelNameCompleter))]
     public string[]? Name { get; set; }
 
     /// <summary>Ids.</summary>
     [Parameter(Mandatory = true, ParameterSetName = ById, ValueFromPipelineByPropertyName = true)]
+    [ArgumentCompleter(typeof(TunnelIdCompleter))]
     public long[]? Id { get; set; }
 
     /// <inheritdoc/>
@@ -256,10 +259,12 @@ public abstract class TunnelTargetCmdlet : SecureConnectCmdlet
     [Parameter(Mandatory = true, ParameterSetName = ByName)]
     [SupportsWildcards]
     [ValidateNotNullOrEmpty]
+    [ArgumentCompleter(typeof(TunnelNameCompleter))]
     public string[]? Name { get; set; }
 
     /// <summary>Ids; objects with an Id property (also deserialized ones) pipe in.</summary>
     [Parameter(Mandatory = true, ParameterSetName = ById, ValueFromPipelineByPropertyName = true)]
+    [ArgumentCompleter(typeof(TunnelIdCompleter))]
     public long[]? Id { get; set; }
 
     /// <summary>The tunnels this invocation targets, as a snapshot.</summary>

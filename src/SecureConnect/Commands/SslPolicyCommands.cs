@@ -18,6 +18,7 @@ public sealed class SetSslPolicyCommand : IntegrationCmdlet
     [Parameter(Mandatory = true, Position = 0, ValueFromPipelineByPropertyName = true, ParameterSetName = ForIntegration)]
     [Alias("Name")]
     [ValidateNotNullOrEmpty]
+    [ArgumentCompleter(typeof(IntegrationNameCompleter))]
     public string Integration { get; set; } = string.Empty;
 
     /// <summary>Sets the workspace default (for integrations without their own mode).</summary>
@@ -99,6 +100,7 @@ public sealed class GetSslPolicyCommand : IntegrationCmdlet
     [Parameter(Position = 0, ValueFromPipelineByPropertyName = true)]
     [Alias("Name")]
     [SupportsWildcards]
+    [ArgumentCompleter(typeof(IntegrationNameCompleter))]
     public string[]? Integration { get; set; }
 
     /// <inheritdoc/>

@@ -27,11 +27,30 @@ internal sealed class RowObjects
     private static readonly Internals? Fast = Internals.Resolve();
 
     private readonly string[] _names;
+    private readonly bool _hasConstant;
+    private readonly object? _constant;
 
     /// <summary>A factory for the rows of one result, whose unique column names are <paramref name="names"/>.</summary>
     public RowObjects(string[] names)
+        : this(names, false, null)
+    {
+    }
+
+    /// <summary>
+    /// A factory for rows that carry, after their columns, one more property with the same value in every row (the
+    /// integration a row came from, -IncludeSource): <paramref name="names"/> holds the column names and then that
+    /// property's name, all unique, and each row's values are the columns' only.
+    /// </summary>
+    public RowObjects(string[] names, object? constant)
+        : this(names, true, constant)
+    {
+    }
+
+    private RowObjects(string[] names, bool hasConstant, object? constant)
     {
         _names = names;
+        _hasConstant = hasConstant;
+        _constant = constant;
         if (Fast is not null)
         {
             foreach (string name in names)
@@ -45,7 +64,7 @@ internal sealed class RowObjects
     public static bool Direct => Fast is not null;
 
     /// <summary>The row: one NoteProperty per column, <paramref name="values"/> in column order (null for NULL).</summary>
-    public PSObject Create(object?[] values) => Build(_names, values, Fast);
+    public PSObject Create(object?[] values) => _hasConstant ? Build(_names, new WithConstant(values, _constant), Fast) : Build(_names, values, Fast);
 
     /// <summary>A one-off object whose names are not shared with other rows (a document, a nested row).</summary>
     public static PSObject CreateOne(IReadOnlyList<string> names, IReadOnlyList<object?> values)
@@ -64,7 +83,9 @@ internal sealed class RowObjects
     /// <summary>The same row through the public API only (the reference the tests compare with).</summary>
     internal static PSObject CreatePublic(IReadOnlyList<string> names, IReadOnlyList<object?> values) => Build(names, values, null);
 
-    private static PSObject Build(IReadOnlyList<string> names, IReadOnlyList<object?> values, Internals? fast)
+    // Generic so a row's values with the constant (a struct) are read without boxing.
+    private static PSObject Build<TValues>(IReadOnlyList<string> names, TValues values, Internals? fast)
+        where TValues : IReadOnlyList<object?>
     {
         var row = new PSObject();
         if (fast is null)
@@ -85,6 +106,35 @@ internal sealed class RowObjects
 
         fast.SetMembers(row, members);
         return row;
+    }
+
+    /// <summary>A row's values followed by the constant property's value, without copying them.</summary>
+    private readonly struct WithConstant : IReadOnlyList<object?>
+    {
+        private readonly object?[] _values;
+        private readonly object? _constant;
+
+        public WithConstant(object?[] values, object? constant)
+        {
+            _values = values;
+            _constant = constant;
+        }
+
+        public int Count => _values.Length + 1;
+
+        public object? this[int index] => index == _values.Length ? _constant : _values[index];
+
+        public IEnumerator<object?> GetEnumerator()
+        {
+            foreach (object? value in _values)
+            {
+                yield return value;
+            }
+
+            yield return _constant;
+        }
+
+        System.Collections.IEnumerator System.Collections.IEnumerable.GetEnumerator() => GetEnumerator();
     }
 
     /// <summary>The internal members of PowerShell the direct path uses, compiled once.</summary>

@@ -32,8 +32,9 @@ internal static class IntegrationTunnels
     };
 
     /// <summary>
-    /// The tunnel an integration's record describes, without a name (a query's automatic tunnel); null when it connects
-    /// directly. Start-SshTunnel -Integration gives it the integration's name.
+    /// The tunnel an integration's record describes (a query's automatic tunnel), labelled with the integration's name
+    /// so Get-SshTunnel shows which integration uses it (unnamed when another tunnel holds that name); null when it
+    /// connects directly. Start-SshTunnel -Integration makes the name a real one (a taken name is an error there).
     /// </summary>
     public static TunnelSpec? For(IntegrationRecord record)
     {
@@ -49,18 +50,19 @@ internal static class IntegrationTunnels
             RemoteHost: record.HostName,
             RemotePort: record.Port,
             LocalPort: 0,
-            Name: null,
+            Name: record.Name,
             Policy: HostKeyPolicy.Strict,
             PinnedFingerprint: record.SshHostKeyFingerprint,
             KeepAliveInterval: KeepAlive,
             ConnectTimeout: ConnectTimeout,
-            Reconnect: true);
+            Reconnect: true,
+            NameIsLabel: true);
     }
 
     /// <summary>The named tunnel Start-SshTunnel -Integration starts: SshBastionRequired when the integration connects directly.</summary>
     public static TunnelSpec Named(IntegrationRecord record) =>
         For(record) is { } spec
-            ? spec with { Name = record.Name }
+            ? spec with { NameIsLabel = false }
             : throw new SecureConnectException(
                 ErrorIds.SshBastionRequired,
                 ErrorKind.InvalidArgument,

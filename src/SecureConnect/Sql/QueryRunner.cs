@@ -92,7 +92,7 @@ internal sealed class QueryRunner
             {
                 case ResultShape.Scalar:
                     object? scalar = command.ExecuteScalarAsync(_cancel).GetAwaiter().GetResult();
-                    output.Value(scalar is DBNull ? null : scalar);
+                    output.Value(scalar is DBNull ? null : SqlValues.Normalize(scalar));
                     return;
                 case ResultShape.NonQuery:
                     output.Value(command.ExecuteNonQueryAsync(_cancel).GetAwaiter().GetResult());

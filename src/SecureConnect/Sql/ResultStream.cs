@@ -53,6 +53,10 @@ internal sealed class ResultStream
                     {
                         values[i] = null;
                     }
+                    else
+                    {
+                        values[i] = SqlValues.Normalize(values[i]);
+                    }
                 }
 
                 // Streams as the reader yields: a stopped pipeline throws here, and the caller cancels.

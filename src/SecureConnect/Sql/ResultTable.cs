@@ -14,7 +14,7 @@ internal static class ResultTable
         var table = new DataTable();
         for (int i = 0; i < names.Length; i++)
         {
-            table.Columns.Add(names[i], reader.GetFieldType(i));
+            table.Columns.Add(names[i], SqlValues.NormalizeType(reader.GetFieldType(i)));
         }
 
         var values = new object[names.Length];
@@ -22,6 +22,11 @@ internal static class ResultTable
         while (reader.Read())
         {
             reader.GetValues(values);
+            for (int i = 0; i < values.Length; i++)
+            {
+                values[i] = SqlValues.Normalize(values[i])!;
+            }
+
             table.Rows.Add(values);
             rows++;
         }

@@ -44,6 +44,25 @@ public sealed class RowObjectsTests
     }
 
     [Fact]
+    public void RowWithASource_IsTheRowThePublicApiBuildsWithTheSourceLast()
+    {
+        object?[] values = { 7, "Zoë", 12.50m, null, "o'dd" };
+        string[] names = Names.Append("SecureConnectSource").ToArray();
+        var factory = new RowObjects(names, "warehouse");
+
+        PSObject row = factory.Create(values);
+        Assert.Equal(names, row.Properties.Select(p => p.Name).ToArray());
+        Assert.Equal("warehouse", row.Properties["SecureConnectSource"].Value);
+
+        string[] direct = Run(row);
+        string[] reference = Run(RowObjects.CreatePublic(names, values.Append("warehouse").ToArray()));
+        Assert.Equal(reference, direct);
+        // Every row of the factory carries it, and the values array is not grown.
+        Assert.Equal("warehouse", factory.Create(new object?[] { 8, "x", 1m, null, "y" }).Properties["SecureConnectSource"].Value);
+        Assert.Equal(5, values.Length);
+    }
+
+    [Fact]
     public void DirectRow_IsTheRowThePublicApiBuilds_ToEveryCommand()
     {
         object?[] values = { 7, "Zoë", 12.50m, null, "o'dd" };

@@ -202,7 +202,7 @@ public sealed class IntegrationTunnelsTests : IDisposable
         TunnelSpec queries = IntegrationTunnels.For(record)!;
 
         // The same tunnel a query of the integration starts, so the two share it (lists compared apart: by reference in a record).
-        Assert.Equal(queries with { Name = "My SSH tunnel", JumpHops = spec.JumpHops }, spec);
+        Assert.Equal(queries with { NameIsLabel = false, JumpHops = spec.JumpHops }, spec);
         Assert.Equal(queries.JumpHops, spec.JumpHops);
         Assert.Equal("My SSH tunnel", spec.Name);
         Assert.Equal(new SshHop("bastion.example", 2222, "ops"), spec.Bastion);
@@ -213,7 +213,10 @@ public sealed class IntegrationTunnelsTests : IDisposable
         Assert.Equal(record.SshHostKeyFingerprint, spec.PinnedFingerprint);
         Assert.True(spec.Reconnect);
         Assert.Equal(TimeSpan.FromSeconds(30), spec.KeepAliveInterval);
-        Assert.Null(queries.Name);
+        // A query's tunnel is labelled with the integration's name (dropped when taken); Start-SshTunnel's holds it.
+        Assert.Equal("My SSH tunnel", queries.Name);
+        Assert.True(queries.NameIsLabel);
+        Assert.False(spec.NameIsLabel);
     }
 
     [Fact]

@@ -151,7 +151,7 @@ internal static class ClickHouseTypes
 
     internal static DateTime ParseDate(string text) =>
         text == "0000-00-00"
-            ? DateTime.UnixEpoch.Date
+            ? DateTime.SpecifyKind(DateTime.UnixEpoch, DateTimeKind.Unspecified)
             : DateTime.ParseExact(text, "yyyy-MM-dd", CultureInfo.InvariantCulture, DateTimeStyles.None);
 
     internal static DateTimeOffset ParseDateTime(string text, TimeZoneInfo zone)

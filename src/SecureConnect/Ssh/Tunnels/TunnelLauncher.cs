@@ -11,7 +11,7 @@ internal static class TunnelLauncher
 {
     public static SshTunnel StartOrReuse(WorkspaceStore store, TunnelSpec spec, string? keyPath, SecureString? passphrase, Action<string> verbose, CancellationToken cancel)
     {
-        if (spec.Name is not null)
+        if (spec.Name is not null && !spec.NameIsLabel)
         {
             EnvironmentNames.Validate(spec.Name);
         }

@@ -71,6 +71,7 @@ internal static class TunnelRegistry
             lock (s_lock)
             {
                 TunnelRuntime? live = s_tunnels.Values.FirstOrDefault(t => Matches(t, spec, identity) && stillTrusted(t));
+                spec = LabelOrNone(spec, live, verbose);
                 CheckName(spec.Name, live);
                 if (live is not null)
                 {
@@ -211,6 +212,35 @@ internal static class TunnelRegistry
                     throw Conflict(name, taken, other.Model.Id);
                 }
             }
+        }
+    }
+
+    /// <summary>
+    /// A spec whose name is only a label keeps it when it is free (and valid as a tunnel name), and loses it otherwise;
+    /// any other spec is returned as it is, and a taken name fails in CheckName.
+    /// </summary>
+    private static TunnelSpec LabelOrNone(TunnelSpec spec, TunnelRuntime? target, Action<string> verbose)
+    {
+        if (!spec.NameIsLabel || spec.Name is not { } name)
+        {
+            return spec;
+        }
+
+        try
+        {
+            EnvironmentNames.Validate(name);
+            CheckName(name, target);
+            if (target is null)
+            {
+                CheckNameAgainstStarts(name);
+            }
+
+            return spec;
+        }
+        catch (SecureConnectException e)
+        {
+            verbose($"The tunnel is not named '{name}': {e.Message}");
+            return spec with { Name = null };
         }
     }
 

@@ -18,8 +18,12 @@ internal sealed record TunnelSpec(
     string? PinnedFingerprint,
     TimeSpan KeepAliveInterval,
     TimeSpan ConnectTimeout,
-    bool Reconnect)
+    bool Reconnect,
+    bool NameIsLabel = false)
 {
+    // NameIsLabel: the name only labels the tunnel (a query's automatic tunnel is named after its integration, so
+    // Get-SshTunnel shows which integration uses it): when the name is taken, the tunnel goes unnamed rather than fail.
+
     /// <summary>The route as people write it: jump hosts, the bastion, the remote end.</summary>
     public string Route => string.Join(" -> ", JumpHops.Select(j => j.ToString()).Append(Bastion.ToString())) + $" -> {RemoteHost}:{RemotePort}";
 }
