@@ -260,9 +260,9 @@ Errors: HostKeyUnknown, HostKeyMismatch, SshAuthenticationFailed (naming user, b
 '@
         Parameters  = @{
             Integration        = 'Saved integrations whose tunnels to start: names (wildcards select SshTunnel integrations only) or Integration objects from Get-SecureIntegration, which pipe in (deserialized ones too). The route, port and host-key pin come from the integration; the tunnel is named after it.'
-            Bastion            = 'The bastion (the last SSH hop).'
-            BastionPort        = 'The bastion''s SSH port (22 by default).'
-            User               = 'The user on the bastion (and the default user of -JumpHost hops).'
+            Bastion            = 'The bastion (the last SSH hop): host, user@host, host:port or user@host:port (user@[ipv6]:port), as -JumpHost and New-SecureIntegration -SshBastion take it. A user or port given here and a different one in -User or -BastionPort is ParameterConflict; no user in either is SshUserRequired; a value that is not a host is InvalidHostName. Nothing connects then.'
+            BastionPort        = 'The bastion''s SSH port (22 by default), unless -Bastion names it (host:port).'
+            User               = 'The user on the bastion (and the default user of -JumpHost hops), unless -Bastion names it (user@host).'
             RemoteHost         = 'The host the bastion connects to, as the bastion resolves it (e.g. db.internal).'
             RemotePort         = 'The port the bastion connects to.'
             LocalPort          = 'The local port on 127.0.0.1. 0 (default) takes a free port; the tunnel object and the environment variables tell which.'
@@ -408,7 +408,7 @@ Errors: IntegrationExists, InvalidIntegrationName, PortRequired, SshBastionRequi
         Parameters  = @{
             Name = 'The integration''s name: up to 64 letters, digits, spaces, _ . - starting with a letter or digit (''My SSH tunnel'').'
             Type = 'The engine: PostgreSQL, Redshift (port 5439), MySQL, MariaDB, MindsDB (port 47335), SqlServer, ClickHouse (HTTPS 8443, plain HTTP 8123 as Preferred''s fallback; see the description), Trino (HTTPS 8443, plain HTTP 8080 as Preferred''s fallback, never with a password; see the description) MongoDB (27017, a direct connection to that one server; see the description) or Dremio (Arrow Flight, 32010; see the description); or SshTunnel, a saved tunnel to any TCP service (needs -Port and -SshBastion).'
-            HostName = 'The database servers host name, as its certificate names it (VerifyFull checks this name, also through a tunnel). Aliases: -Host, -Server.'
+            HostName = 'The database servers host name, as its certificate names it (VerifyFull checks this name, also through a tunnel): a DNS name or an IP address, nothing else. A port in it (''db:5432''), a URL (''postgres://db'') or a character no host name holds (a space, /, @) is InvalidHostName, saying what to give instead, and nothing is written. Aliases: -Host, -Server.'
             Port = 'The database port; the engines usual port when omitted. ClickHouse and Trino: the HTTPS port (8443 when omitted, with 8123 (ClickHouse) or 8080 (Trino) as Preferred''s plain HTTP fallback); any other port serves both. Required for -Type SshTunnel (the port of the service the tunnel reaches).'
             Database = 'The database to connect to. Not for -Type SshTunnel.'
             Credential = 'The login. The password is kept in this processs memory only and never written anywhere; runbooks pass -Credential to Invoke-SecureQuery or use -CredentialSecret. Not for -Type SshTunnel.'
@@ -497,7 +497,7 @@ A saved SSH tunnel (-Type SshTunnel) keeps the rules of New-SecureIntegration: -
 '@
         Parameters  = @{
             Name = 'The integration to change. Integration objects pipe in by their Name.'
-            HostName = 'The database servers host name, as its certificate names it (VerifyFull checks this name, also through a tunnel). Aliases: -Host, -Server.'
+            HostName = 'The database servers host name, as its certificate names it (VerifyFull checks this name, also through a tunnel): a DNS name or an IP address, nothing else. A port in it (''db:5432''), a URL (''postgres://db'') or a character no host name holds (a space, /, @) is InvalidHostName, saying what to give instead, and nothing is written. Aliases: -Host, -Server.'
             Port = 'The database port; the engines usual port when omitted. ClickHouse and Trino: the HTTPS port (8443 when omitted, with 8123 (ClickHouse) or 8080 (Trino) as Preferred''s plain HTTP fallback); any other port serves both.'
             Database = 'The database to connect to.'
             Credential = 'The login. The password is kept in this processs memory only and never written anywhere; runbooks pass -Credential to Invoke-SecureQuery or use -CredentialSecret.'
@@ -511,6 +511,7 @@ A saved SSH tunnel (-Type SshTunnel) keeps the rules of New-SecureIntegration: -
             SshJumpHost = 'Jump hosts before the bastion, as user@host[:port].'
             SshHostKeyFingerprint = 'Pins the bastion''s host key (SHA256:... as ssh-keygen -l prints it).'
             NoSsh = 'Removes the SSH bastion settings: connect directly.'
+            NoCredentialSecret = 'Forgets the SecretManagement secret of -CredentialSecret (Get-SecureIntegration shows it as CredentialSecret): the credential comes from -Credential again. With -CredentialSecret it is ParameterConflict.'
             PassThru = 'Outputs the changed integration.'
         }
         Examples    = @(
@@ -552,10 +553,10 @@ Errors: IntegrationNotFound, ParameterNotApplicable, WorkspaceCorrupt (a value i
 '@
         Parameters  = @{
             Integration       = 'The integration whose mode to set. Alias: -Name.'
-            Default           = 'Sets the workspace default instead.'
-            Mode              = 'The SSL mode.'
+            Default           = 'Sets the workspace default instead: Set-SslPolicy -Default VerifyCA, as Set-SslPolicy -Minimum Required sets the minimum (-Default -Mode VerifyCA works too). The output is the Default row of Get-SslPolicy; a default below the minimum is BelowMinimum and warned about.'
+            Mode              = 'The SSL mode. With -Default, also the first positional argument.'
             CaCertificatePath = 'A PEM CA certificate for the integration (validated and copied into the workspace).'
-            Minimum           = 'The workspace minimum: integrations below it are refused.'
+            Minimum           = 'The workspace minimum: integrations below it are refused. Each integration it leaves below (and a default below it) is warned about.'
         }
         Examples    = @(
             @{

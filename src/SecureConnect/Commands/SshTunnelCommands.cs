@@ -31,7 +31,7 @@ public sealed class StartSshTunnelCommand : SecureConnectCmdlet
     [ValidateNotNullOrEmpty]
     public string[]? Integration { get; set; }
 
-    /// <summary>The bastion host.</summary>
+    /// <summary>The bastion: host, user@host, host:port or user@host:port (as -JumpHost and New-SecureIntegration -SshBastion).</summary>
     [Parameter(Mandatory = true, Position = 0, ValueFromPipelineByPropertyName = true, ParameterSetName = Manual)]
     [ValidateNotNullOrEmpty]
     public string Bastion { get; set; } = string.Empty;
@@ -41,10 +41,10 @@ public sealed class StartSshTunnelCommand : SecureConnectCmdlet
     [ValidateRange(1, 65535)]
     public int BastionPort { get; set; } = 22;
 
-    /// <summary>The user on the bastion.</summary>
-    [Parameter(Mandatory = true, ValueFromPipelineByPropertyName = true, ParameterSetName = Manual)]
+    /// <summary>The user on the bastion, unless -Bastion names it (user@host).</summary>
+    [Parameter(ValueFromPipelineByPropertyName = true, ParameterSetName = Manual)]
     [ValidateNotNullOrEmpty]
-    public string User { get; set; } = string.Empty;
+    public string? User { get; set; }
 
     /// <summary>The host the bastion connects to.</summary>
     [Parameter(Mandatory = true, ValueFromPipelineByPropertyName = true, ParameterSetName = Manual)]
@@ -114,8 +114,8 @@ public sealed class StartSshTunnelCommand : SecureConnectCmdlet
 
         try
         {
-            var bastion = new SshHop(Bastion, BastionPort, User);
-            IReadOnlyList<SshHop> jumps = (JumpHost ?? Array.Empty<string>()).Select(j => JumpHostParser.Parse(j, User)).ToList();
+            SshHop bastion = BastionText.Parse(Bastion, User, MyInvocation.BoundParameters.ContainsKey(nameof(BastionPort)) ? BastionPort : null);
+            IReadOnlyList<SshHop> jumps = (JumpHost ?? Array.Empty<string>()).Select(j => JumpHostParser.Parse(j, bastion.User)).ToList();
             string? pin = HostKeyFingerprint is null ? null : (HostKeyFingerprint.StartsWith("SHA256:", StringComparison.Ordinal) ? HostKeyFingerprint : "SHA256:" + HostKeyFingerprint).TrimEnd('=');
             var options = new TunnelSpec(
                 bastion,
