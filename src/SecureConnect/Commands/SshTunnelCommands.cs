@@ -137,7 +137,12 @@ public sealed class StartSshTunnelCommand : SecureConnectCmdlet
 
             // Resolved here like every other path parameter of the module: relative to $PWD, "~" and PowerShell drives.
             string? keyPath = KeyPath is null ? null : GetUnresolvedProviderPathFromPSPath(KeyPath);
-            SshTunnel tunnel = TunnelLauncher.StartOrReuse(Store, options, keyPath, KeyPassphrase, WriteVerbose, CancelToken);
+            SshTunnel tunnel;
+            using (ProgressReporter.Begin(this, $"Start-SshTunnel {options.Route}"))
+            {
+                tunnel = TunnelLauncher.StartOrReuse(Store, options, keyPath, KeyPassphrase, WriteVerbose, CancelToken);
+            }
+
             if (tunnel.HostKeyNewlyTrusted)
             {
                 WriteVerbose($"The bastion's host key {tunnel.HostKeyFingerprint} was trusted on first use (AcceptNew) and recorded in known_hosts.");
@@ -193,7 +198,13 @@ public sealed class StartSshTunnelCommand : SecureConnectCmdlet
                     continue;
                 }
 
-                WriteObject(TunnelLauncher.StartOrReuse(Store, spec, null, null, WriteVerbose, CancelToken));
+                SshTunnel tunnel;
+                using (ProgressReporter.Begin(this, $"Start-SshTunnel {record.Name}"))
+                {
+                    tunnel = TunnelLauncher.StartOrReuse(Store, spec, null, null, WriteVerbose, CancelToken);
+                }
+
+                WriteObject(tunnel);
             }
             catch (SecureConnectException e)
             {
