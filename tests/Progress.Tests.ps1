@@ -80,10 +80,10 @@ Describe 'Progress while connecting to an SSH hop' -Tag Lab {
     It 'names the jump host and its place, "Connecting to the jump host user@host:port (SSH hop 1 of 2)", when the jump host delays the login' -Skip:(Skip-When $NoJumpDelay) {
         Invoke-Lab 'auth-delay', '3'
         $jump = "$($lab.bastion.user)@$($lab.bastion.host):$($lab.bastion.port)"
-        $b2 = "$($lab.bastion2.user)@$($lab.bastion2.hostName):$($lab.bastion2.port)"
-        $r = Invoke-InRunspace -Arguments @($jump, $b2, $lab.redis.hostName, [int]$lab.redis.port) -Script {
-            param($Jump, $Bastion, $RemoteHost, $RemotePort)
-            Start-SshTunnel -JumpHost $Jump -Bastion $Bastion -RemoteHost $RemoteHost -RemotePort $RemotePort -HostKeyPolicy AcceptNew -ConnectTimeout 30 -ErrorAction Stop
+        $b2 = $lab.bastion2
+        $r = Invoke-InRunspace -Arguments @($jump, $b2.hostName, [int]$b2.port, $b2.user, $lab.redis.hostName, [int]$lab.redis.port) -Script {
+            param($Jump, $Bastion, $BastionPort, $User, $RemoteHost, $RemotePort)
+            Start-SshTunnel -JumpHost $Jump -Bastion $Bastion -BastionPort $BastionPort -User $User -RemoteHost $RemoteHost -RemotePort $RemotePort -HostKeyPolicy AcceptNew -ConnectTimeout 30 -ErrorAction Stop
         }
         $r.Errors | Should -BeNullOrEmpty
         "$($r.Output[0].State)" | Should -Be 'Up'
@@ -171,5 +171,36 @@ Describe 'Progress while a query runs before its first row' -Tag Lab {
         $r.Errors | Should -BeNullOrEmpty
         $r.Output[0].answer | Should -Be 42
         $r.Progress.Count | Should -Be 0
+    }
+}
+
+Describe 'Progress while a query waits for its tunnel to reconnect' -Tag Lab {
+    BeforeAll {
+        if ($lab) {
+            Initialize-LabWorkspace
+            $db = $lab.postgresTls
+            New-SecureIntegration -Name 'pg' -Type PostgreSQL -HostName $db.hostName -Port $db.port -Database $db.database -Credential (New-LabCredential $db) -SslMode Required @ssh | Out-Null
+        }
+    }
+    AfterEach { Invoke-LabScript 'auth-delay', '0' | Out-Null }
+    AfterAll { Remove-LabWorkspace }
+
+    It 'Invoke-SecureQuery shows "Waiting for SSH tunnel #n to reconnect to the bastion" while the tunnel logs in again, then returns the rows' -Skip:(Skip-When $NoAuthDelay) {
+        (Invoke-SecureQuery pg 'select 1 as one' -ErrorAction Stop).one | Should -Be 1
+        $t = @(Get-SshTunnel | Where-Object { "$($_.State)" -eq 'Up' -and $_.RemotePort -eq [int]$lab.postgresTls.port })[0]
+        $t | Should -Not -BeNullOrEmpty
+        # The bastion restarts and then delays each login (sshd runs the delaying key hook for the key query and again
+        # for the signed request: 8 s, below the 15 s connect timeout): the tunnel is Reconnecting that long, by construction.
+        Invoke-Lab 'auth-delay', '4'
+        Invoke-Lab 'restart-sshd', 'bastion'
+        Wait-Until { "$($t.State)" -eq 'Reconnecting' } 30 | Should -BeTrue -Because "State $($t.State)"
+
+        $r = Invoke-InRunspace -Script { Invoke-SecureQuery pg 'select 1 as one' -ErrorAction Stop }
+        $r.Errors | Should -BeNullOrEmpty
+        $r.Output[0].one | Should -Be 1
+        $statuses = @($r.Progress | ForEach-Object StatusDescription)
+        @($statuses | Where-Object { $_ -like "Waiting for SSH tunnel #$($t.Id) to reconnect to the bastion $($lab.bastion.user)@$($lab.bastion.host):$($lab.bastion.port)*" }).Count |
+            Should -BeGreaterThan 0 -Because "progress seen: $($statuses -join ' | ')"
+        $t.Reconnects | Should -BeGreaterThan 0
     }
 }
