@@ -503,6 +503,16 @@ Describe 'Validation at the door: host names, the workspace SSL minimum, the cre
         $i.Port | Should -Be 5432
     }
 
+    It 'refuses such a -HostName in the ad-hoc query cmdlets too, before connecting, pointing a URL at -ConnectionString' {
+        $e = Get-ErrorRecord { Invoke-SecureQuery -Type PostgreSQL -HostName 'postgres://db.example.test/app' -Query 'select 1' -ErrorAction Stop }
+        $e.FullyQualifiedErrorId | Should -Be 'InvalidHostName,SecureConnect.Commands.InvokeSecureQueryCommand'
+        $e.Exception.Message | Should -BeLike '*(-HostName db.example.test), or pass the whole connection string with -ConnectionString*'
+        { Test-SecureConnection -Type PostgreSQL -HostName 'db.example.test:5432' -ErrorAction Stop } | Should -Throw -ErrorId 'InvalidHostName,SecureConnect.Commands.TestSecureConnectionCommand'
+        $path = Join-Path $TestDrive 'never.csv'
+        { Export-SecureQuery -Type MySQL -HostName 'my db' -Query 'select 1' -Path $path -ErrorAction Stop } | Should -Throw -ErrorId 'InvalidHostName,SecureConnect.Commands.ExportSecureQueryCommand'
+        Test-Path $path | Should -BeFalse
+    }
+
     It 'accepts DNS names, IPv4 and IPv6 addresses: ''<HostName>''' -TestCases @(
         @{ HostName = 'db.example.test' }, @{ HostName = 'db-1_internal.corp' }, @{ HostName = '10.0.0.5' }, @{ HostName = 'fd00::5' }, @{ HostName = 'localhost' }
     ) {
