@@ -204,3 +204,28 @@ Describe 'Progress while a query waits for its tunnel to reconnect' -Tag Lab {
         $t.Reconnects | Should -BeGreaterThan 0
     }
 }
+
+Describe 'Progress while connecting to a database' {
+    BeforeEach {
+        $script:ws = New-TestWorkspace
+        # A port that accepts TCP connections and never answers PostgreSQL's first message: connecting waits until the timeout.
+        $script:silent = [System.Net.Sockets.TcpListener]::new([System.Net.IPAddress]::Loopback, 0)
+        $silent.Start()
+    }
+    AfterEach {
+        $silent.Stop()
+        Remove-Item -Recurse -Force $ws -ErrorAction SilentlyContinue
+    }
+
+    It 'Test-SecureConnection shows "Connecting to the PostgreSQL database host:port (Direct)" while the server does not answer' {
+        $port = $silent.LocalEndpoint.Port
+        $r = Invoke-InRunspace -Arguments @($port) -Script {
+            param($Port)
+            Test-SecureConnection -Type PostgreSQL -HostName 127.0.0.1 -Port $Port -Credential ([pscredential]::new('nobody', (ConvertTo-SecureString 'x' -AsPlainText -Force)))
+        }
+        $statuses = @($r.Progress | ForEach-Object StatusDescription)
+        @($statuses | Where-Object { $_ -like "Connecting to the PostgreSQL database 127.0.0.1:$port (Direct)*" }).Count | Should -BeGreaterThan 0 -Because "progress seen: $($statuses -join ' | ')"
+        @($r.Progress | Where-Object { $_.Activity -eq "Test-SecureConnection 127.0.0.1:$port" }).Count | Should -BeGreaterThan 0
+        "$($r.Progress[-1].RecordType)" | Should -Be 'Completed'
+    }
+}
