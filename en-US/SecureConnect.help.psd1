@@ -302,13 +302,15 @@ Reuse: a request returns the tunnel that is already up (or reconnecting, or bein
 
 Saved tunnels: -Integration starts the tunnel of saved integrations (New-SecureIntegration -Type SshTunnel) in the background, named after the integration, with the supervision and reconnects of an integration's tunnel (the workspace key, Strict host keys or the integration's pinned fingerprint, a probe every 30 seconds), and sets <NAME>_LOCAL_HOST and <NAME>_LOCAL_PORT ('My SSH tunnel' sets MY_SSH_TUNNEL_LOCAL_HOST and MY_SSH_TUNNEL_LOCAL_PORT). Starting it again returns the running tunnel. Integration objects pipe in (also deserialized ones, from a job or remoting). Wildcards select SshTunnel integrations only, so -Integration * in a runbook's first line starts every saved tunnel and skips the databases; a wildcard that matches none is no error. A name without wildcards may also be a database integration with an SSH bastion: its tunnel to the database's host and port starts under the integration's name (the same tunnel its queries use), for psql or another client; a database integration without a bastion is SshBastionRequired. A name that does not exist is IntegrationNotFound. With -Integration, the error of one integration is non-terminating, so the others still start; with the other parameters every error is terminating.
 
-Errors: HostKeyUnknown, HostKeyMismatch, SshAuthenticationFailed (naming user, bastion and the key offered), BastionUnreachable (within -ConnectTimeout), ForwardRefused (the bastion refuses the destination, e.g. permitopen; the message names the permitopen entry that would allow it), RemoteUnreachable (the bastion cannot connect to the remote end), LocalPortInUse, WorkspaceKeyNotFound, TunnelNameInUse, TunnelNameConflict, InvalidTunnelName, InvalidJumpHost, SshLibraryIncompatible; with -Integration also IntegrationNotFound and SshBastionRequired.
+Errors: HostKeyUnknown, HostKeyMismatch, SshAuthenticationFailed (naming user, bastion and the key offered), BastionUnreachable (within -ConnectTimeout), ForwardRefused (the bastion refuses the destination, e.g. permitopen; the message names the permitopen entry that would allow it), RemoteUnreachable (the bastion cannot connect to the remote end), LocalPortInUse, WorkspaceKeyNotFound, TunnelNameInUse, TunnelNameConflict, InvalidTunnelName, InvalidJumpHost, SshLibraryIncompatible; before connecting, -Bastion is read as host, user@host, host:port or user@host:port: a user or port that differs from -User or -BastionPort is ParameterConflict, no user at all SshUserRequired, a value that is not a host InvalidHostName; with -Integration also IntegrationNotFound and SshBastionRequired.
+
+Progress: while it connects, Write-Progress names each SSH hop ("Connecting to the jump host ... (SSH hop 1 of 2)", then the bastion) and the check of the forward, once a wait has lasted about a second; nothing under $ProgressPreference = 'SilentlyContinue'.
 '@
         Parameters  = @{
             Integration        = 'Saved integrations whose tunnels to start: names (wildcards select SshTunnel integrations only) or Integration objects from Get-SecureIntegration, which pipe in (deserialized ones too). The route, port and host-key pin come from the integration; the tunnel is named after it.'
-            Bastion            = 'The bastion (the last SSH hop).'
-            BastionPort        = 'The bastion''s SSH port (22 by default).'
-            User               = 'The user on the bastion (and the default user of -JumpHost hops).'
+            Bastion            = 'The bastion (the last SSH hop): host, user@host, host:port or user@host:port (user@[ipv6]:port), as -JumpHost and New-SecureIntegration -SshBastion take it. A user or port given here and a different one in -User or -BastionPort is ParameterConflict; no user in either is SshUserRequired; a value that is not a host is InvalidHostName. Nothing connects then.'
+            BastionPort        = 'The bastion''s SSH port (22 by default), unless -Bastion names it (host:port).'
+            User               = 'The user on the bastion (and the default user of -JumpHost hops), unless -Bastion names it (user@host).'
             RemoteHost         = 'The host the bastion connects to, as the bastion resolves it (e.g. db.internal).'
             RemotePort         = 'The port the bastion connects to.'
             LocalPort          = 'The local port on 127.0.0.1. 0 (default) takes a free port; the tunnel object and the environment variables tell which.'
@@ -465,7 +467,7 @@ Errors: IntegrationExists, InvalidIntegrationName, PortRequired, SshBastionRequi
         Parameters  = @{
             Name = 'The integration''s name: up to 64 letters, digits, spaces, _ . - starting with a letter or digit (''My SSH tunnel'').'
             Type = 'The engine: PostgreSQL, Redshift (port 5439), MySQL, MariaDB, MindsDB (port 47335), SqlServer, ClickHouse (HTTPS 8443, plain HTTP 8123 as Preferred''s fallback; see the description), Trino (HTTPS 8443, plain HTTP 8080 as Preferred''s fallback, never with a password; see the description) MongoDB (27017, a direct connection to that one server; see the description) or Dremio (Arrow Flight, 32010; see the description); or SshTunnel, a saved tunnel to any TCP service (needs -Port and -SshBastion).'
-            HostName = 'The database server''s host name, as its certificate names it (VerifyFull checks this name, also through a tunnel). Aliases: -Host, -Server.'
+            HostName = 'The database server''s host name, as its certificate names it (VerifyFull checks this name, also through a tunnel): a DNS name or an IP address, nothing else. A port in it (''db:5432''), a URL (''postgres://db'') or a character no host name holds (a space, /, @) is InvalidHostName, saying what to give instead, and nothing is written. Aliases: -Host, -Server.'
             Port = 'The database port; the engine''s usual port when omitted. ClickHouse and Trino: the HTTPS port (8443 when omitted, with 8123 (ClickHouse) or 8080 (Trino) as Preferred''s plain HTTP fallback); any other port serves both. Required for -Type SshTunnel (the port of the service the tunnel reaches).'
             Database = 'The database to connect to. Not for -Type SshTunnel.'
             Credential = 'The login. The password is kept in this process''s memory only and never written anywhere; runbooks pass -Credential to Invoke-SecureQuery or use -CredentialSecret. Not for -Type SshTunnel.'
@@ -561,7 +563,7 @@ A saved SSH tunnel (-Type SshTunnel) keeps the rules of New-SecureIntegration: -
 '@
         Parameters  = @{
             Name = 'The integration to change. Integration objects pipe in by their Name.'
-            HostName = 'The database server''s host name, as its certificate names it (VerifyFull checks this name, also through a tunnel). Aliases: -Host, -Server.'
+            HostName = 'The database server''s host name, as its certificate names it (VerifyFull checks this name, also through a tunnel): a DNS name or an IP address, nothing else. A port in it (''db:5432''), a URL (''postgres://db'') or a character no host name holds (a space, /, @) is InvalidHostName, saying what to give instead, and nothing is written. Aliases: -Host, -Server.'
             Port = 'The database port; the engine''s usual port when omitted. ClickHouse and Trino: the HTTPS port (8443 when omitted, with 8123 (ClickHouse) or 8080 (Trino) as Preferred''s plain HTTP fallback); any other port serves both.'
             Database = 'The database to connect to.'
             Credential = 'The login. The password is kept in this process''s memory only and never written anywhere; runbooks pass -Credential to Invoke-SecureQuery or use -CredentialSecret.'
@@ -575,6 +577,7 @@ A saved SSH tunnel (-Type SshTunnel) keeps the rules of New-SecureIntegration: -
             SshJumpHost = 'Jump hosts before the bastion, as user@host[:port].'
             SshHostKeyFingerprint = 'Pins the bastion''s host key (SHA256:... as ssh-keygen -l prints it).'
             NoSsh = 'Removes the SSH bastion settings: connect directly.'
+            NoCredentialSecret = 'Forgets the SecretManagement secret of -CredentialSecret (Get-SecureIntegration shows it as CredentialSecret): the credential comes from -Credential again. With -CredentialSecret it is ParameterConflict.'
             PassThru = 'Outputs the changed integration.'
         }
         Examples    = @(
@@ -620,7 +623,7 @@ Removes the integration from the workspace, with its stored CA certificate and i
     'Set-SslPolicy'           = @{
         Synopsis    = 'Sets the SSL mode of an integration, the workspace default, or the workspace minimum.'
         Description = @'
-Three levels: an integration's own mode (-Integration -Mode), the workspace default for integrations without their own (-Default -Mode), and a workspace floor (-Minimum): a query to an integration whose effective mode is below the minimum is refused with SslPolicyViolation before any connection is made.
+Three levels: an integration's own mode (-Integration -Mode), the workspace default for integrations without their own (-Default <mode>, or -Default -Mode <mode>), and a workspace floor (-Minimum): a query to an integration whose effective mode is below the minimum is refused with SslPolicyViolation before any connection is made.
 
 Modes: Preferred (TLS when the server offers it, else plaintext), Required (TLS or fail; certificate not validated), VerifyCA (the chain validated against every CA of the uploaded file only, or the system store when none is uploaded; a server certificate whose extended key usage lacks serverAuth is refused, as libpq does; revocation is checked only against a CRL uploaded with -CrlPath, offline, as libpq's sslcrl), VerifyFull (VerifyCA plus the host name; Strict is accepted as its alias). Through a tunnel the name is checked against the integration's real host name, and PostgreSQL also sends it as the TLS server name (SNI); the MySQL family's driver (MySqlConnector) cannot set the server name, so through a tunnel it sends none: the check is as strict, but a server that chooses its certificate by SNI shows its default one. SQL Server (SqlClient) can validate only with the system trust store: with an uploaded CA, VerifyCA/VerifyFull are refused (SslCaNotSupported) instead of reported as checked.
 
@@ -630,10 +633,10 @@ Errors: IntegrationNotFound, ParameterNotApplicable, WorkspaceCorrupt (a value i
 '@
         Parameters  = @{
             Integration       = 'The integration whose mode to set. Alias: -Name.'
-            Default           = 'Sets the workspace default instead.'
-            Mode              = 'The SSL mode.'
+            Default           = 'Sets the workspace default instead: Set-SslPolicy -Default VerifyCA, as Set-SslPolicy -Minimum Required sets the minimum (-Default -Mode VerifyCA works too). The output is the Default row of Get-SslPolicy; a default below the minimum is BelowMinimum and warned about.'
+            Mode              = 'The SSL mode. With -Default, also the first positional argument.'
             CaCertificatePath = 'A PEM CA certificate for the integration (validated and copied into the workspace).'
-            Minimum           = 'The workspace minimum: integrations below it are refused.'
+            Minimum           = 'The workspace minimum: integrations below it are refused. Each integration it leaves below (and a default below it) is warned about.'
         }
         Examples    = @(
             @{

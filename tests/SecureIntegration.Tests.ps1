@@ -471,6 +471,102 @@ Describe 'Set-SecureIntegration' {
     }
 }
 
+Describe 'Validation at the door: host names, the workspace SSL minimum, the credential secret' {
+    BeforeEach { $script:ws = New-TestWorkspace }
+    AfterEach { Remove-Item -Recurse -Force $ws -ErrorAction SilentlyContinue }
+
+    It 'refuses -HostName ''<HostName>'' (<Why>) with InvalidHostName saying "<Says>", and registers nothing' -TestCases @(
+        @{ HostName = 'db:5432'; Why = 'a port in the name'; Says = 'holds a port: give the host and the port apart, -HostName db -Port 5432' }
+        @{ HostName = '[fd00::5]:5432'; Why = 'a port after an IPv6 address'; Says = '-HostName fd00::5 -Port 5432' }
+        @{ HostName = 'postgres://db'; Why = 'a URL'; Says = 'is a URL, not a host name: give the host name only (-HostName db)' }
+        @{ HostName = 'postgres://db.example.test:6432/app'; Why = 'a URL with a port'; Says = '(-HostName db.example.test -Port 6432)' }
+        @{ HostName = 'my db'; Why = 'a space'; Says = 'it holds a space' }
+        @{ HostName = 'db/app'; Why = 'a slash'; Says = "it holds '/'" }
+        @{ HostName = 'admin@db'; Why = 'a user'; Says = "it holds '@'" }
+        @{ HostName = 'db..example'; Why = 'an empty label'; Says = 'labels separated by single dots' }
+    ) {
+        $e = Get-ErrorRecord { New-SecureIntegration -Name 'x' -Type PostgreSQL -HostName $HostName -ErrorAction Stop }
+        $e | Should -Not -BeNullOrEmpty
+        $e.FullyQualifiedErrorId | Should -Be "InvalidHostName,$($ErrorClass.New)"
+        "$($e.CategoryInfo.Category)" | Should -Be 'InvalidArgument'
+        $e.TargetObject | Should -Be $HostName
+        $e.Exception.Message.Contains($Says) | Should -BeTrue -Because $e.Exception.Message
+        @(Get-SecureIntegration).Count | Should -Be 0
+    }
+
+    It 'refuses such a -HostName in Set-SecureIntegration too, and keeps the host it had' {
+        New-SecureIntegration -Name 'x' -Type PostgreSQL -HostName 'db.example.test' | Out-Null
+        { Set-SecureIntegration -Name 'x' -HostName 'db.example.test:5433' -ErrorAction Stop } | Should -Throw -ErrorId "InvalidHostName,$($ErrorClass.Set)"
+        { Set-SecureIntegration -Name 'x' -HostName 'mysql://db' -ErrorAction Stop } | Should -Throw -ErrorId "InvalidHostName,$($ErrorClass.Set)"
+        $i = Get-SecureIntegration -Name 'x'
+        $i.HostName | Should -Be 'db.example.test'
+        $i.Port | Should -Be 5432
+    }
+
+    It 'refuses such a -HostName in the ad-hoc query cmdlets too, before connecting, pointing a URL at -ConnectionString' {
+        $e = Get-ErrorRecord { Invoke-SecureQuery -Type PostgreSQL -HostName 'postgres://db.example.test/app' -Query 'select 1' -ErrorAction Stop }
+        $e.FullyQualifiedErrorId | Should -Be 'InvalidHostName,SecureConnect.Commands.InvokeSecureQueryCommand'
+        $e.Exception.Message | Should -BeLike '*(-HostName db.example.test), or pass the whole connection string with -ConnectionString*'
+        { Test-SecureConnection -Type PostgreSQL -HostName 'db.example.test:5432' -ErrorAction Stop } | Should -Throw -ErrorId 'InvalidHostName,SecureConnect.Commands.TestSecureConnectionCommand'
+        $path = Join-Path $TestDrive 'never.csv'
+        { Export-SecureQuery -Type MySQL -HostName 'my db' -Query 'select 1' -Path $path -ErrorAction Stop } | Should -Throw -ErrorId 'InvalidHostName,SecureConnect.Commands.ExportSecureQueryCommand'
+        Test-Path $path | Should -BeFalse
+    }
+
+    It 'accepts DNS names, IPv4 and IPv6 addresses: ''<HostName>''' -TestCases @(
+        @{ HostName = 'db.example.test' }, @{ HostName = 'db-1_internal.corp' }, @{ HostName = '10.0.0.5' }, @{ HostName = 'fd00::5' }, @{ HostName = 'localhost' }
+    ) {
+        (New-SecureIntegration -Name 'ok' -Type PostgreSQL -HostName $HostName -ErrorAction Stop).HostName | Should -Be $HostName
+    }
+
+    It 'warns when an integration is created below the workspace minimum (its queries would be refused), and still registers it' {
+        Set-SslPolicy -Minimum VerifyCA | Out-Null
+        $w = $null
+        $i = New-SecureIntegration -Name 'lax' -Type PostgreSQL -HostName 'a.example.test' -SslMode Required -WarningVariable w -WarningAction SilentlyContinue
+        $i.Name | Should -Be 'lax'
+        @($w).Count | Should -Be 1
+        "$($w[0])" | Should -BeLike "*'lax' uses SSL mode Required (its own -SslMode), below the workspace minimum VerifyCA*SslPolicyViolation*Set-SslPolicy -Integration lax -Mode VerifyCA"
+        (Get-SecureIntegration -Name 'lax').Name | Should -Be 'lax'
+
+        # Inheriting the built-in Preferred is below too; at the minimum, or a saved tunnel (no SSL mode), is not.
+        $w = $null
+        New-SecureIntegration -Name 'inherits' -Type MySQL -HostName 'b.example.test' -WarningVariable w -WarningAction SilentlyContinue | Out-Null
+        "$($w[0])" | Should -BeLike "*'inherits' uses SSL mode Preferred*below the workspace minimum VerifyCA*"
+        $w = $null
+        New-SecureIntegration -Name 'strict' -Type MySQL -HostName 'c.example.test' -SslMode VerifyCA -WarningVariable w -WarningAction SilentlyContinue | Out-Null
+        @($w).Count | Should -Be 0
+        New-SecureIntegration -Name 'api' -Type SshTunnel -HostName 'api.example.test' -Port 8080 -SshBastion 'b.example.test' -SshUser 'ops' -WarningVariable w -WarningAction SilentlyContinue | Out-Null
+        @($w).Count | Should -Be 0
+        # Set-SecureIntegration -SslMode below the minimum says it too.
+        $w = $null
+        Set-SecureIntegration -Name 'strict' -SslMode Preferred -WarningVariable w -WarningAction SilentlyContinue
+        "$($w[0])" | Should -BeLike "*'strict' uses SSL mode Preferred (its own -SslMode), below the workspace minimum VerifyCA*"
+    }
+
+    It 'does not warn without a workspace minimum' {
+        $w = $null
+        New-SecureIntegration -Name 'lax' -Type PostgreSQL -HostName 'a.example.test' -SslMode Preferred -WarningVariable w -WarningAction SilentlyContinue | Out-Null
+        @($w).Count | Should -Be 0
+    }
+
+    It 'shows -CredentialSecret on the integration (its name, never a value) and clears it with -NoCredentialSecret' {
+        $i = New-SecureIntegration -Name 'shop' -Type MySQL -HostName 'm.example.test' -CredentialSecret 'shop-reader'
+        $i.CredentialSecret | Should -Be 'shop-reader'
+        (Get-SecureIntegration -Name 'shop').CredentialSecret | Should -Be 'shop-reader'
+        (Get-SecureIntegration -Name 'shop' | Format-List | Out-String) | Should -Match 'CredentialSecret\s+: shop-reader'
+        (Set-SecureIntegration -Name 'shop' -CredentialSecret 'shop-writer' -PassThru).CredentialSecret | Should -Be 'shop-writer'
+
+        Set-SecureIntegration -Name 'shop' -NoCredentialSecret -WhatIf
+        (Get-SecureIntegration -Name 'shop').CredentialSecret | Should -Be 'shop-writer'
+        { Set-SecureIntegration -Name 'shop' -CredentialSecret 'x' -NoCredentialSecret -ErrorAction Stop } | Should -Throw -ErrorId "ParameterConflict,$($ErrorClass.Set)"
+        (Get-SecureIntegration -Name 'shop').CredentialSecret | Should -Be 'shop-writer'
+
+        (Set-SecureIntegration -Name 'shop' -NoCredentialSecret -PassThru).CredentialSecret | Should -BeNullOrEmpty
+        (Get-SecureIntegration -Name 'shop').CredentialSecret | Should -BeNullOrEmpty
+        Get-WorkspaceJson | Should -Not -Match 'credentialSecret'
+    }
+}
+
 Describe 'Remove-SecureIntegration' {
     BeforeEach {
         $script:ws = New-TestWorkspace

@@ -662,6 +662,61 @@ Describe 'Authentication and argument errors' -Tag Lab {
     }
 }
 
+Describe 'Start-SshTunnel -Bastion user@host[:port], as -SshBastion and -JumpHost take it' -Tag Lab {
+    BeforeEach { Initialize-TunnelTest }
+    AfterEach { Remove-TestState }
+
+    It 'takes the user and the port from -Bastion ''<Shape>'' without -User or -BastionPort' -Skip:(Skip-When $NoRedis) -TestCases @(
+        @{ Shape = 'user@host:port' }, @{ Shape = 'user@host with -BastionPort' }, @{ Shape = 'host:port with -User' }
+    ) {
+        $target = "$($lab.bastion.host):$($lab.bastion.port)"
+        $params = switch ($Shape) {
+            'user@host:port' { @{ Bastion = "$($lab.bastion.user)@$target" } }
+            'user@host with -BastionPort' { @{ Bastion = "$($lab.bastion.user)@$($lab.bastion.host)"; BastionPort = [int]$lab.bastion.port } }
+            'host:port with -User' { @{ Bastion = $target; User = $lab.bastion.user } }
+        }
+        $t = Start-SshTunnel @params -RemoteHost $lab.redis.hostName -RemotePort $lab.redis.port -ConnectTimeout 10 -ErrorAction Stop
+        "$($t.State)" | Should -Be 'Up'
+        $t.Bastion | Should -Be $lab.bastion.host
+        $t.BastionPort | Should -Be ([int]$lab.bastion.port)
+        $t.User | Should -Be $lab.bastion.user
+        @(Get-TestTunnels).Count | Should -Be 1
+    }
+}
+
+Describe 'Start-SshTunnel -Bastion checks at the door' {
+    BeforeEach {
+        $script:preexistingIds = Get-TunnelIds
+        $script:ws = New-TestWorkspace
+    }
+    AfterEach { Remove-TestState }
+
+    # Each fails before any connection: the bastion is a closed loopback port, so nothing could answer anyway.
+    It 'refuses <Case>: <ErrorId>' -TestCases @(
+        @{ Case = 'a user in -Bastion and another in -User'; Params = @{ Bastion = 'alice@127.0.0.1'; User = 'bob' }; ErrorId = 'ParameterConflict'; Says = "-Bastion 'alice@127.0.0.1' logs in as 'alice' but -User says 'bob'" }
+        @{ Case = 'a port in -Bastion and another in -BastionPort'; Params = @{ Bastion = 'alice@127.0.0.1:2201'; BastionPort = 2202 }; ErrorId = 'ParameterConflict'; Says = 'names port 2201 but -BastionPort says 2202' }
+        @{ Case = 'no user at all'; Params = @{ Bastion = '127.0.0.1:2201' }; ErrorId = 'SshUserRequired'; Says = '-Bastion user@127.0.0.1, or -User' }
+        @{ Case = 'a bastion that is not a host'; Params = @{ Bastion = 'alice@bad host'; }; ErrorId = 'InvalidHostName'; Says = "-Bastion 'alice@bad host' is not a bastion" }
+    ) {
+        New-WorkspaceSshKey | Out-Null
+        $e = Get-ErrorRecord { Start-SshTunnel @Params -RemoteHost '127.0.0.1' -RemotePort 5432 -HostKeyPolicy AcceptNew -ConnectTimeout 2 -ErrorAction Stop }
+        $e.FullyQualifiedErrorId | Should -Be "$ErrorId,SecureConnect.Commands.StartSshTunnelCommand"
+        "$($e.CategoryInfo.Category)" | Should -Be 'InvalidArgument'
+        $e.Exception.Message.Contains($Says) | Should -BeTrue -Because $e.Exception.Message
+        @(Get-TestTunnels).Count | Should -Be 0
+    }
+
+    It 'takes the same user in both places, and a bare IPv6 address as the host (reaching the connection, which fails: BastionUnreachable)' {
+        New-WorkspaceSshKey | Out-Null
+        $port = Get-FreePort
+        $e = Get-ErrorRecord { Start-SshTunnel -Bastion "alice@127.0.0.1:$port" -User 'alice' -RemoteHost '127.0.0.1' -RemotePort 5432 -HostKeyPolicy AcceptNew -ConnectTimeout 2 -ErrorAction Stop }
+        $e.FullyQualifiedErrorId | Should -Be 'BastionUnreachable,SecureConnect.Commands.StartSshTunnelCommand'
+        $e.Exception.Message | Should -Match "127\.0\.0\.1:$port"
+        $e = Get-ErrorRecord { Start-SshTunnel -Bastion '::1' -BastionPort $port -User 'alice' -RemoteHost '127.0.0.1' -RemotePort 5432 -HostKeyPolicy AcceptNew -ConnectTimeout 2 -ErrorAction Stop }
+        $e.FullyQualifiedErrorId | Should -Be 'BastionUnreachable,SecureConnect.Commands.StartSshTunnelCommand'
+    }
+}
+
 Describe 'Tunnels shared by the whole process' -Tag Lab {
     BeforeEach { Initialize-TunnelTest }
     AfterEach { Remove-TestState }

@@ -379,6 +379,50 @@ Describe 'Set-SslPolicy and Get-SslPolicy: minimum, default, integration' {
         $s.BelowMinimum | Should -BeFalse
     }
 
+    It 'takes the mode of -Default as -Minimum takes its own (Set-SslPolicy -Default VerifyCA), and outputs what Get-SslPolicy shows' {
+        New-SecureIntegration -Name 'inherits' -Type PostgreSQL -HostName 'a.example.test' | Out-Null
+        $d = Set-SslPolicy -Default VerifyCA
+        $d.Scope | Should -Be 'Default'
+        "$($d.Mode)" | Should -Be 'VerifyCA'
+        "$($d.EffectiveMode)" | Should -Be 'VerifyCA'
+        $d.Source | Should -Be 'Default'
+        $m = Set-SslPolicy -Minimum Required
+        "$($m.Mode)" | Should -Be 'Required'
+
+        # The objects Set-SslPolicy returns are the rows Get-SslPolicy shows, field by field.
+        $p = @(Get-SslPolicy)
+        foreach ($pair in @(@($m, $p[0]), @($d, $p[1]))) {
+            foreach ($field in 'Scope', 'Integration', 'Mode', 'EffectiveMode', 'Source', 'BelowMinimum') {
+                "$($pair[0].$field)" | Should -Be "$($pair[1].$field)" -Because "Set and Get agree on $field of $($pair[1].Scope)"
+            }
+        }
+        "$((Get-SecureIntegration -Name 'inherits').SslMode)" | Should -Be 'VerifyCA'
+
+        # The named form still works, and Strict is VerifyFull in both.
+        "$((Set-SslPolicy -Default -Mode Required).Mode)" | Should -Be 'Required'
+        "$((Set-SslPolicy -Default Strict).Mode)" | Should -Be 'VerifyFull'
+    }
+
+    It 'says which integrations a new minimum or default leaves below the minimum, and marks a default below it' {
+        New-SecureIntegration -Name 'lax' -Type PostgreSQL -HostName 'a.example.test' -SslMode Preferred | Out-Null
+        New-SecureIntegration -Name 'strict' -Type PostgreSQL -HostName 'b.example.test' -SslMode VerifyFull | Out-Null
+        $w = $null
+        Set-SslPolicy -Minimum Required -WarningVariable w -WarningAction SilentlyContinue | Out-Null
+        @($w | Where-Object { "$_" -like "*'lax' uses SSL mode Preferred*below the workspace minimum Required*" }).Count | Should -Be 1
+        @($w | Where-Object { "$_" -like "*'strict'*" }).Count | Should -Be 0
+
+        $w = $null
+        $d = Set-SslPolicy -Default Preferred -WarningVariable w -WarningAction SilentlyContinue
+        $d.BelowMinimum | Should -BeTrue
+        (Get-SslPolicy)[1].BelowMinimum | Should -BeTrue
+        @($w | Where-Object { "$_" -like '*workspace default Preferred is below the workspace minimum Required*Set-SslPolicy -Default Required' }).Count | Should -Be 1
+
+        $w = $null
+        $d = Set-SslPolicy -Default VerifyCA -WarningVariable w -WarningAction SilentlyContinue
+        $d.BelowMinimum | Should -BeFalse
+        @($w | Where-Object { "$_" -like '*workspace default*' }).Count | Should -Be 0
+    }
+
     It 'refuses an integration that does not exist (IntegrationNotFound), and changes nothing with -WhatIf' {
         { Set-SslPolicy -Integration 'missing' -Mode VerifyFull -ErrorAction Stop } |
             Should -Throw -ErrorId 'IntegrationNotFound,SecureConnect.Commands.SetSslPolicyCommand'

@@ -113,7 +113,8 @@ public sealed class Integration
         string? localHostVariable = null,
         string? localPortVariable = null,
         string? powerShellExample = null,
-        string? pythonExample = null)
+        string? pythonExample = null,
+        string? credentialSecret = null)
     {
         Name = name;
         Type = type;
@@ -131,6 +132,7 @@ public sealed class Integration
         SshHostKeyFingerprint = sshHostKeyFingerprint;
         Options = options;
         HasSessionCredential = hasSessionCredential;
+        CredentialSecret = credentialSecret;
         LocalHostVariable = localHostVariable;
         LocalPortVariable = localPortVariable;
         PowerShellExample = powerShellExample;
@@ -187,6 +189,9 @@ public sealed class Integration
 
     /// <summary>True when a credential for it is held in this process's memory.</summary>
     public bool HasSessionCredential { get; }
+
+    /// <summary>The name of the SecretManagement secret the credential is read from at query time (never its value); null when none.</summary>
+    public string? CredentialSecret { get; }
 
     /// <summary>
     /// The environment variable that Start-SshTunnel -Integration sets to the tunnel's local host (&lt;NAME&gt;_LOCAL_HOST,

@@ -142,6 +142,7 @@ public sealed class ExportSecureQueryCommand : SecureQueryRunCmdlet
         using IRowWriter writer = ExportWriters.Create(file, Format, Encoding, Delimiter, UseQuotes);
         var output = new FileOutput(writer, file, new ExportProgress(this, file.Path));
         IEngineSession? session = null;
+        using ProgressReporter waits = ProgressReporter.Begin(this, $"Export-SecureQuery to {file.Path}");
         try
         {
             session = SecureConnectionOpener.Open(spec, credential, levels, Store, CommandTimeout, WriteVerbose, CancelToken);

@@ -207,6 +207,7 @@ public sealed class NewSecureIntegrationCommand : IntegrationCmdlet
         try
         {
             IntegrationStore.ValidateName(Name);
+            IntegrationEdits.CheckHostName(HostName);
             IntegrationTunnels.CheckParameters(Type, Name, Given(
                 (nameof(SslMode), SslMode), (nameof(Credential), Credential), (nameof(CredentialSecret), CredentialSecret),
                 (nameof(CaCertificatePath), CaCertificatePath), (nameof(CrlPath), CrlPath), (nameof(Database), Database), (nameof(Option), Option)));
@@ -241,7 +242,13 @@ public sealed class NewSecureIntegrationCommand : IntegrationCmdlet
                 SessionCredentials.Set(Store.Paths.Root, added.Name, Credential);
             }
 
-            WriteObject(Describe(added, Integrations.Policy()));
+            SslPolicyLevels levels = Integrations.Policy();
+            if (IntegrationEdits.BelowMinimumWarning(added, levels) is { } warning)
+            {
+                WriteWarning(warning);
+            }
+
+            WriteObject(Describe(added, levels));
         }
         catch (SecureConnectException e)
         {
@@ -376,6 +383,10 @@ public sealed class SetSecureIntegrationCommand : IntegrationCmdlet
     [Parameter]
     public SwitchParameter NoSsh { get; set; }
 
+    /// <summary>Forgets the SecretManagement secret: the credential comes from -Credential again.</summary>
+    [Parameter]
+    public SwitchParameter NoCredentialSecret { get; set; }
+
     /// <summary>Replaces the driver options.</summary>
     [Parameter]
     public Hashtable? Option { get; set; }
@@ -391,9 +402,15 @@ public sealed class SetSecureIntegrationCommand : IntegrationCmdlet
         {
             // The type decides which parameters apply; refuse before anything (a CA file, a credential) is stored.
             IntegrationRecord current = Integrations.Get(Name);
+            if (HostName is not null)
+            {
+                IntegrationEdits.CheckHostName(HostName);
+            }
+
             IntegrationTunnels.CheckParameters(current.Type, current.Name, Given(
                 (nameof(SslMode), SslMode), (nameof(Credential), Credential), (nameof(CredentialSecret), CredentialSecret),
                 (nameof(CaCertificatePath), CaCertificatePath), (nameof(CrlPath), CrlPath), (nameof(Database), Database), (nameof(Option), Option)));
+            IntegrationEdits.ApplyCredentialSecret(current, CredentialSecret, NoCredentialSecret);
             if (!ShouldProcess(Name, "Change the integration"))
             {
                 return;
@@ -405,7 +422,7 @@ public sealed class SetSecureIntegrationCommand : IntegrationCmdlet
                 r.Port = Port ?? r.Port;
                 r.Database = Database ?? r.Database;
                 r.SslMode = SslMode ?? r.SslMode;
-                r.CredentialSecret = CredentialSecret ?? r.CredentialSecret;
+                IntegrationEdits.ApplyCredentialSecret(r, CredentialSecret, NoCredentialSecret);
                 if (Credential is not null)
                 {
                     r.UserName = Credential.UserName;
@@ -436,9 +453,15 @@ public sealed class SetSecureIntegrationCommand : IntegrationCmdlet
                 SessionCredentials.Set(Store.Paths.Root, record.Name, Credential);
             }
 
+            SslPolicyLevels levels = Integrations.Policy();
+            if (SslMode is not null && IntegrationEdits.BelowMinimumWarning(record, levels) is { } warning)
+            {
+                WriteWarning(warning);
+            }
+
             if (PassThru)
             {
-                WriteObject(Describe(record, Integrations.Policy()));
+                WriteObject(Describe(record, levels));
             }
         }
         catch (SecureConnectException e)

@@ -274,6 +274,7 @@ public sealed class InvokeSecureQueryCommand : SecureQueryRunCmdlet
             (ConnectionPlan spec, NetworkCredential? credential, SslPolicyLevels levels) = Resolve();
             FindRequest? find = CollectionQuery(spec);
             CheckQuery(spec, find, CommandTimeout);
+            using ProgressReporter progress = ProgressReporter.Begin(this, $"Invoke-SecureQuery {spec.Name}");
             opened = SecureConnectionOpener.Open(spec, credential, levels, Store, CommandTimeout, WriteVerbose, CancelToken);
             Run(opened, find, spec.Name);
         }
@@ -369,7 +370,13 @@ public sealed class TestSecureConnectionCommand : SecureQueryCmdlet
         try
         {
             (ConnectionPlan plan, NetworkCredential? credential, SslPolicyLevels levels) = Resolve();
-            WriteObject(ConnectionReports.Test(plan, credential, levels, Store, WriteVerbose, CancelToken));
+            ConnectionReport report;
+            using (ProgressReporter.Begin(this, $"Test-SecureConnection {plan.Name}"))
+            {
+                report = ConnectionReports.Test(plan, credential, levels, Store, WriteVerbose, CancelToken);
+            }
+
+            WriteObject(report);
         }
         catch (SecureConnectException e)
         {

@@ -37,6 +37,7 @@ public sealed class GetSshServerKeyCommand : SecureConnectCmdlet
     {
         try
         {
+            using ProgressReporter progress = ProgressReporter.Begin(this, $"Get-SshServerKey {HostName}:{Port}");
             IReadOnlyList<SshHostKey> keys = ServerKeyScanner.Scan(HostName, Port, TimeSpan.FromSeconds(ConnectTimeout), CancelToken);
             if (keys.Count == 0)
             {

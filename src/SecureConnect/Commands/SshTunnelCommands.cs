@@ -32,7 +32,7 @@ public sealed class StartSshTunnelCommand : SecureConnectCmdlet
     [ArgumentCompleter(typeof(IntegrationNameCompleter))]
     public string[]? Integration { get; set; }
 
-    /// <summary>The bastion host.</summary>
+    /// <summary>The bastion: host, user@host, host:port or user@host:port (as -JumpHost and New-SecureIntegration -SshBastion).</summary>
     [Parameter(Mandatory = true, Position = 0, ValueFromPipelineByPropertyName = true, ParameterSetName = Manual)]
     [ValidateNotNullOrEmpty]
     public string Bastion { get; set; } = string.Empty;
@@ -42,10 +42,10 @@ public sealed class StartSshTunnelCommand : SecureConnectCmdlet
     [ValidateRange(1, 65535)]
     public int BastionPort { get; set; } = 22;
 
-    /// <summary>The user on the bastion.</summary>
-    [Parameter(Mandatory = true, ValueFromPipelineByPropertyName = true, ParameterSetName = Manual)]
+    /// <summary>The user on the bastion, unless -Bastion names it (user@host).</summary>
+    [Parameter(ValueFromPipelineByPropertyName = true, ParameterSetName = Manual)]
     [ValidateNotNullOrEmpty]
-    public string User { get; set; } = string.Empty;
+    public string? User { get; set; }
 
     /// <summary>The host the bastion connects to.</summary>
     [Parameter(Mandatory = true, ValueFromPipelineByPropertyName = true, ParameterSetName = Manual)]
@@ -115,8 +115,8 @@ public sealed class StartSshTunnelCommand : SecureConnectCmdlet
 
         try
         {
-            var bastion = new SshHop(Bastion, BastionPort, User);
-            IReadOnlyList<SshHop> jumps = (JumpHost ?? Array.Empty<string>()).Select(j => JumpHostParser.Parse(j, User)).ToList();
+            SshHop bastion = BastionText.Parse(Bastion, User, MyInvocation.BoundParameters.ContainsKey(nameof(BastionPort)) ? BastionPort : null);
+            IReadOnlyList<SshHop> jumps = (JumpHost ?? Array.Empty<string>()).Select(j => JumpHostParser.Parse(j, bastion.User)).ToList();
             string? pin = HostKeyFingerprint is null ? null : (HostKeyFingerprint.StartsWith("SHA256:", StringComparison.Ordinal) ? HostKeyFingerprint : "SHA256:" + HostKeyFingerprint).TrimEnd('=');
             var options = new TunnelSpec(
                 bastion,
@@ -138,7 +138,12 @@ public sealed class StartSshTunnelCommand : SecureConnectCmdlet
 
             // Resolved here like every other path parameter of the module: relative to $PWD, "~" and PowerShell drives.
             string? keyPath = KeyPath is null ? null : GetUnresolvedProviderPathFromPSPath(KeyPath);
-            SshTunnel tunnel = TunnelLauncher.StartOrReuse(Store, options, keyPath, KeyPassphrase, WriteVerbose, CancelToken);
+            SshTunnel tunnel;
+            using (ProgressReporter.Begin(this, $"Start-SshTunnel {options.Route}"))
+            {
+                tunnel = TunnelLauncher.StartOrReuse(Store, options, keyPath, KeyPassphrase, WriteVerbose, CancelToken);
+            }
+
             if (tunnel.HostKeyNewlyTrusted)
             {
                 WriteVerbose($"The bastion's host key {tunnel.HostKeyFingerprint} was trusted on first use (AcceptNew) and recorded in known_hosts.");
@@ -194,7 +199,13 @@ public sealed class StartSshTunnelCommand : SecureConnectCmdlet
                     continue;
                 }
 
-                WriteObject(TunnelLauncher.StartOrReuse(Store, spec, null, null, WriteVerbose, CancelToken));
+                SshTunnel tunnel;
+                using (ProgressReporter.Begin(this, $"Start-SshTunnel {record.Name}"))
+                {
+                    tunnel = TunnelLauncher.StartOrReuse(Store, spec, null, null, WriteVerbose, CancelToken);
+                }
+
+                WriteObject(tunnel);
             }
             catch (SecureConnectException e)
             {

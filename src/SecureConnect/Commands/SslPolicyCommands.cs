@@ -25,9 +25,9 @@ public sealed class SetSslPolicyCommand : IntegrationCmdlet
     [Parameter(Mandatory = true, ParameterSetName = ForDefault)]
     public SwitchParameter Default { get; set; }
 
-    /// <summary>The mode.</summary>
+    /// <summary>The mode. With -Default it is also the first positional argument (Set-SslPolicy -Default VerifyCA), as -Minimum takes its mode.</summary>
     [Parameter(Mandatory = true, ParameterSetName = ForIntegration)]
-    [Parameter(Mandatory = true, ParameterSetName = ForDefault)]
+    [Parameter(Mandatory = true, Position = 0, ParameterSetName = ForDefault)]
     [SslModeTransformation]
     public SslMode Mode { get; set; }
 
@@ -51,16 +51,18 @@ public sealed class SetSslPolicyCommand : IntegrationCmdlet
                 case ForDefault:
                     if (ShouldProcess("workspace default", $"Set the default SSL mode to {Mode}"))
                     {
-                        Integrations.UpdatePolicy(levels => levels with { Default = Mode });
-                        WriteObject(new SslPolicySetting("Default", null, Mode, null, "Default", false));
+                        SslPolicyLevels levels = Integrations.UpdatePolicy(levels => levels with { Default = Mode });
+                        WarnBelowMinimum(levels);
+                        WriteObject(SslPolicyReport.Default(levels));
                     }
 
                     break;
                 case ForMinimum:
                     if (ShouldProcess("workspace minimum", $"Refuse queries to integrations below SSL mode {Minimum}"))
                     {
-                        Integrations.UpdatePolicy(levels => levels with { Minimum = Minimum });
-                        WriteObject(new SslPolicySetting("Minimum", null, Minimum, null, "Minimum", false));
+                        SslPolicyLevels levels = Integrations.UpdatePolicy(levels => levels with { Minimum = Minimum });
+                        WarnBelowMinimum(levels);
+                        WriteObject(SslPolicyReport.Minimum(levels));
                     }
 
                     break;
@@ -77,8 +79,12 @@ public sealed class SetSslPolicyCommand : IntegrationCmdlet
                             }
                         });
                         SslPolicyLevels levels = Integrations.Policy();
-                        (SslMode effective, SslModeSource source) = IntegrationStore.Effective(record, levels);
-                        WriteObject(new SslPolicySetting("Integration", record.Name, record.SslMode, effective, source.ToString(), levels.Minimum is { } min && effective < min));
+                        if (IntegrationEdits.BelowMinimumWarning(record, levels) is { } warning)
+                        {
+                            WriteWarning(warning);
+                        }
+
+                        WriteObject(SslPolicyReport.Integration(record, levels));
                     }
 
                     break;
@@ -88,6 +94,46 @@ public sealed class SetSslPolicyCommand : IntegrationCmdlet
         {
             WriteError(e);
         }
+    }
+
+    /// <summary>
+    /// A changed default or minimum says which integrations it leaves below the minimum, as New-SecureIntegration
+    /// says it of the one it creates: their queries are refused (SslPolicyViolation) from now on.
+    /// </summary>
+    private void WarnBelowMinimum(SslPolicyLevels levels)
+    {
+        if (levels.Minimum is { } minimum && levels.Default is { } workspaceDefault && workspaceDefault < minimum)
+        {
+            WriteWarning($"The workspace default {workspaceDefault} is below the workspace minimum {minimum}: queries to integrations without their own SSL mode are refused (SslPolicyViolation). Raise it with: Set-SslPolicy -Default {minimum}");
+        }
+
+        foreach (IntegrationRecord record in Integrations.All())
+        {
+            if (IntegrationEdits.BelowMinimumWarning(record, levels) is { } warning)
+            {
+                WriteWarning(warning);
+            }
+        }
+    }
+}
+
+/// <summary>The rows Get-SslPolicy and Set-SslPolicy output, built the same way by both.</summary>
+internal static class SslPolicyReport
+{
+    public static SslPolicySetting Minimum(SslPolicyLevels levels) =>
+        new("Minimum", null, levels.Minimum, null, levels.Minimum is null ? "NotSet" : "Minimum", false);
+
+    /// <summary>The default's effective mode is what an integration without its own mode uses; below the minimum its queries are refused.</summary>
+    public static SslPolicySetting Default(SslPolicyLevels levels)
+    {
+        SslMode effective = levels.Default ?? SslMode.Preferred;
+        return new("Default", null, levels.Default, effective, levels.Default is null ? "BuiltIn" : "Default", levels.Minimum is { } min && effective < min);
+    }
+
+    public static SslPolicySetting Integration(IntegrationRecord record, SslPolicyLevels levels)
+    {
+        (SslMode effective, SslModeSource source) = IntegrationStore.Effective(record, levels);
+        return new("Integration", record.Name, record.SslMode, effective, source.ToString(), levels.Minimum is { } min && effective < min);
     }
 }
 
@@ -111,16 +157,15 @@ public sealed class GetSslPolicyCommand : IntegrationCmdlet
             SslPolicyLevels levels = Integrations.Policy();
             if (Integration is null)
             {
-                WriteObject(new SslPolicySetting("Minimum", null, levels.Minimum, null, levels.Minimum is null ? "NotSet" : "Minimum", false));
-                WriteObject(new SslPolicySetting("Default", null, levels.Default, levels.Default ?? SslMode.Preferred, levels.Default is null ? "BuiltIn" : "Default", false));
+                WriteObject(SslPolicyReport.Minimum(levels));
+                WriteObject(SslPolicyReport.Default(levels));
             }
 
             var patterns = Integration?.Select(n => new WildcardPattern(n, WildcardOptions.IgnoreCase)).ToList();
             // A saved SSH tunnel has no SSL mode (SecureConnect does not speak what it carries): not listed.
             foreach (IntegrationRecord record in Integrations.All().Where(r => r.Type != IntegrationType.SshTunnel && (patterns is null || patterns.Any(p => p.IsMatch(r.Name)))))
             {
-                (SslMode effective, SslModeSource source) = IntegrationStore.Effective(record, levels);
-                WriteObject(new SslPolicySetting("Integration", record.Name, record.SslMode, effective, source.ToString(), levels.Minimum is { } min && effective < min));
+                WriteObject(SslPolicyReport.Integration(record, levels));
             }
         }
         catch (SecureConnectException e)

@@ -115,6 +115,8 @@ internal static class ErrorIds
 
     public const string NoHostKey = nameof(NoHostKey);
 
+    public const string ParameterConflict = nameof(ParameterConflict);
+
     public const string ParameterNotApplicable = nameof(ParameterNotApplicable);
 
     public const string PortRequired = nameof(PortRequired);

@@ -303,7 +303,8 @@ internal sealed class IntegrationStore
             variables?.Host,
             variables?.Port,
             tunnel ? TunnelUsage.PowerShell(record.Name) : null,
-            tunnel ? TunnelUsage.Python(record.Name) : null);
+            tunnel ? TunnelUsage.Python(record.Name) : null,
+            record.CredentialSecret);
     }
 
     internal static SecureConnectException NotFound(string name) => new(

@@ -119,6 +119,7 @@ internal static class ConnectionPlans
         if (request.ConnectionString is null)
         {
             string host = request.HostName ?? throw new SecureConnectException(ErrorIds.InvalidConnectionString, ErrorKind.InvalidArgument, "No host was given.", "HostName");
+            IntegrationEdits.CheckHostName(host, hasConnectionString: true);
             int port = request.Port == 0 ? provider.DefaultPort(request.Type) : request.Port;
             var spec = new ConnectionPlan($"{host}:{port}", request.Type, host, port, request.Database, mode, source, request.CaPath, null, request.Tunnel, new Hashtable());
             return new PlannedConnection(spec, request.Credential, levels, Array.Empty<string>());

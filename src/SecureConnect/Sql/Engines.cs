@@ -3,6 +3,7 @@ using System.Collections.Generic;
 using System.Data.Common;
 using System.Linq;
 using System.Threading;
+using SecureConnect.Common;
 
 namespace SecureConnect.Sql;
 
@@ -86,7 +87,7 @@ internal sealed class AdoNetEngine : IEngine
         DbConnection connection = _provider.CreateConnection(target, observer);
         try
         {
-            connection.OpenAsync(cancel).GetAwaiter().GetResult();
+            ProgressReporter.Wait(connection.OpenAsync(cancel), $"Connecting to the {target.Type} database {target.HostName}:{target.Plan.Port} ({via})");
         }
         catch (Exception e) when (e is not OperationCanceledException || !cancel.IsCancellationRequested)
         {

@@ -91,11 +91,11 @@ internal sealed class QueryRunner
             switch (shape)
             {
                 case ResultShape.Scalar:
-                    object? scalar = command.ExecuteScalarAsync(_cancel).GetAwaiter().GetResult();
+                    object? scalar = ProgressReporter.Wait(command.ExecuteScalarAsync(_cancel), $"Running the query on '{_spec.Name}'");
                     output.Value(scalar is DBNull ? null : SqlValues.Normalize(scalar));
                     return;
                 case ResultShape.NonQuery:
-                    output.Value(command.ExecuteNonQueryAsync(_cancel).GetAwaiter().GetResult());
+                    output.Value(ProgressReporter.Wait(command.ExecuteNonQueryAsync(_cancel), $"Running the query on '{_spec.Name}'"));
                     return;
                 default:
                     ReadResults(command, shape, output);
@@ -122,7 +122,7 @@ internal sealed class QueryRunner
 
     private void ReadResults(DbCommand command, ResultShape shape, IQueryOutput output)
     {
-        DbDataReader reader = command.ExecuteReaderAsync(_cancel).GetAwaiter().GetResult();
+        DbDataReader reader = ProgressReporter.Wait(command.ExecuteReaderAsync(_cancel), $"Running the query on '{_spec.Name}', waiting for its first row");
         bool finished = false;
         try
         {

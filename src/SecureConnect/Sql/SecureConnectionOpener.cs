@@ -103,7 +103,7 @@ internal static class SecureConnectionOpener
         {
             try
             {
-                tunnel = TunnelLauncher.StartOrReuse(store, spec.Tunnel, null, null, verbose, cancel);
+                tunnel = TunnelLauncher.StartOrReuse(store, spec.Tunnel, null, null, verbose, cancel, waitWhileReconnecting: true);
             }
             catch (SecureConnectException e) when (e.ErrorId == ErrorIds.RemoteUnreachable && plainPort is int plain && plain != spec.Port)
             {

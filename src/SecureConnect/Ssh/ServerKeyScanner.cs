@@ -82,7 +82,7 @@ internal static class ServerKeyScanner
         deadline.CancelAfter(timeout);
         try
         {
-            client.ConnectAsync(deadline.Token).GetAwaiter().GetResult();
+            ProgressReporter.Wait(client.ConnectAsync(deadline.Token), $"Fetching the {algorithm} host key of {host}:{port}");
         }
         catch (Exception e) when (presented is not null && e is not OperationCanceledException)
         {

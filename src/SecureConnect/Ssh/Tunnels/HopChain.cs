@@ -51,6 +51,10 @@ internal sealed class HopChain : IDisposable
         }
     }
 
+    /// <summary>What connecting to hop <paramref name="index"/> is called in Write-Progress: the jump host or the bastion, and which hop of how many.</summary>
+    internal static string HopProgress(IReadOnlyList<SshHop> route, int index) =>
+        $"Connecting to the {(index == route.Count - 1 ? "bastion" : "jump host")} {route[index]} (SSH hop {index + 1} of {route.Count})";
+
     /// <summary>Connects every hop in order. Throws (with nothing left open) when any step fails.</summary>
     public static HopChain Connect(TunnelSpec spec, SshConnector connector, Action<string> verbose, CancellationToken cancel)
     {
@@ -80,7 +84,7 @@ internal sealed class HopChain : IDisposable
                 ConnectedHop hop;
                 try
                 {
-                    hop = connector.Connect(route[i], connectHost, connectPort, spec.Policy, last ? spec.PinnedFingerprint : null, verbose, cancel);
+                    hop = connector.Connect(route[i], connectHost, connectPort, spec.Policy, last ? spec.PinnedFingerprint : null, verbose, cancel, HopProgress(route, i));
                 }
                 catch (SecureConnectException e) when (bridge?.Failure is { } failure)
                 {

@@ -41,9 +41,10 @@ internal sealed class SshConnector
 
     /// <summary>
     /// Connects to <paramref name="connectHost"/>:<paramref name="connectPort"/> (the hop itself, or the local end of
-    /// a forward through the previous hop) and verifies the host key as <paramref name="hop"/>'s.
+    /// a forward through the previous hop) and verifies the host key as <paramref name="hop"/>'s. The optional progress
+    /// text names the wait in Write-Progress ("Connecting to the bastion ..."), when the caller reports progress.
     /// </summary>
-    public ConnectedHop Connect(SshHop hop, string connectHost, int connectPort, HostKeyPolicy policy, string? pinnedFingerprint, Action<string> verbose, CancellationToken cancel)
+    public ConnectedHop Connect(SshHop hop, string connectHost, int connectPort, HostKeyPolicy policy, string? pinnedFingerprint, Action<string> verbose, CancellationToken cancel, string? progress = null)
     {
         KnownHostsFile known = _knownHosts.Read();
         var info = new ConnectionInfo(connectHost, connectPort, hop.User, new PrivateKeyAuthenticationMethod(hop.User, _key.Source))
@@ -87,7 +88,7 @@ internal sealed class SshConnector
         timeout.CancelAfter(_connectTimeout);
         try
         {
-            client.ConnectAsync(timeout.Token).GetAwaiter().GetResult();
+            ProgressReporter.Wait(client.ConnectAsync(timeout.Token), progress ?? $"Connecting to {hop}");
         }
         catch (Exception e) when (e is not SecureConnectException)
         {

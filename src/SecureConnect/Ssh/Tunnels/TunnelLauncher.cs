@@ -1,6 +1,7 @@
 using System;
 using System.Security;
 using System.Threading;
+using SecureConnect.Common;
 using SecureConnect.Ssh.KnownHosts;
 using SecureConnect.Workspace;
 
@@ -9,7 +10,12 @@ namespace SecureConnect.Ssh.Tunnels;
 /// <summary>Starts a tunnel, or returns the identical one that is already up or starting (Start-SshTunnel and integrations).</summary>
 internal static class TunnelLauncher
 {
-    public static SshTunnel StartOrReuse(WorkspaceStore store, TunnelSpec spec, string? keyPath, SecureString? passphrase, Action<string> verbose, CancellationToken cancel)
+    /// <summary>
+    /// Starts the tunnel of <paramref name="spec"/> or reuses the identical one. With <paramref name="waitWhileReconnecting"/>
+    /// (a query about to connect through it), a reused tunnel that is reconnecting is waited for (up to its connect
+    /// timeout, as its relay would wait for the connection anyway), with Write-Progress saying so.
+    /// </summary>
+    public static SshTunnel StartOrReuse(WorkspaceStore store, TunnelSpec spec, string? keyPath, SecureString? passphrase, Action<string> verbose, CancellationToken cancel, bool waitWhileReconnecting = false)
     {
         if (spec.Name is not null && !spec.NameIsLabel)
         {
@@ -36,6 +42,12 @@ internal static class TunnelLauncher
             },
             verbose,
             cancel);
+        if (waitWhileReconnecting && runtime.Model.State == SshTunnelState.Reconnecting)
+        {
+            verbose($"Tunnel #{runtime.Model.Id} is reconnecting to {spec.Bastion}; waiting for it.");
+            ProgressReporter.Wait(runtime.WaitUntilUpAsync(cancel), $"Waiting for SSH tunnel #{runtime.Model.Id} to reconnect to the bastion {spec.Bastion}");
+        }
+
         return runtime.Model;
     }
 }

@@ -98,7 +98,7 @@ internal static class TunnelRegistry
                 verbose($"Another caller is starting this tunnel ({spec.Route}); waiting for it.");
                 try
                 {
-                    theirs.WaitAsync(cancel).GetAwaiter().GetResult();
+                    ProgressReporter.Wait(theirs.WaitAsync(cancel), $"Waiting for another runspace that is starting this tunnel ({spec.Route})");
                 }
                 catch (OperationCanceledException) when (!cancel.IsCancellationRequested)
                 {

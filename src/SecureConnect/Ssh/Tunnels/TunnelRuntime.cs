@@ -93,7 +93,7 @@ internal sealed class TunnelRuntime : IDisposable
             model.SetHostKey(bastion.HostKeyFingerprint, bastion.NewlyTrusted);
             try
             {
-                runtime.CheckForwardAsync(chain, cancel).GetAwaiter().GetResult();
+                ProgressReporter.Wait(runtime.CheckForwardAsync(chain, cancel), $"Checking that the bastion {spec.Bastion} forwards to {spec.RemoteHost}:{spec.RemotePort}");
             }
             catch
             {
