@@ -331,7 +331,13 @@ public sealed class InvokeSecureQueryCommand : SecureQueryRunCmdlet
     }
 }
 
-/// <summary>Test-SecureConnection: connects and reports what the server says about the session.</summary>
+/// <summary>
+/// Test-SecureConnection: connects and reports what the server says about the session. A connection that fails is a
+/// report too (Connected = $false, ErrorId, Reason, Fix), so a whole workspace can be audited in one pipeline; only
+/// what leaves nothing to test is an error: a name that is not an integration (IntegrationNotFound), a saved SSH
+/// tunnel (IntegrationNotQueryable), ad-hoc parameters that cannot make a plan (a bad connection string or CA file),
+/// and a connection the workspace's SSL policy forbids (SslPolicyViolation, SslCaNotSupported), which is not attempted.
+/// </summary>
 [Cmdlet(VerbsDiagnostic.Test, "SecureConnection", DefaultParameterSetName = ByIntegration)]
 [OutputType(typeof(ConnectionReport))]
 public sealed class TestSecureConnectionCommand : SecureQueryCmdlet
@@ -341,8 +347,26 @@ public sealed class TestSecureConnectionCommand : SecureQueryCmdlet
     {
         try
         {
-            (ConnectionPlan plan, NetworkCredential? credential, SslPolicyLevels levels) = Resolve();
-            WriteObject(ConnectionReports.Test(plan, credential, levels, Store, WriteVerbose, CancelToken));
+            ConnectionReport report;
+            if (ParameterSetName == ByIntegration)
+            {
+                // The plan first, outside the report: a name that is not a database integration has nothing to report on.
+                ConnectionPlan plan = ConnectionPlans.ForIntegration(Integrations, Integration).Plan;
+                report = ConnectionReports.Test(plan, () => { var resolved = Resolve(); return (resolved.Credential, resolved.Levels); }, Store, WriteVerbose, CancelToken);
+            }
+            else
+            {
+                (ConnectionPlan plan, NetworkCredential? credential, SslPolicyLevels levels) = Resolve();
+                report = ConnectionReports.Test(plan, () => (credential, levels), Store, WriteVerbose, CancelToken);
+            }
+
+            // A weakness is also a warning, so it is seen when nobody looks at the report's Warnings property.
+            foreach (string warning in report.Warnings)
+            {
+                WriteWarning($"{report.Integration}: {warning}");
+            }
+
+            WriteObject(report);
         }
         catch (SecureConnectException e)
         {
