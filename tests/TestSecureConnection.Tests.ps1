@@ -193,3 +193,43 @@ Describe 'An encrypted workspace key in integration queries (Unlock-WorkspaceSsh
         { Invoke-SecureQuery locked 'select 1' -ErrorAction Stop } | Should -Throw -ErrorId "KeyPassphraseRequired,$QueryId"
     }
 }
+
+Describe 'Driver errors that say what happened' -Tag Lab {
+    BeforeAll {
+        if (-not $lab) { return }
+        Initialize-LabWorkspace
+        New-PgIntegration 'pg'
+        if ($lab.mariadb.available) {
+            $m = $lab.mariadb
+            $maria = @{ Type = 'MariaDB'; HostName = $m.hostName; Port = [int]$m.port; Database = $m.database; SslMode = 'VerifyFull'; CaCertificatePath = $lab.ca.labCaPath }
+            New-SecureIntegration -Name 'maria' @maria -Credential (New-LabCredential $m) @ssh -ErrorAction Stop | Out-Null
+            New-SecureIntegration -Name 'maria-empty' @maria -Credential ([pscredential]::new($m.user, [securestring]::new())) @ssh -ErrorAction Stop | Out-Null
+        }
+    }
+    AfterAll { Remove-LabWorkspace }
+
+    It 'a query that outlives -CommandTimeout is QueryTimeout on <Integration>, and the next query works' -Skip:(Skip-When $NoBroken) -TestCases @(
+        @{ Integration = 'pg'; Sleep = 'select pg_sleep(20)' }
+        @{ Integration = 'maria'; Sleep = 'select sleep(20)' }
+    ) {
+        $err = Get-ErrorRecord { Invoke-SecureQuery $Integration $Sleep -CommandTimeout 1 -ErrorAction Stop }
+        $err.FullyQualifiedErrorId | Should -Be "QueryTimeout,$QueryId"
+        "$($err.CategoryInfo.Category)" | Should -Be 'OperationTimeout'
+        $err.Exception.Message | Should -Match 'command timeout of 1 s'
+        Get-HintProblems -Message $err.Exception.Message -RaisedBy 'Invoke-SecureQuery' | Should -BeNullOrEmpty
+        Invoke-SecureQuery $Integration 'select 7 as n' -As Scalar -ErrorAction Stop | Should -Be 7
+    }
+
+    It 'MariaDB "using password: NO" says that no password was sent; a wrong password does not' -Skip:(Skip-When $NoBroken) {
+        $err = Get-ErrorRecord { Invoke-SecureQuery 'maria-empty' 'select 1' -ErrorAction Stop }
+        $err.FullyQualifiedErrorId | Should -Be "DatabaseAuthenticationFailed,$QueryId"
+        $err.Exception.Message | Should -Match 'using password: NO'
+        $err.Exception.Message | Should -Match 'No password was sent'
+        Get-HintProblems -Message $err.Exception.Message -RaisedBy 'Invoke-SecureQuery' | Should -BeNullOrEmpty
+
+        $wrong = Get-ErrorRecord { Invoke-SecureQuery 'maria' 'select 1' -Credential (New-LabCredential $lab.mariadb 'wrong-password') -ErrorAction Stop }
+        $wrong.FullyQualifiedErrorId | Should -Be "DatabaseAuthenticationFailed,$QueryId"
+        $wrong.Exception.Message | Should -Match 'using password: YES'
+        $wrong.Exception.Message | Should -Not -Match 'No password was sent'
+    }
+}
