@@ -220,6 +220,18 @@ Describe 'Driver errors that say what happened' -Tag Lab {
         Invoke-SecureQuery $Integration 'select 7 as n' -As Scalar -ErrorAction Stop | Should -Be 7
     }
 
+    It 'QueryTimeout stops the pipeline on <Integration>, as QueryInterrupted does: the next piped query does not run' -Skip:(Skip-When $NoBroken) -TestCases @(
+        @{ Integration = 'pg'; Sleep = 'select pg_sleep(20)' }
+        @{ Integration = 'maria'; Sleep = 'select sleep(20)' }
+    ) {
+        $rows = [System.Collections.Generic.List[object]]::new()
+        $caught = $null
+        try { $Sleep, 'select 8 as n' | Invoke-SecureQuery $Integration -CommandTimeout 1 -ErrorAction SilentlyContinue | ForEach-Object { $rows.Add($_) } }
+        catch { $caught = $_ }
+        $caught.FullyQualifiedErrorId | Should -Be "QueryTimeout,$QueryId"
+        @($rows | Where-Object { $_.PSObject.Properties.Name -contains 'n' }).Count | Should -Be 0
+    }
+
     It 'MariaDB "using password: NO" says that no password was sent; a wrong password does not' -Skip:(Skip-When $NoBroken) {
         $err = Get-ErrorRecord { Invoke-SecureQuery 'maria-empty' 'select 1' -ErrorAction Stop }
         $err.FullyQualifiedErrorId | Should -Be "DatabaseAuthenticationFailed,$QueryId"
@@ -231,5 +243,31 @@ Describe 'Driver errors that say what happened' -Tag Lab {
         $wrong.FullyQualifiedErrorId | Should -Be "DatabaseAuthenticationFailed,$QueryId"
         $wrong.Exception.Message | Should -Match 'using password: YES'
         $wrong.Exception.Message | Should -Not -Match 'No password was sent'
+    }
+}
+
+Describe 'A bastion that accepts TCP but never speaks SSH' -Tag Lab {
+    BeforeAll {
+        $script:ws = New-TestWorkspace
+        New-WorkspaceSshKey | Out-Null
+        # The kernel completes the TCP handshake for the backlog; nothing ever answers the SSH banner.
+        $script:silent = [System.Net.Sockets.TcpListener]::new([System.Net.IPAddress]::Loopback, 0)
+        $silent.Start()
+        New-SecureIntegration -Name 'silent-bastion' -Type PostgreSQL -HostName 'db.internal' -SslMode VerifyFull -SshBastion "127.0.0.1:$($silent.LocalEndpoint.Port)" -SshUser 'ops' -ErrorAction Stop | Out-Null
+    }
+    AfterAll {
+        $silent.Stop()
+        Remove-Item -Recurse -Force $ws -ErrorAction SilentlyContinue
+    }
+
+    It 'times out with BastionUnreachable whose hint names only parameters that exist where it names them' {
+        $err = Get-ErrorRecord { Invoke-SecureQuery 'silent-bastion' 'select 1' -ErrorAction Stop }
+        $err.FullyQualifiedErrorId | Should -Be "BastionUnreachable,$QueryId"
+        Get-HintProblems -Message $err.Exception.Message -RaisedBy 'Invoke-SecureQuery' | Should -BeNullOrEmpty
+
+        $report = Test-SecureConnection 'silent-bastion' -ErrorAction Stop
+        $report.Connected | Should -BeFalse
+        $report.ErrorId | Should -Be 'BastionUnreachable'
+        Get-HintProblems -Message $report.Reason -RaisedBy 'Test-SecureConnection' | Should -BeNullOrEmpty
     }
 }

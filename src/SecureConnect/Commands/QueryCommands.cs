@@ -282,9 +282,10 @@ public sealed class InvokeSecureQueryCommand : SecureQueryRunCmdlet
         {
             session.Execute(new QueryRequest(Query, Parameters, shape, CommandTimeout, find), new PipelineOutput(this), CancelToken);
         }
-        catch (SecureConnectException e) when (e.ErrorId is ErrorIds.QueryInterrupted or ErrorIds.ParameterNotApplicable)
+        catch (SecureConnectException e) when (e.ErrorId is ErrorIds.QueryInterrupted or ErrorIds.QueryTimeout or ErrorIds.ParameterNotApplicable)
         {
-            // Never a short result that looks complete, and never an error a runbook's pipeline goes on after; nor a
+            // Never a short result that looks complete (a query cut off by the connection or by -CommandTimeout), and
+            // never an error a runbook's pipeline goes on after; nor a
             // parameter that cannot apply to the engine (MongoDB's -Parameters), which every piped query would repeat.
             ThrowTerminating(e);
         }
