@@ -16,6 +16,8 @@
         'Get-WorkspaceSshKey'
         'Remove-WorkspaceSshKey'
         'Import-WorkspaceSshKey'
+        'Unlock-WorkspaceSshKey'
+        'Lock-WorkspaceSshKey'
         'ConvertTo-AuthorizedKey'
         'Get-SshServerKey'
         'Add-SshKnownHost'

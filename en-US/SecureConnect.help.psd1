@@ -79,6 +79,8 @@ When the workspace has no key, the command writes an error with the id Workspace
         Synopsis    = 'Deletes the workspace SSH key pair.'
         Description = @'
 Deletes the workspace's private and public key files. Every integration that tunnels through a bastion with this key loses access until a new key is created and installed, so the command asks for confirmation (ConfirmImpact High) unless -Force or -Confirm:$false is given. -WhatIf shows what would be deleted.
+
+Where nobody can answer (pwsh -NonInteractive, or a host without a user interface) it does not prompt: it fails with the error id ConfirmationRequired, deletes nothing, and says to add -Force.
 '@
         Parameters  = @{
             Force = 'Deletes without asking for confirmation, as a runbook needs. -WhatIf still only reports.'
@@ -140,6 +142,63 @@ It refuses, each with its own error id: a file that does not exist (KeyFileNotFo
         )
         Links       = @('New-WorkspaceSshKey', 'Get-WorkspaceSshKey')
     }
+    'Unlock-WorkspaceSshKey'  = @{
+        Synopsis    = 'Unlocks an encrypted workspace SSH key for this session, so integrations can use it.'
+        Description = @'
+Checks the passphrase by decrypting the workspace key (KeyPassphraseIncorrect when it does not), then keeps a copy of it in this PowerShell process's memory, never on disk, until the process ends, Lock-WorkspaceSshKey, Remove-Module SecureConnect, or the key is replaced or removed. Every tunnel started with the workspace key in this session then decrypts it with that passphrase: the tunnels that Invoke-SecureQuery, Export-SecureQuery and Test-SecureConnection start for an integration with an SSH bastion (they have no -KeyPassphrase), and Start-SshTunnel without -KeyPassphrase.
+
+Without it, an integration with a bastion fails on an encrypted workspace key with the error id KeyPassphraseRequired. An unencrypted key needs no unlocking: the command returns it and changes nothing. Nothing prompts: in a runbook, read the passphrase from a vault (Get-Secret of SecretManagement).
+'@
+        Parameters  = @{
+            Passphrase = 'The passphrase of the workspace key, as a SecureString (for example from Get-Secret or Read-Host -AsSecureString).'
+        }
+        Outputs     = @('SecureConnect.WorkspaceSshKey')
+        Examples    = @(
+            @{
+                Title   = 'Unlock the key in a runbook, then query through the bastion'
+                Code    = 'Unlock-WorkspaceSshKey -Passphrase (Get-Secret -Name workspace-key-passphrase)
+Invoke-SecureQuery -Integration orders-db -Query ''SELECT count(*) FROM orders'''
+                Remarks = 'The passphrase comes from a SecretManagement vault; the query''s tunnel uses the unlocked key.'
+            }
+            @{
+                Title   = 'Unlock interactively, and lock again when done'
+                Code    = 'Unlock-WorkspaceSshKey (Read-Host -AsSecureString ''Key passphrase'')
+Get-SecureIntegration | Test-SecureConnection
+Lock-WorkspaceSshKey'
+                Remarks = 'Tests every integration with the unlocked key, then forgets the passphrase.'
+            }
+        )
+        Links       = @('Lock-WorkspaceSshKey', 'New-WorkspaceSshKey', 'about_SecureConnect')
+    }
+    'Lock-WorkspaceSshKey'    = @{
+        Synopsis    = 'Forgets the workspace key passphrase that Unlock-WorkspaceSshKey kept for this session.'
+        Description = @'
+Removes the passphrase of the workspace key from this session's memory. Tunnels that are already up keep running; new tunnels of integrations fail with KeyPassphraseRequired until the key is unlocked again. Locking a key that is not unlocked does nothing (-Verbose says so).
+'@
+        Parameters  = @{}
+        Outputs     = @()
+        Examples    = @(
+            @{
+                Title   = 'Forget the passphrase at the end of a runbook'
+                Code    = 'try { Unlock-WorkspaceSshKey -Passphrase (Get-Secret -Name key-passphrase); Invoke-SecureQuery -Integration orders-db -Query ''SELECT 1'' }
+finally { Lock-WorkspaceSshKey }'
+                Remarks = 'The passphrase is in memory only while the queries run.'
+            }
+            @{
+                Title   = 'Lock and see that it was unlocked'
+                Lab     = $true
+                Code    = 'Lock-WorkspaceSshKey -Verbose'
+                Remarks = 'Says whether the key was unlocked in this session.'
+            }
+            @{
+                Title   = 'Lock only an encrypted key'
+                Lab     = $true
+                Code    = 'Get-WorkspaceSshKey | Where-Object Encrypted | ForEach-Object { Lock-WorkspaceSshKey -Verbose }'
+                Remarks = 'Forgets the passphrase when the workspace key has one; an unencrypted key has nothing to forget.'
+            }
+        )
+        Links       = @('Unlock-WorkspaceSshKey')
+    }
     'ConvertTo-AuthorizedKey' = @{
         Synopsis    = 'Renders the authorized_keys line that authorizes a key on a bastion, with forwarding restrictions.'
         Description = @'
@@ -183,6 +242,7 @@ Compare the fingerprints with what the bastion's administrator reports (ssh-keyg
             HostName       = 'The server''s host name or address. Aliases: -Bastion, -Host.'
             Port           = 'The SSH port (22 by default).'
             ConnectTimeout = 'Seconds that connecting may take (15 by default).'
+            JumpHost       = 'Reaches the server through these SSH jump hosts, in order (user@host:port; the user defaults to the current one). Each jump host is logged in to with the workspace key and its host key must already be trusted; the server itself is only asked for its keys.'
         }
         Inputs      = @('System.String')
         Examples    = @(
@@ -885,7 +945,11 @@ Errors: ExportTargetExists, ExportHeaderMismatch, ExportFailed (folder missing, 
     'Test-SecureConnection'   = @{
         Synopsis    = 'Connects to an integration and reports how the connection is secured, as the server sees it.'
         Description = @'
-Connects (through the tunnel where configured) and outputs a ConnectionReport: the endpoint, the route (Direct or the tunnel), the SSL mode, whether the session is encrypted as the server reports it (PostgreSQL pg_stat_ssl, MySQL/MariaDB Ssl_version/Ssl_cipher, SQL Server sys.dm_exec_connections; MongoDB, Trino and Dremio's Arrow Flight do not report a session's TLS, so Encrypted, the protocol and the cipher are what the client negotiated, and a warning says so; Dremio's version is read from sys.version), the TLS protocol and cipher, whether the certificate chain and host name were verified, the certificate's subject, issuer and expiry, the server version, the client address the server sees (through a tunnel: the bastion's), the round trip, and warnings (Preferred fell back to plaintext, a certificate expiring within 30 days, a certificate not validated).
+Connects (through the tunnel where configured) and outputs a ConnectionReport: the endpoint, the route (Direct or the tunnel), the SSL mode, whether the session is encrypted as the server reports it (PostgreSQL pg_stat_ssl, MySQL/MariaDB Ssl_version/Ssl_cipher, SQL Server sys.dm_exec_connections; MongoDB, Trino and Dremio's Arrow Flight do not report a session's TLS, so Encrypted, the protocol and the cipher are what the client negotiated, and a warning says so; Dremio's version is read from sys.version), the TLS protocol and cipher, whether the certificate chain and host name were verified, the certificate's subject, issuer and expiry, the server version, the client address the server sees (through a tunnel: the bastion's), the round trip, and warnings (Preferred fell back to plaintext, a certificate expiring within 30 days, a certificate not validated). Each warning is also written to the warning stream (prefixed with the integration's name), so it is seen without looking at the report.
+
+A connection that fails is a report too, not an error, so that Get-SecureIntegration | Test-SecureConnection audits a whole workspace without stopping at the first broken integration: Connected is $false, ErrorId is the id a query of the integration would fail with (BastionUnreachable, HostKeyUnknown, SshAuthenticationFailed, KeyPassphraseRequired, ConnectionFailed, DatabaseAuthenticationFailed, SslNotAvailable, SslCertificateInvalid, CredentialNotFound, ...), Reason is that error's message (with the exact command to run where there is one) and Fix says what to do. A report of a working connection has Connected = $true and no ErrorId.
+
+Errors remain for what leaves nothing to test: a name that is no integration (IntegrationNotFound), a saved SSH tunnel (IntegrationNotQueryable), ad-hoc parameters that cannot make a plan (InvalidConnectionString, a CA file that cannot be read), and a connection the workspace's SSL policy forbids (SslPolicyViolation below the minimum, SslCaNotSupported): it is not attempted, because testing it would be the violation, and Get-SslPolicy lists those integrations. These errors are non-terminating, so the other piped integrations are still tested. Parameter validation errors are PowerShell's own. Ctrl+C stops the command.
 '@
         Parameters  = @{
             ConnectionString = 'Ad hoc: the driver''s connection string (host, port, database, user and password are taken from it). TLS settings in it are refused with SslPolicyViolation: -SslMode and the workspace policy set them.'
@@ -911,6 +975,11 @@ Connects (through the tunnel where configured) and outputs a ConnectionReport: t
                 Lab     = $true
                 Code    = 'Get-SecureIntegration | Test-SecureConnection | Where-Object { -not $_.Encrypted -or $_.Warnings }'
                 Remarks = 'Lists the integrations that need attention.'
+            }
+            @{
+                Title   = 'Find the broken integrations and how to fix them'
+                Code    = 'Get-SecureIntegration | Test-SecureConnection -WarningAction SilentlyContinue | Where-Object { -not $_.Connected } | Format-List Integration, ErrorId, Reason, Fix'
+                Remarks = 'Every integration is tested, also after one fails; the broken ones are listed with the error id and the fix.'
             }
         )
         Links       = @('Invoke-SecureQuery', 'Get-SslPolicy')

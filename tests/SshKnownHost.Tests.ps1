@@ -12,6 +12,8 @@ BeforeDiscovery {
     else { $null }
     $NoKeyscan = if ($NoLab) { $NoLab } elseif (-not (Get-Command ssh-keyscan -ErrorAction SilentlyContinue)) { 'ssh-keyscan is not installed' } else { $null }
     $NoNetns = if ($NoLab) { $NoLab } elseif ($lab.mode -ne 'netns') { "the lab runs in '$($lab.mode)' mode; only the netns lab can cut the link" } else { $null }
+    $NoJump = if ($NoLab) { $NoLab } elseif (-not $lab.bastion2.available) { "the lab has no second bastion: $($lab.bastion2.reason)" }
+    elseif (-not $lab.postgresTls.available) { "the lab has no PostgreSQL: $($lab.postgresTls.reason)" } else { $null }
 }
 
 BeforeAll {
@@ -417,5 +419,49 @@ Describe 'Remove-SshKnownHost' -Skip:(Skip-When $NoSshTools) {
         $err = Get-ErrorRecord { Remove-SshKnownHost -HostName $h -Port 2200 -ErrorAction Stop }
         $err.FullyQualifiedErrorId | Should -Be 'KnownHostNotFound,SecureConnect.Commands.RemoveSshKnownHostCommand'
         @(Get-SshKnownHost -HostName $h -Port 22).Count | Should -Be 2
+    }
+}
+
+Describe 'Get-SshServerKey -JumpHost, and the HostKeyUnknown fix of a bastion behind a jump host' -Tag Lab {
+    BeforeAll {
+        if (-not $lab) { return }
+        Initialize-LabWorkspace
+        $script:b2 = $lab.bastion2
+        $script:jump = "$($lab.bastion.user)@$($lab.bastion.host):$($lab.bastion.port)"
+    }
+    AfterAll { if ($lab) { Remove-LabWorkspace } }
+
+    It 'fetches the second bastion''s key through the jump host, which it logs in to' -Skip:(Skip-When $NoJump) {
+        $logStart = @(Get-Content -Path $lab.bastion.logPath).Count
+        $keys = @(Get-SshServerKey -HostName $b2.host -Port $b2.port -JumpHost $jump -ConnectTimeout 15 -ErrorAction Stop)
+        $keys.Fingerprint | Should -Contain $b2.hostKeyFingerprint
+        $keys[0].HostName | Should -Be $b2.host
+        $keys[0].Port | Should -Be $b2.port
+        # The jump host saw a login with the workspace key: the scan went through it.
+        Wait-Until { (@(Get-Content -Path $lab.bastion.logPath | Select-Object -Skip $logStart) -join "`n") -match 'Accepted publickey' } -TimeoutSeconds 10 | Should -BeTrue
+    }
+
+    It 'refuses a jump host whose host key is not trusted (HostKeyUnknown)' -Skip:(Skip-When $NoJump) {
+        Remove-SshKnownHost -HostName $lab.bastion.host -Port $lab.bastion.port
+        try {
+            $err = Get-ErrorRecord { Get-SshServerKey -HostName $b2.host -Port $b2.port -JumpHost $jump -ConnectTimeout 15 -ErrorAction Stop }
+            $err.FullyQualifiedErrorId | Should -Be 'HostKeyUnknown,SecureConnect.Commands.GetSshServerKeyCommand'
+            $err.Exception.Message | Should -Match ([regex]::Escape($lab.bastion.hostKeyFingerprint))
+        }
+        finally { Get-SshServerKey -HostName $lab.bastion.host -Port $lab.bastion.port | Add-SshKnownHost | Out-Null }
+    }
+
+    It 'the HostKeyUnknown message of a bastion behind a jump host shows a command that works as written' -Skip:(Skip-When $NoJump) {
+        $db = $lab.postgresTls
+        New-SecureIntegration -Name 'behind-jump' -Type PostgreSQL -HostName $db.hostName -Port ([int]$db.port) -Database $db.database -SslMode VerifyFull -CaCertificatePath $lab.ca.labCaPath `
+            -Credential (New-LabCredential $db) -SshBastion "$($b2.host):$($b2.port)" -SshUser $b2.user -SshJumpHost $jump -ErrorAction Stop | Out-Null
+        $err = Get-ErrorRecord { Invoke-SecureQuery 'behind-jump' 'select 1' -ErrorAction Stop }
+        $err.FullyQualifiedErrorId | Should -Be 'HostKeyUnknown,SecureConnect.Commands.InvokeSecureQueryCommand'
+        $command = [regex]::Match($err.Exception.Message, 'Get-SshServerKey [^|]+\| Add-SshKnownHost').Value
+        $command | Should -Match ([regex]::Escape("-JumpHost $jump"))
+
+        Invoke-Expression $command | Out-Null
+        (Get-SshKnownHost -HostName $b2.host -Port $b2.port).Fingerprint | Should -Contain $b2.hostKeyFingerprint
+        Invoke-SecureQuery 'behind-jump' 'select 1 as one' -As Scalar -ErrorAction Stop | Should -Be 1
     }
 }

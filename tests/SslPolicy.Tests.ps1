@@ -105,8 +105,9 @@ Describe 'SSL modes against TLS and plaintext servers, through the bastion' -Tag
     It 'cannot reach the databases except through the bastion (netns)' -Skip:(Skip-When $NoNetns) {
         $db = $lab.postgresTls
         Test-TcpConnect $db.host $db.port | Should -BeFalse -Because 'in netns mode the database is reachable only through the bastion'
-        $err = Get-ErrorRecord { Test-SecureConnection -Type PostgreSQL -HostName $db.host -Port $db.port -Database $db.database -Credential (New-LabCredential $db) -SslMode Required -ErrorAction Stop }
-        $err.FullyQualifiedErrorId | Should -Be 'ConnectionFailed,SecureConnect.Commands.TestSecureConnectionCommand'
+        $report = Test-SecureConnection -Type PostgreSQL -HostName $db.host -Port $db.port -Database $db.database -Credential (New-LabCredential $db) -SslMode Required -ErrorAction Stop
+        $report.Connected | Should -BeFalse
+        $report.ErrorId | Should -Be 'ConnectionFailed'
     }
 
     It '<Type> -> <Server> with <Mode>: <Outcome>' -Skip:(Skip-When $NoNetns) -TestCases $Matrix {
@@ -120,9 +121,10 @@ Describe 'SSL modes against TLS and plaintext servers, through the bastion' -Tag
         $i.SslModeSource | Should -Be 'Integration'
 
         if (-not $Tls -and $Mode -ne 'Preferred') {
-            $err = Get-ErrorRecord { Test-SecureConnection $name -ErrorAction Stop }
-            $err.FullyQualifiedErrorId | Should -Be 'SslNotAvailable,SecureConnect.Commands.TestSecureConnectionCommand'
-            $err.Exception.Message | Should -Match 'requires TLS'
+            $report = Test-SecureConnection $name -ErrorAction Stop
+            $report.Connected | Should -BeFalse
+            $report.ErrorId | Should -Be 'SslNotAvailable'
+            $report.Reason | Should -Match 'requires TLS'
             { Invoke-SecureQuery $name 'select count(*) from people' -ErrorAction Stop } |
                 Should -Throw -ErrorId 'SslNotAvailable,SecureConnect.Commands.InvokeSecureQueryCommand'
             return
@@ -212,10 +214,11 @@ Describe 'Certificate name and CA checks through the tunnel' -Tag Lab {
 
         $full = "wrongname-$Type".ToLowerInvariant()
         New-SecureIntegration -Name $full -Type $Type -HostName $uncertifiedName -Port $db.port -Database $db.database -Credential (New-LabCredential $db) -SslMode VerifyFull -CaCertificatePath $lab.ca.labCaPath @ssh | Out-Null
-        $err = Get-ErrorRecord { Test-SecureConnection $full -ErrorAction Stop }
-        $err.FullyQualifiedErrorId | Should -Be 'SslCertificateInvalid,SecureConnect.Commands.TestSecureConnectionCommand'
-        $err.Exception.Message | Should -Match 'does not hold the name'
-        $err.Exception.Message | Should -Match ([regex]::Escape("'$uncertifiedName'"))
+        $report = Test-SecureConnection $full -ErrorAction Stop
+        $report.Connected | Should -BeFalse
+        $report.ErrorId | Should -Be 'SslCertificateInvalid'
+        $report.Reason | Should -Match 'does not hold the name'
+        $report.Reason | Should -Match ([regex]::Escape("'$uncertifiedName'"))
         $err = Get-ErrorRecord { Invoke-SecureQuery $full 'select 1' -ErrorAction Stop }
         $err.FullyQualifiedErrorId | Should -Be 'SslCertificateInvalid,SecureConnect.Commands.InvokeSecureQueryCommand'
         $err.Exception.Message | Should -Match 'does not hold the name'
@@ -225,9 +228,10 @@ Describe 'Certificate name and CA checks through the tunnel' -Tag Lab {
         if (-not $uncertifiedName) { Set-ItResult -Skipped -Because "the bastion resolves no name to $($lab.network.dbAddress) that the server certificate does not hold"; return }
         $db = $lab.postgresTls
         $t = Start-SshTunnel -Bastion $lab.bastion.host -BastionPort $lab.bastion.port -User $lab.bastion.user -RemoteHost $db.hostName -RemotePort $db.port
-        $err = Get-ErrorRecord { Test-SecureConnection -Type PostgreSQL -HostName $uncertifiedName -Port $db.port -Database $db.database -Credential (New-LabCredential $db) -Tunnel $t -SslMode VerifyFull -CaCertificatePath $lab.ca.labCaPath -ErrorAction Stop }
-        $err.FullyQualifiedErrorId | Should -Be 'SslCertificateInvalid,SecureConnect.Commands.TestSecureConnectionCommand'
-        $err.Exception.Message | Should -Match 'does not hold the name'
+        $report = Test-SecureConnection -Type PostgreSQL -HostName $uncertifiedName -Port $db.port -Database $db.database -Credential (New-LabCredential $db) -Tunnel $t -SslMode VerifyFull -CaCertificatePath $lab.ca.labCaPath -ErrorAction Stop
+        $report.Connected | Should -BeFalse
+        $report.ErrorId | Should -Be 'SslCertificateInvalid'
+        $report.Reason | Should -Match 'does not hold the name'
     }
 
     It 'the rogue CA fails <Type> under VerifyCA and VerifyFull (SslCertificateInvalid); the lab CA passes' -Skip:(Skip-When $NoLab) -TestCases $Engines {
@@ -237,10 +241,11 @@ Describe 'Certificate name and CA checks through the tunnel' -Tag Lab {
         New-LabIntegration -Name $name -Type $Type -Server $Server -Extra @{ SslMode = 'VerifyCA'; CaCertificatePath = $lab.ca.rogueCaPath } | Out-Null
         foreach ($mode in 'VerifyCA', 'VerifyFull') {
             Set-SslPolicy -Integration $name -Mode $mode | Out-Null
-            $err = Get-ErrorRecord { Test-SecureConnection $name -ErrorAction Stop }
-            $err.FullyQualifiedErrorId | Should -Be 'SslCertificateInvalid,SecureConnect.Commands.TestSecureConnectionCommand' -Because "mode $mode"
-            $err.Exception.Message | Should -Match 'not signed by the trusted CA'
-            $err.Exception.Message | Should -Match 'Rogue'
+            $report = Test-SecureConnection $name -ErrorAction Stop
+            $report.Connected | Should -BeFalse -Because "mode $mode"
+            $report.ErrorId | Should -Be 'SslCertificateInvalid' -Because "mode $mode"
+            $report.Reason | Should -Match 'not signed by the trusted CA'
+            $report.Reason | Should -Match 'Rogue'
             { Invoke-SecureQuery $name 'select 1' -ErrorAction Stop } | Should -Throw -ErrorId 'SslCertificateInvalid,SecureConnect.Commands.InvokeSecureQueryCommand'
         }
         # The same integration with the CA that signed the server's certificate.
@@ -462,7 +467,7 @@ Describe 'The workspace Default and Minimum at connection time' -Tag Lab {
         $r.CertificateValidated | Should -BeTrue
         $r.HostNameVerified | Should -BeTrue
         if ($plain) {
-            { Test-SecureConnection 'plain' -ErrorAction Stop } | Should -Throw -ErrorId 'SslNotAvailable,SecureConnect.Commands.TestSecureConnectionCommand'
+            (Test-SecureConnection 'plain' -ErrorAction Stop).ErrorId | Should -Be 'SslNotAvailable'
         }
 
         # An integration with its own mode keeps it.

@@ -264,6 +264,63 @@ Describe 'Remove-WorkspaceSshKey' {
         Remove-WorkspaceSshKey -Force
         { Remove-WorkspaceSshKey -Force } | Should -Throw -ErrorId 'WorkspaceKeyNotFound,SecureConnect.Commands.RemoveWorkspaceSshKeyCommand'
     }
+
+    It 'under pwsh -NonInteractive fails with ConfirmationRequired, says to add -Force, deletes nothing; -Force then removes it' {
+        $script = "`$ErrorActionPreference = 'Stop'; Import-Module '$env:SECURECONNECT_MODULE_PATH'; " +
+            "try { Remove-WorkspaceSshKey; 'REMOVED' } catch { 'ID=' + `$_.FullyQualifiedErrorId; 'MSG=' + `$_.Exception.Message }"
+        $run = Invoke-ChildPwsh -Script $script -Environment @{ SECURECONNECT_HOME = $ws }
+        $run.Output | Should -Match 'ID=ConfirmationRequired,SecureConnect\.Commands\.RemoveWorkspaceSshKeyCommand'
+        $run.Output | Should -Match 'add -Force'
+        $run.Output | Should -Not -Match 'REMOVED'
+        $run.Output | Should -Not -Match 'NonInteractive mode'
+        Test-Path $key.PrivateKeyPath | Should -BeTrue
+
+        $forced = Invoke-ChildPwsh -Script "`$ErrorActionPreference = 'Stop'; Import-Module '$env:SECURECONNECT_MODULE_PATH'; Remove-WorkspaceSshKey -Force; 'REMOVED'" -Environment @{ SECURECONNECT_HOME = $ws }
+        $forced.Output | Should -Match 'REMOVED'
+        Test-Path $key.PrivateKeyPath | Should -BeFalse
+    }
+
+    It 'in a host without a user interface fails with ConfirmationRequired instead of a host error' {
+        # A runspace of its own has no UI to prompt with, as in a service that hosts PowerShell.
+        $ps = [powershell]::Create()
+        try {
+            $null = $ps.AddScript("Import-Module '$env:SECURECONNECT_MODULE_PATH'; `$env:SECURECONNECT_HOME = '$ws'; try { Remove-WorkspaceSshKey -ErrorAction Stop; 'REMOVED' } catch { `$_.FullyQualifiedErrorId }")
+            $out = @($ps.Invoke())
+        }
+        finally { $ps.Dispose() }
+        $out -join ' ' | Should -Match '^ConfirmationRequired,SecureConnect\.Commands\.RemoveWorkspaceSshKeyCommand$'
+        Test-Path $key.PrivateKeyPath | Should -BeTrue
+    }
+}
+
+Describe 'Unlock-WorkspaceSshKey and Lock-WorkspaceSshKey' {
+    BeforeEach {
+        $script:ws = New-TestWorkspace
+        $script:pass = ConvertTo-SecureText 'correct horse battery'
+        $script:key = New-WorkspaceSshKey -Passphrase $pass
+    }
+    AfterEach { Lock-WorkspaceSshKey; Remove-Item -Recurse -Force $script:ws -ErrorAction SilentlyContinue }
+
+    It 'refuses a wrong passphrase with KeyPassphraseIncorrect and returns the key for the right one' {
+        { Unlock-WorkspaceSshKey -Passphrase (ConvertTo-SecureText 'wrong') } | Should -Throw -ErrorId 'KeyPassphraseIncorrect,SecureConnect.Commands.UnlockWorkspaceSshKeyCommand'
+        $unlocked = Unlock-WorkspaceSshKey -Passphrase $pass
+        $unlocked.Fingerprint | Should -Be $key.Fingerprint
+        $unlocked.Encrypted | Should -BeTrue
+    }
+
+    It 'writes the passphrase nowhere: not in the workspace, not in Verbose output' {
+        $verbose = Unlock-WorkspaceSshKey -Passphrase $pass -Verbose 4>&1 | Where-Object { $_ -is [System.Management.Automation.VerboseRecord] }
+        ($verbose -join ' ') | Should -Match 'in memory only'
+        ($verbose -join ' ') | Should -Not -Match 'correct horse'
+        foreach ($file in Get-ChildItem -Recurse -File $ws) {
+            Get-Content -Raw $file.FullName | Should -Not -Match 'correct horse' -Because $file.FullName
+        }
+    }
+
+    It 'asks nothing of an unencrypted key' {
+        New-WorkspaceSshKey -Force | Out-Null
+        (Unlock-WorkspaceSshKey -Passphrase (ConvertTo-SecureText 'anything')).Encrypted | Should -BeFalse
+    }
 }
 
 Describe 'A corrupt workspace key (WorkspaceKeyCorrupt)' {
@@ -432,6 +489,16 @@ Describe 'Import-WorkspaceSshKey' -Skip:(Skip-When $NoSshKeygen) {
         { Import-WorkspaceSshKey -Path $ppk } | Should -Throw -ErrorId 'KeyFormatUnsupported,SecureConnect.Commands.ImportWorkspaceSshKeyCommand'
 
         { Import-WorkspaceSshKey -Path (Join-Path $src 'no-such-key') } | Should -Throw -ErrorId 'KeyFileNotFound,SecureConnect.Commands.ImportWorkspaceSshKeyCommand'
+        Test-Path (Join-Path $ws 'keys/workspace_key') | Should -BeFalse
+    }
+
+    It 'says first that a public key is not a private key (KeyIsPublicKey), even when its mode is 0644 as .pub files are' -Skip:(Skip-When $OnWindows) {
+        $pub = New-SourceKey 'pub-0644' @('-t', 'ed25519')
+        chmod 644 "$pub.pub"
+        $err = Get-ErrorRecord { Import-WorkspaceSshKey -Path "$pub.pub" -ErrorAction Stop }
+        $err.FullyQualifiedErrorId | Should -Be 'KeyIsPublicKey,SecureConnect.Commands.ImportWorkspaceSshKeyCommand'
+        $err.Exception.Message | Should -Match 'without the \.pub extension'
+        $err.Exception.Message | Should -Not -Match 'chmod'
         Test-Path (Join-Path $ws 'keys/workspace_key') | Should -BeFalse
     }
 

@@ -285,7 +285,45 @@ public sealed class ConnectionReport
         ClientAddressSeenByServer = clientAddressSeenByServer;
         RoundTripMs = roundTripMs;
         Warnings = warnings;
+        Connected = true;
     }
+
+    /// <summary>Creates the report of a connection that failed; used by the module.</summary>
+    public ConnectionReport(
+        string integration,
+        IntegrationType type,
+        string endpoint,
+        string via,
+        SslMode sslMode,
+        double roundTripMs,
+        string errorId,
+        string reason,
+        string fix)
+    {
+        Integration = integration;
+        Type = type;
+        Endpoint = endpoint;
+        Via = via;
+        SslMode = sslMode;
+        RoundTripMs = roundTripMs;
+        Warnings = System.Array.Empty<string>();
+        Connected = false;
+        ErrorId = errorId;
+        Reason = reason;
+        Fix = fix;
+    }
+
+    /// <summary>True when the session opened and the server answered; false for a report of a failure (see ErrorId, Reason, Fix).</summary>
+    public bool Connected { get; }
+
+    /// <summary>When the connection failed: the error id a query would fail with (e.g. HostKeyUnknown), else null.</summary>
+    public string? ErrorId { get; }
+
+    /// <summary>When the connection failed: what happened, as the error message says it, else null.</summary>
+    public string? Reason { get; }
+
+    /// <summary>When the connection failed: what to do about it, else null.</summary>
+    public string? Fix { get; }
 
     /// <summary>The integration tested.</summary>
     public string Integration { get; }

@@ -10,5 +10,6 @@ public sealed class ModuleCleanup : IModuleAssemblyCleanup
     public void OnRemove(PSModuleInfo psModuleInfo)
     {
         TunnelRegistry.StopAll();
+        Ssh.Keys.WorkspaceKeyUnlocks.Clear();
     }
 }

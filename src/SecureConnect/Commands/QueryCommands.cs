@@ -306,9 +306,10 @@ public sealed class InvokeSecureQueryCommand : SecureQueryRunCmdlet
         {
             session.Execute(new QueryRequest(Query, Parameters, shape, CommandTimeout, find), new PipelineOutput(this, IncludeSource ? source : null), CancelToken);
         }
-        catch (SecureConnectException e) when (e.ErrorId is ErrorIds.QueryInterrupted or ErrorIds.ParameterNotApplicable)
+        catch (SecureConnectException e) when (e.ErrorId is ErrorIds.QueryInterrupted or ErrorIds.QueryTimeout or ErrorIds.ParameterNotApplicable)
         {
-            // Never a short result that looks complete, and never an error a runbook's pipeline goes on after; nor a
+            // Never a short result that looks complete (a query cut off by the connection or by -CommandTimeout), and
+            // never an error a runbook's pipeline goes on after; nor a
             // parameter that cannot apply to the engine (MongoDB's -Parameters), which every piped query would repeat.
             ThrowTerminating(e);
         }
@@ -359,7 +360,13 @@ public sealed class InvokeSecureQueryCommand : SecureQueryRunCmdlet
     }
 }
 
-/// <summary>Test-SecureConnection: connects and reports what the server says about the session.</summary>
+/// <summary>
+/// Test-SecureConnection: connects and reports what the server says about the session. A connection that fails is a
+/// report too (Connected = $false, ErrorId, Reason, Fix), so a whole workspace can be audited in one pipeline; only
+/// what leaves nothing to test is an error: a name that is not an integration (IntegrationNotFound), a saved SSH
+/// tunnel (IntegrationNotQueryable), ad-hoc parameters that cannot make a plan (a bad connection string or CA file),
+/// and a connection the workspace's SSL policy forbids (SslPolicyViolation, SslCaNotSupported), which is not attempted.
+/// </summary>
 [Cmdlet(VerbsDiagnostic.Test, "SecureConnection", DefaultParameterSetName = ByIntegration, HelpUri = HelpUris.Cmdlets + "Test-SecureConnection.md")]
 [OutputType(typeof(ConnectionReport))]
 public sealed class TestSecureConnectionCommand : SecureQueryCmdlet
@@ -369,11 +376,29 @@ public sealed class TestSecureConnectionCommand : SecureQueryCmdlet
     {
         try
         {
-            (ConnectionPlan plan, NetworkCredential? credential, SslPolicyLevels levels) = Resolve();
             ConnectionReport report;
-            using (ProgressReporter.Begin(this, $"Test-SecureConnection {plan.Name}"))
+            if (ParameterSetName == ByIntegration)
             {
-                report = ConnectionReports.Test(plan, credential, levels, Store, WriteVerbose, CancelToken);
+                // The plan first, outside the report: a name that is not a database integration has nothing to report on.
+                ConnectionPlan plan = ConnectionPlans.ForIntegration(Integrations, Integration).Plan;
+                using (ProgressReporter.Begin(this, $"Test-SecureConnection {plan.Name}"))
+                {
+                    report = ConnectionReports.Test(plan, () => { var resolved = Resolve(); return (resolved.Credential, resolved.Levels); }, Store, WriteVerbose, CancelToken);
+                }
+            }
+            else
+            {
+                (ConnectionPlan plan, NetworkCredential? credential, SslPolicyLevels levels) = Resolve();
+                using (ProgressReporter.Begin(this, $"Test-SecureConnection {plan.Name}"))
+                {
+                    report = ConnectionReports.Test(plan, () => (credential, levels), Store, WriteVerbose, CancelToken);
+                }
+            }
+
+            // A weakness is also a warning, so it is seen when nobody looks at the report's Warnings property.
+            foreach (string warning in report.Warnings)
+            {
+                WriteWarning($"{report.Integration}: {warning}");
             }
 
             WriteObject(report);

@@ -32,13 +32,24 @@ public sealed class GetSshServerKeyCommand : SecureConnectCmdlet
     [ValidateRange(1, 600)]
     public int ConnectTimeout { get; set; } = 15;
 
+    /// <summary>
+    /// SSH jump hosts to reach the server through, in order (user@host:port); each is logged in to with the workspace
+    /// key and its host key must already be trusted. The server itself is only asked for its keys.
+    /// </summary>
+    [Parameter]
+    [ValidateNotNullOrEmpty]
+    public string[]? JumpHost { get; set; }
+
     /// <inheritdoc/>
     protected override void ProcessRecord()
     {
         try
         {
             using ProgressReporter progress = ProgressReporter.Begin(this, $"Get-SshServerKey {HostName}:{Port}");
-            IReadOnlyList<SshHostKey> keys = ServerKeyScanner.Scan(HostName, Port, TimeSpan.FromSeconds(ConnectTimeout), CancelToken);
+            TimeSpan timeout = TimeSpan.FromSeconds(ConnectTimeout);
+            IReadOnlyList<SshHostKey> keys = JumpHost is { Length: > 0 }
+                ? ServerKeyScanner.ScanThrough(Store, JumpHost.SelectMany(j => j.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)).Select(j => JumpHostParser.Parse(j, Environment.UserName)).ToList(), HostName, Port, timeout, WriteVerbose, CancelToken)
+                : ServerKeyScanner.Scan(HostName, Port, timeout, CancelToken);
             if (keys.Count == 0)
             {
                 WriteError(new SecureConnectException(ErrorIds.NoHostKey, ErrorKind.InvalidData, $"{HostName}:{Port} presented no host key of a type SecureConnect supports.", $"{HostName}:{Port}"));

@@ -116,9 +116,26 @@ public sealed class RemoveWorkspaceSshKeyCommand : SecureConnectCmdlet
         }
 
         bool whatIf = MyInvocation.BoundParameters.TryGetValue("WhatIf", out object? value) && value is SwitchParameter { IsPresent: true };
-        bool proceed = Force && !whatIf
-            ? true
-            : ShouldProcess(key.PrivateKeyPath, $"Delete the workspace SSH key {key.Fingerprint} (every integration that uses it loses access)");
+        if (!Force && !whatIf && WouldPrompt() && NonInteractiveSession.IsNonInteractive())
+        {
+            // Nobody can answer: say what to add instead of attempting a prompt the host would refuse.
+            ThrowTerminating(ConfirmationRequired(key));
+        }
+
+        bool proceed;
+        try
+        {
+            proceed = Force && !whatIf
+                ? true
+                : ShouldProcess(key.PrivateKeyPath, $"Delete the workspace SSH key {key.Fingerprint} (every integration that uses it loses access)");
+        }
+        catch (Exception e) when (e is PSInvalidOperationException or System.Management.Automation.Host.HostException)
+        {
+            // A host without a user interface (a runspace, a service) refused the confirmation prompt.
+            ThrowTerminating(ConfirmationRequired(key, e));
+            return;
+        }
+
         if (!proceed)
         {
             return;
@@ -132,6 +149,82 @@ public sealed class RemoveWorkspaceSshKeyCommand : SecureConnectCmdlet
         {
             ThrowTerminating(e);
         }
+    }
+
+    private static SecureConnectException ConfirmationRequired(WorkspaceSshKey key, Exception? inner = null) => new(
+        ErrorIds.ConfirmationRequired,
+        ErrorKind.InvalidOperation,
+        $"Remove-WorkspaceSshKey asks for confirmation before it deletes the workspace key {key.Fingerprint}, and this session cannot ask (it is non-interactive). Nothing was deleted. " +
+        "To remove the key without asking, add -Force (Remove-WorkspaceSshKey -Force).",
+        key.PrivateKeyPath,
+        inner);
+
+    /// <summary>True when ShouldProcess would ask: -Confirm, or a $ConfirmPreference that reaches ConfirmImpact High.</summary>
+    private bool WouldPrompt()
+    {
+        if (MyInvocation.BoundParameters.TryGetValue("Confirm", out object? confirm) && confirm is SwitchParameter given)
+        {
+            return given.IsPresent;
+        }
+
+        object? preference = SessionState.PSVariable.GetValue("ConfirmPreference");
+        return !(preference is ConfirmImpact impact && impact == ConfirmImpact.None) && !string.Equals(preference?.ToString(), "None", StringComparison.OrdinalIgnoreCase);
+    }
+}
+
+/// <summary>Unlock-WorkspaceSshKey: unlocks an encrypted workspace key for this session, for the tunnels of integrations.</summary>
+[Cmdlet(VerbsCommon.Unlock, "WorkspaceSshKey", HelpUri = HelpUris.Cmdlets + "Unlock-WorkspaceSshKey.md")]
+[OutputType(typeof(WorkspaceSshKey))]
+public sealed class UnlockWorkspaceSshKeyCommand : SecureConnectCmdlet
+{
+    /// <summary>The passphrase of the workspace key; checked at once, kept in memory for this session only.</summary>
+    [Parameter(Mandatory = true, Position = 0)]
+    [ValidateNotNull]
+    public SecureString Passphrase { get; set; } = null!;
+
+    /// <inheritdoc/>
+    protected override void EndProcessing()
+    {
+        try
+        {
+            WriteObject(new WorkspaceKeyService(Store).Unlock(Passphrase, Verbose));
+        }
+        catch (SecureConnectException e)
+        {
+            ThrowTerminating(e);
+        }
+    }
+}
+
+/// <summary>Lock-WorkspaceSshKey: forgets the passphrase Unlock-WorkspaceSshKey kept for this session.</summary>
+[Cmdlet(VerbsCommon.Lock, "WorkspaceSshKey", HelpUri = HelpUris.Cmdlets + "Lock-WorkspaceSshKey.md")]
+[OutputType(typeof(void))]
+public sealed class LockWorkspaceSshKeyCommand : SecureConnectCmdlet
+{
+    /// <inheritdoc/>
+    protected override void EndProcessing()
+    {
+        var service = new WorkspaceKeyService(Store);
+        Verbose(service.Lock() ? "Forgot the workspace key's passphrase for this session." : "The workspace key was not unlocked in this session.");
+    }
+}
+
+/// <summary>Whether this PowerShell was started non-interactive (pwsh -NonInteractive), where no prompt can be answered.</summary>
+internal static class NonInteractiveSession
+{
+    public static bool IsNonInteractive()
+    {
+        // pwsh takes any unambiguous prefix of -NonInteractive, from -noni on.
+        foreach (string argument in Environment.GetCommandLineArgs())
+        {
+            string a = argument.ToLowerInvariant();
+            if (a.Length >= 5 && (a.StartsWith('-') || a.StartsWith('/')) && "-noninteractive".StartsWith("-" + a[1..], StringComparison.Ordinal))
+            {
+                return true;
+            }
+        }
+
+        return false;
     }
 }
 

@@ -17,6 +17,8 @@ internal static class ErrorIds
 
     public const string CaCertificateNotFound = nameof(CaCertificateNotFound);
 
+    public const string ConfirmationRequired = nameof(ConfirmationRequired);
+
     public const string ConnectionFailed = nameof(ConnectionFailed);
 
     public const string CredentialNotFound = nameof(CredentialNotFound);
@@ -128,6 +130,8 @@ internal static class ErrorIds
     public const string QueryInterrupted = nameof(QueryInterrupted);
 
     public const string QueryRequired = nameof(QueryRequired);
+
+    public const string QueryTimeout = nameof(QueryTimeout);
 
     public const string RemoteUnreachable = nameof(RemoteUnreachable);
 

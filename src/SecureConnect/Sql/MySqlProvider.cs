@@ -136,7 +136,8 @@ internal sealed class MySqlProvider : ISqlProvider
         {
             if (my.ErrorCode is MySqlErrorCode.AccessDenied or MySqlErrorCode.DatabaseAccessDenied)
             {
-                return new ClassifiedError(ErrorIds.DatabaseAuthenticationFailed, ErrorKind.AuthenticationError, $"MySQL error {my.Number}: {my.Message}");
+                string noPassword = DriverErrors.NoPasswordSent(my) is { } hint ? $" ({hint})" : string.Empty;
+                return new ClassifiedError(ErrorIds.DatabaseAuthenticationFailed, ErrorKind.AuthenticationError, $"MySQL error {my.Number}: {my.Message}{noPassword}");
             }
 
             if (target.SslMode >= SslMode.Required && !observer.HandshakeSeen && DriverErrors.Mentions(error, "SSL"))

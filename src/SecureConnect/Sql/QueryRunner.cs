@@ -102,6 +102,10 @@ internal sealed class QueryRunner
                     return;
             }
         }
+        catch (Exception e) when (commandTimeout is int seconds && seconds > 0 && !_cancel.IsCancellationRequested && DriverErrors.IsCommandTimeout(e))
+        {
+            throw DriverErrors.CommandTimeout(_spec.Name, seconds, RowsDelivered, e);
+        }
         catch (Exception e) when (IsInterruption(e))
         {
             throw Interrupted(e, shape);

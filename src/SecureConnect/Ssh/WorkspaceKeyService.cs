@@ -1,6 +1,7 @@
 using System;
 using System.Globalization;
 using System.IO;
+using System.Security;
 using System.Text;
 using System.Text.Json.Nodes;
 using SecureConnect.Common;
@@ -92,6 +93,20 @@ internal sealed class WorkspaceKeyService
                 fullPath);
         }
 
+        if (new FileInfo(fullPath).Length > MaxKeyFileBytes)
+        {
+            throw new SecureConnectException(
+                ErrorIds.KeyFileCorrupt,
+                ErrorKind.InvalidData,
+                $"The file '{fullPath}' is larger than {MaxKeyFileBytes / 1024} KiB and is not a private key.",
+                fullPath);
+        }
+
+        string text = File.ReadAllText(fullPath, Encoding.UTF8);
+
+        // A public key (an id_ed25519.pub given for id_ed25519) is said first: its mode (usually 0644) and anything
+        // else about it would be the wrong complaint.
+        ThrowIfPublicKey(text, fullPath);
         if (SecureFile.IsUnprotected(fullPath))
         {
             string mode = SecureFile.DescribeMode(fullPath);
@@ -103,16 +118,6 @@ internal sealed class WorkspaceKeyService
                 fullPath);
         }
 
-        if (new FileInfo(fullPath).Length > MaxKeyFileBytes)
-        {
-            throw new SecureConnectException(
-                ErrorIds.KeyFileCorrupt,
-                ErrorKind.InvalidData,
-                $"The file '{fullPath}' is larger than {MaxKeyFileBytes / 1024} KiB and is not a private key.",
-                fullPath);
-        }
-
-        string text = File.ReadAllText(fullPath, Encoding.UTF8);
         SshKeyPair pair;
         bool wasEncrypted;
         try
@@ -136,6 +141,57 @@ internal sealed class WorkspaceKeyService
         return Store(pair, storePassphrase, force, "imported from " + fullPath, verbose);
     }
 
+    /// <summary>
+    /// Unlocks an encrypted workspace key for this session: checks the passphrase by decrypting the key, then keeps a
+    /// copy of it in memory (never on disk) for the tunnels that integrations start. An unencrypted key needs nothing.
+    /// </summary>
+    public WorkspaceSshKey Unlock(SecureString passphrase, Action<string> verbose)
+    {
+        WorkspaceSshKey key = Get();
+        if (!key.Encrypted)
+        {
+            verbose($"The workspace key {key.Fingerprint} is not encrypted; there is nothing to unlock.");
+            return key;
+        }
+
+        byte[]? secret = SecretConversion.ToUtf8(passphrase);
+        try
+        {
+            OpenSshPrivateKeyFormat.Read(File.ReadAllText(key.PrivateKeyPath, Encoding.UTF8), secret);
+        }
+        catch (SshKeyException e)
+        {
+            throw FromKeyException(e, key.PrivateKeyPath);
+        }
+        finally
+        {
+            SecretConversion.Clear(secret);
+        }
+
+        WorkspaceKeyUnlocks.Remember(key.PrivateKeyPath, passphrase);
+        verbose($"Unlocked the workspace key {key.Fingerprint} for this session (in memory only).");
+        return key;
+    }
+
+    /// <summary>Forgets this session's passphrase of the workspace key; true when it was unlocked.</summary>
+    public bool Lock() => WorkspaceKeyUnlocks.Forget(Paths.PrivateKeyFile);
+
+    private static void ThrowIfPublicKey(string text, string path)
+    {
+        try
+        {
+            OpenSshPrivateKeyFormat.IsEncrypted(text);
+        }
+        catch (SshKeyException e) when (e.ErrorId == ErrorIds.KeyIsPublicKey)
+        {
+            throw FromKeyException(e, path);
+        }
+        catch (SshKeyException)
+        {
+            // Any other problem is reported after the file's permissions, as before.
+        }
+    }
+
     /// <summary>Deletes the workspace key pair.</summary>
     public WorkspaceSshKey Remove(Action<string> verbose)
     {
@@ -144,6 +200,7 @@ internal sealed class WorkspaceKeyService
             WorkspaceSshKey key = Get();
             SecureFile.TryDelete(Paths.PrivateKeyFile);
             SecureFile.TryDelete(Paths.PublicKeyFile);
+            WorkspaceKeyUnlocks.Forget(Paths.PrivateKeyFile);
             if (File.Exists(Paths.PrivateKeyFile))
             {
                 throw new SecureConnectException(
@@ -193,6 +250,9 @@ internal sealed class WorkspaceKeyService
             try
             {
                 WritePair(privateText, publicText);
+
+                // A passphrase unlocked for the old key is no use for the new one.
+                WorkspaceKeyUnlocks.Forget(Paths.PrivateKeyFile);
             }
             catch (SecureConnectException) when (retired is not null)
             {

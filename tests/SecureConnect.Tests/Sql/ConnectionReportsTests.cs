@@ -69,6 +69,40 @@ public sealed class ConnectionReportsTests
         Assert.Contains(report.Warnings, w => w.Contains("does not report its session encryption", StringComparison.Ordinal));
     }
 
+    [Fact]
+    public void Failed_IsAReportWithTheErrorIdReasonAndFix()
+    {
+        var plan = new ConnectionPlan("orders", IntegrationType.PostgreSQL, "db.lab.internal", 5432, "app", ScSslMode.VerifyFull, SslModeSource.Integration, null, null, null, new Hashtable());
+        var error = new SecureConnect.Common.SecureConnectException(SecureConnect.Common.ErrorIds.HostKeyUnknown, SecureConnect.Common.ErrorKind.SecurityError, "The host key of bastion:22 is not trusted yet.");
+        ConnectionReport report = ConnectionReports.Failed(plan, error, TimeSpan.FromMilliseconds(7));
+
+        Assert.False(report.Connected);
+        Assert.Equal("HostKeyUnknown", report.ErrorId);
+        Assert.Equal(error.Message, report.Reason);
+        Assert.Contains("Add-SshKnownHost", report.Fix, StringComparison.Ordinal);
+        Assert.False(report.Encrypted);
+        Assert.Empty(report.Warnings);
+        Assert.Equal("db.lab.internal:5432", report.Endpoint);
+        Assert.Equal("Direct", report.Via);
+    }
+
+    [Fact]
+    public void FixFor_AnIdWithoutItsOwnFix_PointsAtTheErrorTopic()
+    {
+        Assert.Contains("about_SecureConnect_Errors", ConnectionReports.FixFor("SomethingElse"), StringComparison.Ordinal);
+        Assert.Contains("Unlock-WorkspaceSshKey", ConnectionReports.FixFor(SecureConnect.Common.ErrorIds.KeyPassphraseRequired), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Build_OfAnOpenSession_IsConnected()
+    {
+        var observer = new TlsObserver(ScSslMode.Preferred, "db.lab.internal", (X509Certificate2?)null);
+        ConnectionReport report = Build(ScSslMode.Preferred, observer, new ServerSessionInfo(false, null, null, null, null));
+        Assert.True(report.Connected);
+        Assert.Null(report.ErrorId);
+        Assert.Null(report.Fix);
+    }
+
     private static ConnectionReport Build(ScSslMode mode, TlsObserver observer, ServerSessionInfo info, DateTime? now = null)
     {
         var plan = new ConnectionPlan("orders", IntegrationType.PostgreSQL, "db.lab.internal", 5432, "app", mode, SslModeSource.Integration, null, null, null, new Hashtable());

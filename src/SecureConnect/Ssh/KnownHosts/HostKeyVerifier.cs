@@ -100,7 +100,7 @@ internal static class HostKeyVerifier
             HostKeyOutcome.Unknown,
             $"The host key of {where} is not trusted yet ({keyType} {presented}). Verify the fingerprint with the bastion's administrator, then run: " +
             $"Get-SshServerKey -HostName {host} -Port {portText} | Add-SshKnownHost   " +
-            $"(or start the tunnel with -HostKeyPolicy AcceptNew, or pin it with -HostKeyFingerprint '{presented}').");
+            $"(or trust it on first use with Start-SshTunnel -HostKeyPolicy AcceptNew, or pin it: Start-SshTunnel -HostKeyFingerprint '{presented}', for an integration Set-SecureIntegration -SshHostKeyFingerprint '{presented}').");
     }
 
     /// <summary>

@@ -95,6 +95,11 @@ internal sealed class HopChain : IDisposable
                         route[i].ToString(),
                         e);
                 }
+                catch (SecureConnectException e) when (i > 0 && e.ErrorId is ErrorIds.HostKeyUnknown or ErrorIds.HostKeyMismatch)
+                {
+                    // A hop behind jump hosts: the Get-SshServerKey in the message must go through them to reach it.
+                    throw new SecureConnectException(e.ErrorId, e.Kind, ServerKeyScanner.WithJumpHosts(e.Message, route[i], route.GetRange(0, i)), e.Target, e.InnerException);
+                }
 
                 hops.Add(hop);
                 hop.Client.KeepAliveInterval = spec.KeepAliveInterval;

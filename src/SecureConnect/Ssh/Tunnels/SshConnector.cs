@@ -204,7 +204,7 @@ internal sealed class SshConnector
             return new SecureConnectException(
                 ErrorIds.BastionUnreachable,
                 ErrorKind.OperationTimeout,
-                $"Could not connect to {hop.HostName}:{hop.Port} within {_connectTimeout.TotalSeconds:0} s. Check the address, the port and the network path (firewall, VPN); -ConnectTimeout sets the limit.",
+                $"Could not connect to {hop.HostName}:{hop.Port} within {_connectTimeout.TotalSeconds:0} s. Check the address, the port and the network path (firewall, VPN); Start-SshTunnel and Get-SshServerKey take -ConnectTimeout to wait longer.",
                 hop.ToString(),
                 inner);
         }

@@ -36,6 +36,9 @@ internal sealed class TunnelKey
         if (keyPath is null)
         {
             path = new WorkspaceKeyService(store).Get().PrivateKeyPath;
+
+            // Unlock-WorkspaceSshKey: the way an integration's tunnel, which has no -KeyPassphrase, gets the passphrase.
+            passphrase ??= WorkspaceKeyUnlocks.For(path);
         }
         else
         {
@@ -78,7 +81,11 @@ internal sealed class TunnelKey
             SecureConnectException error = WorkspaceKeyService.FromKeyException(e, path);
             if (e.ErrorId == SshKeyException.KeyPassphraseRequired)
             {
-                error = new SecureConnectException(error.ErrorId, error.Kind, error.Message + " Pass it with -KeyPassphrase.", path, e);
+                // Only Start-SshTunnel has -KeyPath and -KeyPassphrase; the workspace key is also used by queries, which have neither.
+                string hint = keyPath is null
+                    ? " It is the workspace key: unlock it once for this session with Unlock-WorkspaceSshKey -Passphrase <SecureString> (in a runbook, from Get-Secret), then run the command again."
+                    : " Pass it with -KeyPassphrase.";
+                error = new SecureConnectException(error.ErrorId, error.Kind, error.Message + hint, path, e);
             }
 
             throw error;
