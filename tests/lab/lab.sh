@@ -1175,7 +1175,11 @@ do_stop() { # [quiet]
   [[ -d $STATE ]] && rm -f "$ENDPOINTS" "$ENDPOINTS.tmp" "$STATE/mariadb.sock"
   local m; m=$(cat "$STATE/mode" 2>/dev/null || true)
   if [[ $m != loopback || "$(netns_owner)" == "$STATE" ]]; then netns_teardown; fi
-  if [[ -f $STATE/.created-run-sshd ]]; then rmdir /run/sshd 2>/dev/null || true; rm -f "$STATE/.created-run-sshd"; fi
+  # /run/sshd is shared by every sshd on the machine (labs side by side, the system's own): only the last one out removes it.
+  if [[ -f $STATE/.created-run-sshd ]]; then
+    if ! pgrep -x sshd >/dev/null 2>&1; then rmdir /run/sshd 2>/dev/null || true; fi
+    rm -f "$STATE/.created-run-sshd"
+  fi
   if [[ $IS_ROOT == 1 && -d $AUTH_HOOK_DIR ]]; then rm -rf "$AUTH_HOOK_DIR"; fi
   rm -f "$AUTH_DELAY_FILE"
   if [[ -z $quiet ]]; then info "stopped"; fi
