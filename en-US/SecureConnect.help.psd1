@@ -978,6 +978,7 @@ Errors remain for what leaves nothing to test: a name that is no integration (In
             }
             @{
                 Title   = 'Find the broken integrations and how to fix them'
+                Lab     = $true
                 Code    = 'Get-SecureIntegration | Test-SecureConnection -WarningAction SilentlyContinue | Where-Object { -not $_.Connected } | Format-List Integration, ErrorId, Reason, Fix'
                 Remarks = 'Every integration is tested, also after one fails; the broken ones are listed with the error id and the fix.'
             }
