@@ -38,22 +38,19 @@ Describe 'Module manifest and layout' {
         $context | Should -Not -Be ([System.Runtime.Loader.AssemblyLoadContext]::Default)
     }
 
-    It 'imports in well under a second' {
-        # Best of three fresh processes: the machine is shared, and one slow start says little.
-        $times = foreach ($i in 1..3) {
-            $result = Invoke-ChildPwsh -Script @'
-$sw = [Diagnostics.Stopwatch]::StartNew()
+    It 'imports without loading any dependency or doing work: only SecureConnect itself enters its load context' {
+        # What keeps Import-Module fast, checked as behaviour rather than by a clock (the machines are shared and a
+        # timed assertion fails under load): no driver, SSH or crypto library is loaded until a cmdlet needs it. The
+        # time itself is measured by build.ps1 -Task Bench (cold start: Import-Module against pwsh's own start).
+        $result = Invoke-ChildPwsh -Script @'
 Import-Module $env:SECURECONNECT_MODULE_PATH
-$null = Get-Command New-WorkspaceSshKey
-$sw.Stop()
-[int]$sw.Elapsed.TotalMilliseconds
+$null = Get-Command -Module SecureConnect
+$null = Get-Help New-WorkspaceSshKey
+$context = [System.Runtime.Loader.AssemblyLoadContext]::All | Where-Object Name -eq 'SecureConnect'
+($context.Assemblies | ForEach-Object { $_.GetName().Name } | Sort-Object) -join ','
 '@
-            $result.ExitCode | Should -Be 0 -Because $result.Error
-            [int]($result.Output.Trim() -split "`n" | Select-Object -Last 1)
-        }
-        $ms = ($times | Measure-Object -Minimum).Minimum
-        Write-Host "    Import-Module SecureConnect took $ms ms (best of $($times -join ', ') ms)"
-        $ms | Should -BeLessThan 1000
+        $result.ExitCode | Should -Be 0 -Because $result.Error
+        ($result.Output.Trim() -split "`n" | Select-Object -Last 1).Trim() | Should -Be 'SecureConnect'
     }
 }
 
