@@ -76,9 +76,11 @@ Describe 'Test-SecureConnection audits a whole workspace' -Tag Lab {
         New-PgIntegration 'down' @{ Port = 9 }
         $maria = $lab.mariadb
         New-SecureIntegration -Name 'maria-nopw' -Type MariaDB -HostName $maria.hostName -Port ([int]$maria.port) -Database $maria.database -Credential ([pscredential]::new($maria.user, [securestring]::new())) -SslMode VerifyFull -CaCertificatePath $lab.ca.labCaPath @ssh -ErrorAction Stop | Out-Null
-        # The second bastion's host key is not trusted in this workspace.
+        # The second bastion's host key is not trusted in this workspace. It is reached through the first bastion as a
+        # jump host, as the namespace lab allows only that (the loopback lab allows both).
         $b2 = $lab.bastion2
-        New-SecureIntegration -Name 'untrusted-bastion' -Type PostgreSQL -HostName $db.hostName -Port ([int]$db.port) -Database $db.database -SslMode VerifyFull -CaCertificatePath $lab.ca.labCaPath -Credential (New-LabCredential $db) -SshBastion "$($b2.host):$($b2.port)" -SshUser $b2.user -ErrorAction Stop | Out-Null
+        $jump = "$($lab.bastion.user)@$($lab.bastion.host):$($lab.bastion.port)"
+        New-SecureIntegration -Name 'untrusted-bastion' -Type PostgreSQL -HostName $db.hostName -Port ([int]$db.port) -Database $db.database -SslMode VerifyFull -CaCertificatePath $lab.ca.labCaPath -Credential (New-LabCredential $db) -SshBastion "$($b2.hostName):$($b2.port)" -SshUser $b2.user -SshJumpHost $jump -ErrorAction Stop | Out-Null
         $script:Broken = @{
             'wrong-password'    = 'DatabaseAuthenticationFailed'
             'no-tls'            = 'SslNotAvailable'
@@ -109,7 +111,7 @@ Describe 'Test-SecureConnection audits a whole workspace' -Tag Lab {
             $r.Fix | Should -Not -BeNullOrEmpty -Because $r.Integration
             $r.Encrypted | Should -BeFalse
         }
-        ($reports | Where-Object Integration -eq 'untrusted-bastion').Reason | Should -Match 'Get-SshServerKey'
+        ($reports | Where-Object Integration -eq 'untrusted-bastion').Reason | Should -Match 'Get-SshServerKey .*-JumpHost'
         ($reports | Where-Object Integration -eq 'maria-nopw').Reason | Should -Match 'No password was sent'
     }
 
