@@ -317,6 +317,18 @@ Describe 'A result cut off mid-stream' -Tag Lab {
         $err.FullyQualifiedErrorId | Should -Be 'QueryFailed,SecureConnect.Commands.InvokeSecureQueryCommand'
         $err.Exception.Message | Should -Match '22012'
     }
+
+    It 'reports a value the driver cannot read (an interval of months) as QueryFailed naming the column and the fix, not as a broken connection' -Skip:(Skip-When $NoLab) {
+        $rows = [System.Collections.Generic.List[object]]::new()
+        $err = Get-ErrorRecord { Invoke-SecureQuery pg "select g as n, case when g = 3 then interval '1 month' else interval '1 day' end as span from generate_series(1, 5) g" -ErrorAction Stop | ForEach-Object { $rows.Add($_) } }
+        $err.FullyQualifiedErrorId | Should -Be 'QueryFailed,SecureConnect.Commands.InvokeSecureQueryCommand'
+        $err.Exception.Message | Should -Match "after 2 rows"
+        $err.Exception.Message | Should -Match "'span'"
+        $err.Exception.Message | Should -Match '::text'
+        $rows.Count | Should -Be 2
+        # The connection was fine: the next query runs.
+        Invoke-SecureQuery pg 'select 1 as one' -ErrorAction Stop | ForEach-Object one | Should -Be 1
+    }
 }
 
 Describe 'Parameters' -Tag Lab {

@@ -106,6 +106,16 @@ internal sealed class QueryRunner
         {
             throw DriverErrors.CommandTimeout(_spec.Name, seconds, RowsDelivered, e);
         }
+        catch (UnreadableValueException e)
+        {
+            long rows = RowsDelivered;
+            throw new SecureConnectException(
+                ErrorIds.QueryFailed,
+                ErrorKind.InvalidData,
+                $"The query on '{_spec.Name}' failed after {rows} {(rows == 1 ? "row" : "rows")}: the driver cannot turn the value of column '{e.Column}' into a .NET value ({e.Message}). The connection is fine: convert the column in the query, e.g. {e.Column}::text on PostgreSQL or CAST({e.Column} AS CHAR) on MySQL and MariaDB.",
+                _spec.Name,
+                e);
+        }
         catch (Exception e) when (IsInterruption(e))
         {
             throw Interrupted(e, shape);

@@ -46,7 +46,17 @@ internal sealed class ResultStream
             while (reader.Read())
             {
                 var values = new object?[count];
-                reader.GetValues(values!);
+                try
+                {
+                    reader.GetValues(values!);
+                }
+                catch (InvalidCastException e)
+                {
+                    // A value the driver has no .NET form for (PostgreSQL's interval of months as a TimeSpan): the
+                    // connection is fine, the query is not. Which column, for the message.
+                    throw new UnreadableValueException(UnreadableColumn(reader, names), e);
+                }
+
                 for (int i = 0; i < values.Length; i++)
                 {
                     if (values[i] is DBNull)
@@ -67,6 +77,23 @@ internal sealed class ResultStream
         while (!reader.IsClosed && reader.NextResult());
     }
 
+    private static string UnreadableColumn(DbDataReader reader, string[] names)
+    {
+        for (int i = 0; i < names.Length; i++)
+        {
+            try
+            {
+                reader.GetValue(i);
+            }
+            catch (InvalidCastException)
+            {
+                return names[i];
+            }
+        }
+
+        return "?";
+    }
+
     /// <summary>The error of a connection that broke while a result was on its way.</summary>
     public static SecureConnectException Interrupted(string name, long delivered, Exception e, ResultShape shape)
     {
@@ -79,4 +106,17 @@ internal sealed class ResultStream
             name,
             e);
     }
+}
+
+/// <summary>A value of a result the driver cannot turn into a .NET value; the connection itself is fine.</summary>
+internal sealed class UnreadableValueException : Exception
+{
+    public UnreadableValueException(string column, InvalidCastException inner)
+        : base(inner.Message, inner)
+    {
+        Column = column;
+    }
+
+    /// <summary>The column whose value could not be read.</summary>
+    public string Column { get; }
 }
