@@ -238,9 +238,7 @@ public sealed class ExportSecureQueryCommand : SecureQueryRunCmdlet
         {
             _cmdlet = cmdlet;
             _path = path;
-            object? preference = cmdlet.GetVariableValue("ProgressPreference");
-            _enabled = !(preference is ActionPreference.SilentlyContinue or ActionPreference.Ignore
-                || (preference is string text && (text.Equals("SilentlyContinue", StringComparison.OrdinalIgnoreCase) || text.Equals("Ignore", StringComparison.OrdinalIgnoreCase))));
+            _enabled = ProgressReporter.IsEnabled(cmdlet.GetVariableValue("ProgressPreference"));
             _last = _start;
         }
 
