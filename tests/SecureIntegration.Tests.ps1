@@ -347,6 +347,102 @@ Describe 'SQL Server cannot check an uploaded CA' {
     }
 }
 
+Describe 'An integration piped into New-SecureIntegration is copied, setting for setting' {
+    # Get-SecureIntegration | New-SecureIntegration -Name copy binds every setting by property name. Empty ones (no
+    # database, no bastion, no secret, no jump hosts, no options) once failed [ValidateNotNullOrEmpty]; the bastion's
+    # port, the CA, the CRL and the options were silently dropped.
+    BeforeEach { $script:ws = New-TestWorkspace; $script:scratch = New-ScratchDirectory }
+    AfterEach { Remove-Item -Recurse -Force $ws, $scratch -ErrorAction SilentlyContinue }
+
+    BeforeAll {
+        function Get-Settings($i) {
+            # Every stored setting of an integration, as text (not the name, not the session credential).
+            [ordered]@{
+                Type = "$($i.Type)"; HostName = $i.HostName; Port = $i.Port; Database = $i.Database
+                SslMode = "$($i.SslMode)"; Ca = $i.CaCertificate.Thumbprint; Crl = if ($i.CrlPath) { [IO.File]::ReadAllText($i.CrlPath) }
+                SshBastion = $i.SshBastion; SshBastionPort = $i.SshBastionPort; SshUser = $i.SshUser
+                SshJumpHost = ($i.SshJumpHost -join ','); SshHostKeyFingerprint = $i.SshHostKeyFingerprint
+                Options = (($i.Options.GetEnumerator() | Sort-Object Key | ForEach-Object { "$($_.Key)=$($_.Value)" }) -join ';')
+                CredentialSecret = $i.CredentialSecret
+            } | ConvertTo-Json -Compress
+        }
+
+        function New-CaWithCrl([string] $Directory) {
+            # A CA certificate (with a key identifier, as a CRL needs) and a current, empty CRL signed by it.
+            $ecdsa = [System.Security.Cryptography.ECDsa]::Create([System.Security.Cryptography.ECCurve+NamedCurves]::nistP256)
+            $request = [System.Security.Cryptography.X509Certificates.CertificateRequest]::new('CN=Copy Test CA', $ecdsa, [System.Security.Cryptography.HashAlgorithmName]::SHA256)
+            $request.CertificateExtensions.Add([System.Security.Cryptography.X509Certificates.X509BasicConstraintsExtension]::new($true, $false, 0, $true))
+            $request.CertificateExtensions.Add([System.Security.Cryptography.X509Certificates.X509SubjectKeyIdentifierExtension]::new($request.PublicKey, $false))
+            $ca = $request.CreateSelfSigned([DateTimeOffset]::UtcNow.AddDays(-1), [DateTimeOffset]::UtcNow.AddDays(30))
+            $crl = [System.Security.Cryptography.X509Certificates.CertificateRevocationListBuilder]::new().Build(
+                $ca, [System.Numerics.BigInteger]::One, [DateTimeOffset]::UtcNow.AddDays(7), [System.Security.Cryptography.HashAlgorithmName]::SHA256)
+            $caPath = Join-Path $Directory 'copy-ca.pem'; Set-Content -Path $caPath -Value $ca.ExportCertificatePem()
+            $crlPath = Join-Path $Directory 'copy-ca.crl'; [IO.File]::WriteAllBytes($crlPath, $crl)
+            @{ Ca = $caPath; Crl = $crlPath }
+        }
+    }
+
+    It 'copies an integration that has no database, bastion, secret, jump hosts or options' {
+        $source = New-SecureIntegration -Name 'bare' -Type PostgreSQL -HostName 'db.example.test'
+        $copy = Get-SecureIntegration -Name 'bare' | New-SecureIntegration -Name 'bare-copy' -ErrorAction Stop
+        $copy.Name | Should -BeExactly 'bare-copy'
+        Get-Settings $copy | Should -BeExactly (Get-Settings $source)
+        (Get-SecureIntegration).Name | Should -Be @('bare', 'bare-copy')
+    }
+
+    It 'copies every setting of a full integration: port, database, SSL mode, CA, CRL, bastion with its port, user, jump hosts, pin, options, secret' {
+        $files = New-CaWithCrl $scratch
+        $params = @{
+            Name = 'full'; Type = 'PostgreSQL'; HostName = 'db.example.test'; Port = 6543; Database = 'orders'
+            SslMode = 'VerifyFull'; CaCertificatePath = $files.Ca; CrlPath = $files.Crl
+            SshBastion = 'bastion.example.test:2200'; SshUser = 'tunnel'; SshJumpHost = @('jumper@jump.example.test:2222')
+            SshHostKeyFingerprint = New-Fingerprint; Option = @{ 'Command Timeout' = 45 }; CredentialSecret = 'orders-login'
+        }
+        $source = New-SecureIntegration @params
+        $source.CrlPath | Should -Not -BeNullOrEmpty -Because 'the integration shows where its CRL copy is'
+        $copy = Get-SecureIntegration -Name 'full' | New-SecureIntegration -Name 'full-copy' -ErrorAction Stop
+        Get-Settings $copy | Should -BeExactly (Get-Settings $source)
+        Get-Settings (Get-SecureIntegration -Name 'full-copy') | Should -BeExactly (Get-Settings $source)
+        $copy.CaCertificate.Path | Should -Not -Be $source.CaCertificate.Path -Because 'the copy has its own CA file'
+        $copy.CrlPath | Should -Not -Be $source.CrlPath
+    }
+
+    It 'copies a saved SSH tunnel' {
+        $source = New-SecureIntegration -Name 'api' -Type SshTunnel -HostName 'api.example.test' -Port 8080 -SshBastion 'ops@b.example.test:2022' -WarningAction SilentlyContinue
+        $copy = Get-SecureIntegration -Name 'api' | New-SecureIntegration -Name 'api2' -ErrorAction Stop -WarningAction SilentlyContinue
+        Get-Settings $copy | Should -BeExactly (Get-Settings $source)
+    }
+
+    It 'copies an integration to another workspace through Export-Clixml and Import-Clixml' {
+        $files = New-CaWithCrl $scratch
+        $source = New-SecureIntegration -Name 'moved' -Type MariaDB -HostName 'm.example.test' -SslMode VerifyCA -CaCertificatePath $files.Ca -CrlPath $files.Crl -SshBastion 'ops@b.example.test:2022' -Option @{ 'Connection Timeout' = 9 }
+        $xml = Join-Path $scratch 'integrations.xml'
+        Get-SecureIntegration | Export-Clixml -Path $xml
+        $other = New-TestWorkspace
+        try {
+            $copy = Import-Clixml -Path $xml | New-SecureIntegration -ErrorAction Stop
+            $copy.Name | Should -BeExactly 'moved'
+            Get-Settings $copy | Should -BeExactly (Get-Settings $source)
+            $copy.CaCertificate.Path | Should -BeLike "$other*" -Because 'the CA is copied into the new workspace'
+        } finally {
+            $env:SECURECONNECT_HOME = $ws
+            Remove-Item -Recurse -Force $other -ErrorAction SilentlyContinue
+        }
+    }
+
+    It 'still refuses a bastion port that contradicts the port in -SshBastion: ParameterConflict' {
+        { New-SecureIntegration -Name 'x' -Type PostgreSQL -HostName 'db.example.test' -SshBastion 'ops@b.example.test:2022' -SshBastionPort 2200 -ErrorAction Stop } |
+            Should -Throw -ErrorId "ParameterConflict,$($ErrorClass.New)"
+        Get-SecureIntegration | Should -BeNullOrEmpty
+    }
+
+    It 'still refuses a host key fingerprint that is not one, while an empty one (a piped integration without a pin) counts as none' {
+        { New-SecureIntegration -Name 'x' -Type PostgreSQL -HostName 'db.example.test' -SshBastion 'ops@b.example.test' -SshHostKeyFingerprint 'SHA256:short' -ErrorAction Stop } |
+            Should -Throw -ErrorId "ParameterArgumentValidationError,$($ErrorClass.New)"
+        (New-SecureIntegration -Name 'y' -Type PostgreSQL -HostName 'db.example.test' -SshBastion 'ops@b.example.test' -SshHostKeyFingerprint '').SshHostKeyFingerprint | Should -BeNullOrEmpty
+    }
+}
+
 Describe 'Get-SecureIntegration' {
     BeforeAll {
         $script:ws = New-TestWorkspace

@@ -114,7 +114,8 @@ public sealed class Integration
         string? localPortVariable = null,
         string? powerShellExample = null,
         string? pythonExample = null,
-        string? credentialSecret = null)
+        string? credentialSecret = null,
+        string? crlPath = null)
     {
         Name = name;
         Type = type;
@@ -133,6 +134,7 @@ public sealed class Integration
         Options = options;
         HasSessionCredential = hasSessionCredential;
         CredentialSecret = credentialSecret;
+        CrlPath = crlPath;
         LocalHostVariable = localHostVariable;
         LocalPortVariable = localPortVariable;
         PowerShellExample = powerShellExample;
@@ -168,6 +170,12 @@ public sealed class Integration
 
     /// <summary>The uploaded CA certificate, if any.</summary>
     public CaCertificateInfo? CaCertificate { get; }
+
+    /// <summary>
+    /// The integration's copy of its certificate revocation list in the workspace's ca/ folder, if it has one (so that
+    /// Get-SecureIntegration | New-SecureIntegration -Name copy binds it to -CrlPath).
+    /// </summary>
+    public string? CrlPath { get; }
 
     /// <summary>The SSH bastion the database is reached through, if any.</summary>
     public string? SshBastion { get; }

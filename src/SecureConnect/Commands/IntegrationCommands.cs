@@ -28,6 +28,46 @@ public sealed class SslModeTransformationAttribute : ArgumentTransformationAttri
 }
 
 /// <summary>
+/// A SHA256 host key fingerprint as ssh-keygen -l prints it (the SHA256: prefix optional); empty or null passes, as a
+/// piped integration without a pinned key binds it so.
+/// </summary>
+public sealed class HostKeyFingerprintAttribute : ValidateArgumentsAttribute
+{
+    private static readonly System.Text.RegularExpressions.Regex Shape = new("^(SHA256:)?[A-Za-z0-9+/]{43}=?$", System.Text.RegularExpressions.RegexOptions.CultureInvariant);
+
+    /// <inheritdoc/>
+    protected override void Validate(object arguments, EngineIntrinsics engineIntrinsics)
+    {
+        object? value = arguments is PSObject pso ? pso.BaseObject : arguments;
+        if (value is null || (value is string text && (text.Length == 0 || Shape.IsMatch(text))))
+        {
+            return;
+        }
+
+        throw new ValidationMetadataException($"'{value}' is not a SHA256 host key fingerprint: give SHA256: and 43 base64 characters, as ssh-keygen -l prints it.");
+    }
+}
+
+/// <summary>
+/// Takes an integration's CaCertificate (a CaCertificateInfo, also a deserialized one) given to -CaCertificatePath as the
+/// file it describes, so that Get-SecureIntegration | New-SecureIntegration -Name copy copies the CA.
+/// </summary>
+public sealed class CaCertificatePathTransformationAttribute : ArgumentTransformationAttribute
+{
+    /// <inheritdoc/>
+    public override object? Transform(EngineIntrinsics engineIntrinsics, object inputData)
+    {
+        if (inputData is PSObject deserialized && deserialized.TypeNames.Contains("Deserialized." + typeof(CaCertificateInfo).FullName))
+        {
+            return deserialized.Properties[nameof(CaCertificateInfo.Path)]?.Value?.ToString();
+        }
+
+        object value = inputData is PSObject pso ? pso.BaseObject : inputData;
+        return value is CaCertificateInfo info ? info.Path : inputData;
+    }
+}
+
+/// <summary>
 /// Takes an Integration object (also a deserialized one, from a job or remoting) given to a parameter of integration
 /// names as its name, so that Get-SecureIntegration | Start-SshTunnel binds the object to -Integration, without type
 /// conversion, before any other parameter could take one of its properties.
@@ -149,7 +189,6 @@ public sealed class NewSecureIntegrationCommand : IntegrationCmdlet
 
     /// <summary>The database.</summary>
     [Parameter(ValueFromPipelineByPropertyName = true)]
-    [ValidateNotNullOrEmpty]
     public string? Database { get; set; }
 
     /// <summary>The login; kept in this process's memory only.</summary>
@@ -159,7 +198,6 @@ public sealed class NewSecureIntegrationCommand : IntegrationCmdlet
 
     /// <summary>A SecretManagement secret that holds the credential.</summary>
     [Parameter(ValueFromPipelineByPropertyName = true)]
-    [ValidateNotNullOrEmpty]
     public string? CredentialSecret { get; set; }
 
     /// <summary>The integration's SSL mode (the workspace default when omitted).</summary>
@@ -167,38 +205,41 @@ public sealed class NewSecureIntegrationCommand : IntegrationCmdlet
     [SslModeTransformation]
     public SslMode? SslMode { get; set; }
 
-    /// <summary>A PEM CA certificate to validate the server against.</summary>
+    /// <summary>A PEM CA certificate to validate the server against (an integration's CaCertificate binds as its file).</summary>
     [Parameter(ValueFromPipelineByPropertyName = true)]
-    [ValidateNotNullOrEmpty]
+    [Alias("CaCertificate")]
+    [CaCertificatePathTransformation]
     public string? CaCertificatePath { get; set; }
 
     /// <summary>A certificate revocation list (PEM or DER) from the CA, checked offline under VerifyCA/VerifyFull, as libpq's sslcrl.</summary>
     [Parameter(ValueFromPipelineByPropertyName = true)]
-    [ValidateNotNullOrEmpty]
     public string? CrlPath { get; set; }
 
     /// <summary>The SSH bastion, host[:port] (or user@host[:port]).</summary>
     [Parameter(ValueFromPipelineByPropertyName = true)]
-    [ValidateNotNullOrEmpty]
     public string? SshBastion { get; set; }
+
+    /// <summary>The bastion's SSH port, when -SshBastion does not name one (22 when neither does).</summary>
+    [Parameter(ValueFromPipelineByPropertyName = true)]
+    [ValidateRange(1, 65535)]
+    public int? SshBastionPort { get; set; }
 
     /// <summary>The user on the bastion.</summary>
     [Parameter(ValueFromPipelineByPropertyName = true)]
-    [ValidateNotNullOrEmpty]
     public string? SshUser { get; set; }
 
     /// <summary>Jump hosts before the bastion.</summary>
     [Parameter(ValueFromPipelineByPropertyName = true)]
-    [ValidateNotNullOrEmpty]
     public string[]? SshJumpHost { get; set; }
 
     /// <summary>Pins the bastion's host key.</summary>
     [Parameter(ValueFromPipelineByPropertyName = true)]
-    [ValidatePattern("^(SHA256:)?[A-Za-z0-9+/]{43}=?$")]
+    [HostKeyFingerprint]
     public string? SshHostKeyFingerprint { get; set; }
 
     /// <summary>Extra driver options (never TLS settings or secrets).</summary>
-    [Parameter]
+    [Parameter(ValueFromPipelineByPropertyName = true)]
+    [Alias("Options")]
     public Hashtable? Option { get; set; }
 
     /// <inheritdoc/>
@@ -206,6 +247,16 @@ public sealed class NewSecureIntegrationCommand : IntegrationCmdlet
     {
         try
         {
+            // Settings bound by property name from a piped integration come empty when it has none: empty is "not given".
+            Database = NullIfEmpty(Database);
+            CredentialSecret = NullIfEmpty(CredentialSecret);
+            CaCertificatePath = NullIfEmpty(CaCertificatePath);
+            CrlPath = NullIfEmpty(CrlPath);
+            SshBastion = NullIfEmpty(SshBastion);
+            SshUser = NullIfEmpty(SshUser);
+            SshHostKeyFingerprint = NullIfEmpty(SshHostKeyFingerprint);
+            SshJumpHost = SshJumpHost is { Length: > 0 } ? SshJumpHost : null;
+            Option = Option is { Count: > 0 } ? Option : null;
             IntegrationStore.ValidateName(Name);
             IntegrationEdits.CheckHostName(HostName);
             IntegrationTunnels.CheckParameters(Type, Name, Given(
@@ -224,7 +275,7 @@ public sealed class NewSecureIntegrationCommand : IntegrationCmdlet
                 SslMode = SslMode,
                 CredentialSecret = CredentialSecret,
             };
-            IntegrationEdits.ApplySsh(record, SshBastion, SshUser, SshJumpHost, SshHostKeyFingerprint);
+            IntegrationEdits.ApplySsh(record, SshBastion, SshUser, SshJumpHost, SshHostKeyFingerprint, SshBastionPort);
             IntegrationEdits.ApplyOptions(record, Option);
             IntegrationTunnels.Check(record);
             if (!ShouldProcess(Name, $"Register the {Type} integration {HostName}:{record.Port}"))
@@ -255,6 +306,8 @@ public sealed class NewSecureIntegrationCommand : IntegrationCmdlet
             WriteError(e);
         }
     }
+
+    private static string? NullIfEmpty(string? value) => string.IsNullOrWhiteSpace(value) ? null : value;
 }
 
 /// <summary>Get-SecureIntegration: the workspace's integrations.</summary>
@@ -376,7 +429,7 @@ public sealed class SetSecureIntegrationCommand : IntegrationCmdlet
 
     /// <summary>Pins the bastion's host key.</summary>
     [Parameter]
-    [ValidatePattern("^(SHA256:)?[A-Za-z0-9+/]{43}=?$")]
+    [HostKeyFingerprint]
     public string? SshHostKeyFingerprint { get; set; }
 
     /// <summary>Removes the SSH bastion: connect directly.</summary>

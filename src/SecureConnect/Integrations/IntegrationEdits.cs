@@ -137,13 +137,23 @@ internal static class IntegrationEdits
     }
 
     /// <summary>Sets the SSH route from the parameters given (null = unchanged); a bastion needs a user.</summary>
-    public static void ApplySsh(IntegrationRecord record, string? bastion, string? user, string[]? jumpHosts, string? fingerprint)
+    public static void ApplySsh(IntegrationRecord record, string? bastion, string? user, string[]? jumpHosts, string? fingerprint, int? bastionPort = null)
     {
         if (bastion is not null)
         {
             SshHop hop = JumpHostParser.Parse(bastion, user ?? record.SshUser ?? "user");
+            bool written = Ssh.Tunnels.BastionText.NamesPort(bastion);
+            if (written && bastionPort is { } given && given != hop.Port)
+            {
+                throw new SecureConnectException(
+                    ErrorIds.ParameterConflict,
+                    ErrorKind.InvalidArgument,
+                    $"-SshBastion '{bastion}' names port {hop.Port} but -SshBastionPort says {given}: give the port once, in -SshBastion host:port or in -SshBastionPort.",
+                    record.Name);
+            }
+
             record.SshBastion = hop.HostName;
-            record.SshBastionPort = hop.Port;
+            record.SshBastionPort = written ? hop.Port : bastionPort ?? hop.Port;
             if (bastion.Contains('@', StringComparison.Ordinal))
             {
                 record.SshUser = hop.User;
@@ -168,6 +178,17 @@ internal static class IntegrationEdits
         if (fingerprint is not null)
         {
             record.SshHostKeyFingerprint = fingerprint.StartsWith("SHA256:", StringComparison.Ordinal) ? fingerprint : "SHA256:" + fingerprint;
+        }
+
+        // An integration without a bastion shows SshBastionPort 22, so a piped copy of one binds 22 here: only another
+        // port without a bastion is a contradiction.
+        if (bastion is null && bastionPort is { } orphan && orphan != record.SshBastionPort)
+        {
+            throw new SecureConnectException(
+                ErrorIds.ParameterConflict,
+                ErrorKind.InvalidArgument,
+                $"-SshBastionPort {orphan} was given without -SshBastion: name the bastion too (-SshBastion host:{orphan}).",
+                record.Name);
         }
 
         if (record.SshBastion is not null && string.IsNullOrEmpty(record.SshUser))

@@ -304,7 +304,8 @@ internal sealed class IntegrationStore
             variables?.Port,
             tunnel ? TunnelUsage.PowerShell(record.Name) : null,
             tunnel ? TunnelUsage.Python(record.Name) : null,
-            record.CredentialSecret);
+            record.CredentialSecret,
+            CrlPath(record));
     }
 
     internal static SecureConnectException NotFound(string name) => new(

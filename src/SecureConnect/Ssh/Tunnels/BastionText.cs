@@ -11,6 +11,18 @@ namespace SecureConnect.Ssh.Tunnels;
 /// </summary>
 internal static class BastionText
 {
+    /// <summary>True when the text (host, user@host, host:port, [ipv6]:port...) writes a port of its own.</summary>
+    public static bool NamesPort(string bastion)
+    {
+        string text = bastion.Trim();
+        int at = text.LastIndexOf('@');
+        string hostPart = at >= 0 ? text[(at + 1)..] : text;
+        return !IsBareIpv6(text) && (hostPart.StartsWith('[') ? hostPart.Contains("]:", StringComparison.Ordinal) : hostPart.Contains(':', StringComparison.Ordinal));
+    }
+
+    private static bool IsBareIpv6(string text) =>
+        !text.Contains('@', StringComparison.Ordinal) && !text.StartsWith('[') && text.Contains(':', StringComparison.Ordinal) && IPAddress.TryParse(text, out _);
+
     /// <param name="bastion">The -Bastion text.</param>
     /// <param name="user">-User, when it was given.</param>
     /// <param name="port">-BastionPort, when it was given.</param>
@@ -18,9 +30,8 @@ internal static class BastionText
     {
         string text = bastion.Trim();
         int at = text.LastIndexOf('@');
-        string hostPart = at >= 0 ? text[(at + 1)..] : text;
-        bool bareIpv6 = at < 0 && !text.StartsWith('[') && text.Contains(':', StringComparison.Ordinal) && IPAddress.TryParse(text, out _);
-        bool hasPort = !bareIpv6 && (hostPart.StartsWith('[') ? hostPart.Contains("]:", StringComparison.Ordinal) : hostPart.Contains(':', StringComparison.Ordinal));
+        bool bareIpv6 = IsBareIpv6(text);
+        bool hasPort = NamesPort(text);
 
         SshHop parsed;
         if (bareIpv6)
