@@ -1,6 +1,7 @@
 # What the module's output looks like: table views that fit an 80-column console with the important columns first,
 # tunnels named after the integration that started them, rows that say which integration they came from
-# (-IncludeSource), one .NET type per SQL type across engines (dates as DateTime, times as TimeSpan), enums as names in
+# (-IncludeSource), one .NET type per SQL type across engines (dates as DateTime; times and intervals as ISO-8601
+# text, also in JSON), enums as names in
 # JSON, and arrays and hashtables shown as their contents.
 BeforeDiscovery {
     . $PSScriptRoot/common.ps1
@@ -201,22 +202,60 @@ Describe 'Through the lab: reports, tunnels named after integrations, -IncludeSo
             ($row | Select-Object d | ConvertTo-Json -Compress) | Should -Be '{"d":"2024-02-29T00:00:00"}'
         }
 
-        It 'a SQL time from <Engine> is a TimeSpan since midnight' -ForEach ($DateEngines | Where-Object Engine -ne 'ClickHouse') {
+        It 'a SQL time from <Engine> is ISO-8601 text (hh:mm:ss and the fraction it has), also in JSON' -ForEach ($DateEngines | Where-Object Engine -ne 'ClickHouse') {
             if ($Engine -eq 'MariaDB' -and -not $lab.mariadb.available) { Set-ItResult -Skipped -Because 'the lab has no MariaDB'; return }
             $row = Invoke-SecureQuery $Integration $Sql -ErrorAction Stop
-            $row.t | Should -BeOfType ([timespan])
-            $row.t | Should -Be ([timespan]::new(0, 13, 14, 15, 500))
+            $row.t | Should -BeOfType ([string])
+            $row.t | Should -BeExactly '13:14:15.5'
+            ($row | Select-Object t | ConvertTo-Json -Compress) | Should -BeExactly '{"t":"13:14:15.5"}'
+            [timespan]$row.t | Should -Be ([timespan]::new(0, 13, 14, 15, 500)) -Because 'the text casts back to a TimeSpan'
         }
 
-        It 'PostgreSQL date and time arrays are DateTime[] and TimeSpan[], and -As Scalar and DataTable give the same types' {
-            $row = Invoke-SecureQuery out-pg "select array[date '2024-02-29', date '2024-03-01'] as ds, array[time '01:02:03'] as ts" -ErrorAction Stop
+        It 'a PostgreSQL interval is an ISO-8601 duration with the fields it has, months too, also in JSON, -As Scalar and -As DataTable' {
+            $sql = "select interval '1 year 2 months 3 days 04:05:06.5' as full_span, interval '26 hours' as hours, interval '-1 day' as back, " +
+                "interval '1 month -1 day' as mixed, interval '0' as zero, interval '-1:30' as neg_time"
+            $row = Invoke-SecureQuery out-pg $sql -ErrorAction Stop
+            $row.full_span | Should -BeExactly 'P1Y2M3DT4H5M6.5S'
+            $row.hours | Should -BeExactly 'PT26H' -Because 'PostgreSQL keeps 26 hours apart from a day'
+            $row.back | Should -BeExactly '-P1D'
+            $row.mixed | Should -BeExactly 'P1M-1D' -Because 'fields of different signs carry their own, as PostgreSQL writes them'
+            $row.zero | Should -BeExactly 'PT0S'
+            $row.neg_time | Should -BeExactly '-PT1H30M'
+            ($row | Select-Object full_span | ConvertTo-Json -Compress) | Should -BeExactly '{"full_span":"P1Y2M3DT4H5M6.5S"}'
+            [System.Xml.XmlConvert]::ToTimeSpan($row.back) | Should -Be ([timespan]::FromDays(-1)) -Because 'a duration without months reads back with XmlConvert'
+            Invoke-SecureQuery out-pg "select interval '1 month'" -As Scalar -ErrorAction Stop | Should -BeExactly 'P1M'
+            $table = Invoke-SecureQuery out-pg "select interval '1 month 2 hours' as i, time '01:02:03' as t" -As DataTable -ErrorAction Stop
+            $table.Columns['i'].DataType | Should -Be ([string])
+            $table.Columns['t'].DataType | Should -Be ([string])
+            $table.Rows[0].i | Should -BeExactly 'P1MT2H'
+            $table.Rows[0].t | Should -BeExactly '01:02:03'
+        }
+
+        It 'a PostgreSQL time with time zone is text with its offset, and a time -As Scalar is text too' {
+            $row = Invoke-SecureQuery out-pg "select timetz '13:14:15+02' as tz, timetz '08:00:00.25-05:30' as west" -ErrorAction Stop
+            $row.tz | Should -BeExactly '13:14:15+02:00'
+            $row.west | Should -BeExactly '08:00:00.25-05:30'
+            Invoke-SecureQuery out-pg "select time '23:59:59.999999'" -As Scalar -ErrorAction Stop | Should -BeExactly '23:59:59.999999'
+        }
+
+        It 'a MariaDB TIME beyond a day, or negative, is an ISO-8601 duration in hours, as MariaDB counts them' -Skip:(Skip-When $NoMariaDb) {
+            $row = Invoke-SecureQuery out-maria "select cast('838:59:59' as time) as longest, cast('-01:30:00' as time) as back, cast('23:59:59' as time) as late" -ErrorAction Stop
+            $row.longest | Should -BeExactly 'PT838H59M59S'
+            $row.back | Should -BeExactly '-PT1H30M'
+            $row.late | Should -BeExactly '23:59:59'
+            Invoke-SecureQuery out-maria "select cast('25:00:00' as time)" -As Scalar -ErrorAction Stop | Should -BeExactly 'PT25H'
+        }
+
+        It 'PostgreSQL date, time and interval arrays are DateTime[] and string[], and -As Scalar and DataTable give the same types' {
+            $row = Invoke-SecureQuery out-pg "select array[date '2024-02-29', date '2024-03-01'] as ds, array[time '01:02:03'] as ts, array[interval '1 month', interval '2 days'] as spans" -ErrorAction Stop
             , $row.ds | Should -BeOfType ([datetime[]])
             $row.ds | Should -Be @([datetime]::new(2024, 2, 29), [datetime]::new(2024, 3, 1))
-            , $row.ts | Should -BeOfType ([timespan[]])
+            , $row.ts | Should -BeOfType ([string[]])
+            $row.ts | Should -BeExactly @('01:02:03')
+            $row.spans | Should -BeExactly @('P1M', 'P2D')
             Invoke-SecureQuery out-pg "select date '2024-02-29'" -As Scalar -ErrorAction Stop | Should -BeOfType ([datetime])
             $table = Invoke-SecureQuery out-pg "select date '2024-02-29' as d, time '01:02:03' as t" -As DataTable -ErrorAction Stop
             $table.Columns['d'].DataType | Should -Be ([datetime])
-            $table.Columns['t'].DataType | Should -Be ([timespan])
             $table.Rows[0].d | Should -Be ([datetime]::new(2024, 2, 29))
         }
     }

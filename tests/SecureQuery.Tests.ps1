@@ -318,12 +318,17 @@ Describe 'A result cut off mid-stream' -Tag Lab {
         $err.Exception.Message | Should -Match '22012'
     }
 
-    It 'reports a value the driver cannot read (an interval of months) as QueryFailed naming the column and the fix, not as a broken connection' -Skip:(Skip-When $NoLab) {
+    It 'reports a value the driver cannot read (<What>) as QueryFailed naming the column and the fix, not as a broken connection' -Skip:(Skip-When $NoLab) -TestCases @(
+        @{ What = 'a numeric beyond decimal'; Value = '1e40::numeric' }
+        @{ What = 'a date after 9999'; Value = "date '10000-01-01'" }
+        @{ What = 'a timestamp BC'; Value = "timestamp '0044-03-15 BC'" }
+    ) {
+        # (An interval of months was one until intervals became ISO-8601 text: tests/Output.Tests.ps1.)
         $rows = [System.Collections.Generic.List[object]]::new()
-        $err = Get-ErrorRecord { Invoke-SecureQuery pg "select g as n, case when g = 3 then interval '1 month' else interval '1 day' end as span from generate_series(1, 5) g" -ErrorAction Stop | ForEach-Object { $rows.Add($_) } }
+        $err = Get-ErrorRecord { Invoke-SecureQuery pg "select g as n, case when g = 3 then $Value end as odd from generate_series(1, 5) g" -ErrorAction Stop | ForEach-Object { $rows.Add($_) } }
         $err.FullyQualifiedErrorId | Should -Be 'QueryFailed,SecureConnect.Commands.InvokeSecureQueryCommand'
         $err.Exception.Message | Should -Match "after 2 rows"
-        $err.Exception.Message | Should -Match "'span'"
+        $err.Exception.Message | Should -Match "'odd'"
         $err.Exception.Message | Should -Match '::text'
         $rows.Count | Should -Be 2
         # The connection was fine: the next query runs.

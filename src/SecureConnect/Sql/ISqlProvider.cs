@@ -30,6 +30,9 @@ internal interface ISqlProvider
     /// <summary>The usual port of an engine.</summary>
     int DefaultPort(IntegrationType type);
 
+    /// <summary>How the driver's values become the module's common types (times and intervals as ISO-8601 text).</summary>
+    SqlValueMapping Values { get; }
+
     /// <summary>
     /// Builds an unopened connection with the SSL policy applied and <paramref name="observer"/> validating the
     /// certificate. Throws SslPolicyViolation when options would weaken the policy.

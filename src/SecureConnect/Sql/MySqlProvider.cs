@@ -34,6 +34,9 @@ internal sealed class MySqlProvider : ISqlProvider
 
     public int DefaultPort(IntegrationType type) => type == IntegrationType.MindsDB ? 47335 : 3306;
 
+    /// <summary>MySqlConnector: a TimeSpan is a TIME, a time of day or up to 838 hours either way.</summary>
+    public SqlValueMapping Values { get; } = new TimeSpanMapping(SqlValues.TimeOrElapsed);
+
     public DbConnection CreateConnection(ConnectionTarget target, TlsObserver observer)
     {
         MySqlConnectionStringBuilder builder = Build(target);

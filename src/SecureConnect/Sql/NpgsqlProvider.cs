@@ -36,6 +36,13 @@ internal sealed class NpgsqlProvider : ISqlProvider
 
     public int DefaultPort(IntegrationType type) => type == IntegrationType.Redshift ? 5439 : 5432;
 
+    /// <summary>
+    /// Npgsql: a TimeSpan is an interval (a time is a TimeOnly) and a DateTimeOffset a time with time zone (a
+    /// timestamptz is a DateTime in UTC). Intervals are read as NpgsqlInterval, which keeps months, days and the time
+    /// apart as PostgreSQL does (a TimeSpan cannot hold a month).
+    /// </summary>
+    public SqlValueMapping Values { get; } = new NpgsqlValueMapping();
+
     public DbConnection CreateConnection(ConnectionTarget target, TlsObserver observer)
     {
         NpgsqlConnectionStringBuilder builder = Build(target);

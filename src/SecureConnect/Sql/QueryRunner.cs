@@ -91,8 +91,15 @@ internal sealed class QueryRunner
             switch (shape)
             {
                 case ResultShape.Scalar:
-                    object? scalar = ProgressReporter.Wait(command.ExecuteScalarAsync(_cancel), $"Running the query on '{_spec.Name}'");
-                    output.Value(scalar is DBNull ? null : SqlValues.Normalize(scalar));
+                    // Read as a row is, not with ExecuteScalar: the same type as in a row (a PostgreSQL interval of
+                    // months, which a TimeSpan cannot hold, is read as an interval).
+                    object? scalar = null;
+                    ReadWith(command, $"Running the query on '{_spec.Name}'", reader =>
+                    {
+                        scalar = _results.Scalar(reader, _opened.Provider.Values);
+                        return !MoreRows(reader);
+                    });
+                    output.Value(scalar);
                     return;
                 case ResultShape.NonQuery:
                     output.Value(ProgressReporter.Wait(command.ExecuteNonQueryAsync(_cancel), $"Running the query on '{_spec.Name}'"));
@@ -134,14 +141,34 @@ internal sealed class QueryRunner
 
     private SecureConnectException Interrupted(Exception e, ResultShape shape) => ResultStream.Interrupted(_spec.Name, RowsDelivered, e, shape);
 
-    private void ReadResults(DbCommand command, ResultShape shape, IQueryOutput output)
+    private void ReadResults(DbCommand command, ResultShape shape, IQueryOutput output) =>
+        ReadWith(command, $"Running the query on '{_spec.Name}', waiting for its first row", reader =>
+        {
+            _results.Deliver(reader, shape, output, _opened.Provider.Values);
+            return true;
+        });
+
+    /// <summary>True when the result has a row after the one read (a scalar of a large result: cancel the rest).</summary>
+    private static bool MoreRows(DbDataReader reader)
     {
-        DbDataReader reader = ProgressReporter.Wait(command.ExecuteReaderAsync(_cancel), $"Running the query on '{_spec.Name}', waiting for its first row");
+        try
+        {
+            return reader.Read();
+        }
+        catch (DbException)
+        {
+            return true;
+        }
+    }
+
+    /// <summary>Runs the command, hands its reader to <paramref name="read"/> (which says whether it read the whole result) and disposes it.</summary>
+    private void ReadWith(DbCommand command, string activity, Func<DbDataReader, bool> read)
+    {
+        DbDataReader reader = ProgressReporter.Wait(command.ExecuteReaderAsync(_cancel), activity);
         bool finished = false;
         try
         {
-            _results.Deliver(reader, shape, output);
-            finished = true;
+            finished = read(reader);
         }
         finally
         {

@@ -22,8 +22,9 @@ internal sealed class ResultStream
     public void Reset() => Interlocked.Exchange(ref _rowsDelivered, 0);
 
     /// <summary>Reads every result set of <paramref name="reader"/> into <paramref name="output"/>; the caller disposes the reader.</summary>
-    public void Deliver(DbDataReader reader, ResultShape shape, IQueryOutput output)
+    public void Deliver(DbDataReader reader, ResultShape shape, IQueryOutput output, SqlValueMapping? mapping = null)
     {
+        SqlValueMapping map = mapping ?? SqlValueMapping.Common;
         do
         {
             if (reader.FieldCount == 0)
@@ -35,7 +36,7 @@ internal sealed class ResultStream
             {
                 // Built from the result itself: DataTable.Load would take NOT NULL and keys from the base tables
                 // and then drop or refuse rows that repeat a key or hold NULL (joins, ROLLUP).
-                DataTable table = ResultTable.Load(reader, ref _rowsDelivered);
+                DataTable table = ResultTable.Load(reader, map, ref _rowsDelivered);
                 output.Table(table, asRows: shape == ResultShape.DataRow);
                 continue;
             }
@@ -43,30 +44,14 @@ internal sealed class ResultStream
             // The names array is shared by every row of the result (the pipeline builds one property set from it).
             string[] names = ColumnNames.Unique(Enumerable.Range(0, reader.FieldCount).Select(reader.GetName));
             int count = reader.FieldCount;
+            Func<DbDataReader, int, object>?[]? readers = map.ColumnReaders(reader);
             while (reader.Read())
             {
                 var values = new object?[count];
-                try
-                {
-                    reader.GetValues(values!);
-                }
-                catch (InvalidCastException e)
-                {
-                    // A value the driver has no .NET form for (PostgreSQL's interval of months as a TimeSpan): the
-                    // connection is fine, the query is not. Which column, for the message.
-                    throw new UnreadableValueException(UnreadableColumn(reader, names), e);
-                }
-
+                ReadRow(reader, readers, values!, names);
                 for (int i = 0; i < values.Length; i++)
                 {
-                    if (values[i] is DBNull)
-                    {
-                        values[i] = null;
-                    }
-                    else
-                    {
-                        values[i] = SqlValues.Normalize(values[i]);
-                    }
+                    values[i] = values[i] is DBNull ? null : map.Value(values[i]!);
                 }
 
                 // Streams as the reader yields: a stopped pipeline throws here, and the caller cancels.
@@ -77,15 +62,56 @@ internal sealed class ResultStream
         while (!reader.IsClosed && reader.NextResult());
     }
 
-    private static string UnreadableColumn(DbDataReader reader, string[] names)
+    /// <summary>
+    /// The first value of the first result that has columns (null when it has no row), as ExecuteScalar gives it but
+    /// read like a row, so that it has the same type. The reader is left on that result.
+    /// </summary>
+    public object? Scalar(DbDataReader reader, SqlValueMapping? mapping = null)
+    {
+        SqlValueMapping map = mapping ?? SqlValueMapping.Common;
+        while (reader.FieldCount == 0)
+        {
+            if (!reader.NextResult())
+            {
+                return null;
+            }
+        }
+
+        if (!reader.Read())
+        {
+            return null;
+        }
+
+        string[] names = ColumnNames.Unique(Enumerable.Range(0, reader.FieldCount).Select(reader.GetName));
+        var values = new object[reader.FieldCount];
+        ReadRow(reader, map.ColumnReaders(reader), values, names);
+        Interlocked.Increment(ref _rowsDelivered);
+        return values[0] is DBNull ? null : map.Value(values[0]);
+    }
+
+    /// <summary>One row's values; a value the driver has no .NET form for is an <see cref="UnreadableValueException"/> naming its column.</summary>
+    internal static void ReadRow(DbDataReader reader, Func<DbDataReader, int, object>?[]? readers, object[] values, string[] names)
+    {
+        try
+        {
+            SqlValueMapping.ReadRow(reader, readers, values);
+        }
+        catch (Exception e) when (e is InvalidCastException or OverflowException or ArgumentOutOfRangeException)
+        {
+            // The connection is fine, the query is not. Which column, for the message.
+            throw new UnreadableValueException(UnreadableColumn(reader, readers, names), e);
+        }
+    }
+
+    private static string UnreadableColumn(DbDataReader reader, Func<DbDataReader, int, object>?[]? readers, string[] names)
     {
         for (int i = 0; i < names.Length; i++)
         {
             try
             {
-                reader.GetValue(i);
+                _ = readers?[i] is { } read ? read(reader, i) : reader.GetValue(i);
             }
-            catch (InvalidCastException)
+            catch (Exception e) when (e is InvalidCastException or OverflowException or ArgumentOutOfRangeException)
             {
                 return names[i];
             }
@@ -111,7 +137,7 @@ internal sealed class ResultStream
 /// <summary>A value of a result the driver cannot turn into a .NET value; the connection itself is fine.</summary>
 internal sealed class UnreadableValueException : Exception
 {
-    public UnreadableValueException(string column, InvalidCastException inner)
+    public UnreadableValueException(string column, Exception inner)
         : base(inner.Message, inner)
     {
         Column = column;

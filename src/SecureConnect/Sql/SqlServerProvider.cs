@@ -40,6 +40,9 @@ internal sealed class SqlServerProvider : ISqlProvider
 
     public int DefaultPort(IntegrationType type) => 1433;
 
+    /// <summary>SqlClient: a TimeSpan is a time (of day); a DateTimeOffset is a datetimeoffset and stays one.</summary>
+    public SqlValueMapping Values { get; } = new TimeSpanMapping(SqlValues.TimeOfDay);
+
     public DbConnection CreateConnection(ConnectionTarget target, TlsObserver observer) => new SqlConnection(Build(target).ConnectionString);
 
     public void CheckOptions(IDictionary options) => ProviderOptions.Apply(new SqlConnectionStringBuilder(), options, s_options);

@@ -68,11 +68,11 @@ public sealed class ArrowValuesTests
     {
         Assert.Equal(new DateTime(1999, 12, 31), ArrowValues.ToDotNet(new Date32Array.Builder().Append(new DateTime(1999, 12, 31)).Build(), 0));
         Assert.Equal(new DateTime(2000, 1, 1), ArrowValues.ToDotNet(new Date64Array.Builder().Append(new DateTime(2000, 1, 1)).Build(), 0));
-        Assert.Equal(TimeSpan.FromSeconds(61), ArrowValues.ToDotNet(new Time32Array.Builder(new Time32Type(TimeUnit.Second)).Append(61).Build(), 0));
-        Assert.Equal(TimeSpan.FromMilliseconds(1500), ArrowValues.ToDotNet(new Time32Array.Builder(new Time32Type(TimeUnit.Millisecond)).Append(1500).Build(), 0));
-        Assert.Equal(TimeSpan.FromTicks(15), ArrowValues.ToDotNet(new Time64Array.Builder(new Time64Type(TimeUnit.Nanosecond)).Append(1500).Build(), 0));
-        Assert.Equal(TimeSpan.FromTicks(20), ArrowValues.ToDotNet(new Time64Array.Builder(new Time64Type(TimeUnit.Microsecond)).Append(2).Build(), 0));
-        Assert.Equal(TimeSpan.FromSeconds(3), ArrowValues.ToDotNet(new DurationArray.Builder(DurationType.Second).Append(TimeSpan.FromSeconds(3)).Build(), 0));
+        Assert.Equal("00:01:01", ArrowValues.ToDotNet(new Time32Array.Builder(new Time32Type(TimeUnit.Second)).Append(61).Build(), 0));
+        Assert.Equal("00:00:01.5", ArrowValues.ToDotNet(new Time32Array.Builder(new Time32Type(TimeUnit.Millisecond)).Append(1500).Build(), 0));
+        Assert.Equal("00:00:00.0000015", ArrowValues.ToDotNet(new Time64Array.Builder(new Time64Type(TimeUnit.Nanosecond)).Append(1500).Build(), 0));
+        Assert.Equal("00:00:00.000002", ArrowValues.ToDotNet(new Time64Array.Builder(new Time64Type(TimeUnit.Microsecond)).Append(2).Build(), 0));
+        Assert.Equal("PT3S", ArrowValues.ToDotNet(new DurationArray.Builder(DurationType.Second).Append(TimeSpan.FromSeconds(3)).Build(), 0));
 
         var instant = new DateTimeOffset(2024, 7, 1, 10, 0, 0, TimeSpan.Zero);
         object? naive = ArrowValues.ToDotNet(new TimestampArray.Builder(new TimestampType(TimeUnit.Nanosecond, (string?)null)).Append(instant).Build(), 0);

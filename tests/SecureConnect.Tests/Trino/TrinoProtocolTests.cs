@@ -56,9 +56,11 @@ public sealed class TrinoProtocolTests
         Assert.Equal(float.NegativeInfinity, Convert("real", "\"-Infinity\""));
         Assert.Equal(new DateTime(2024, 1, 2, 3, 4, 5).AddTicks(1234567), Convert("timestamp(12)", "\"2024-01-02 03:04:05.123456789012\""));
         Assert.Equal(new DateTimeOffset(2024, 1, 2, 3, 4, 5, TimeSpan.FromHours(-7)), Convert("timestamp(0) with time zone", "\"2024-01-02 03:04:05 -07:00\""));
-        Assert.Equal(-new TimeSpan(1, 0, 0, 1), Convert("interval day to second", "\"-1 00:00:01.000\""));
-        Assert.Equal("1-2", Convert("interval year to month", "\"1-2\""));
-        Assert.Equal("12:00:00.000 +01:00", Convert("time(3) with time zone", "\"12:00:00.000 +01:00\""));
+        Assert.Equal("-P1DT1S", Convert("interval day to second", "\"-1 00:00:01.000\""));
+        Assert.Equal("13:45:30.5+02:00", Convert("time(3) with time zone", "\"13:45:30.500+02:00\""));
+        Assert.Equal("-P1Y2M", Convert("interval year to month", "\"-1-2\""));
+        Assert.Equal("P1Y2M", Convert("interval year to month", "\"1-2\""));
+        Assert.Equal("12:00:00+01:00", Convert("time(3) with time zone", "\"12:00:00.000 +01:00\""));
         Assert.Equal("POINT (1 2)", Convert("geometry", "\"POINT (1 2)\""));
         Assert.Equal("{\"a\":1}", Convert("somefuturetype", "{\"a\":1}"));
         var anonymous = Assert.IsType<PSObject>(Convert("row(bigint, varchar)", "[1,\"x\"]"));
@@ -71,7 +73,7 @@ public sealed class TrinoProtocolTests
     [InlineData(typeof(decimal), "decimal(28,4)")]
     [InlineData(typeof(object), "decimal(38,4)")]
     [InlineData(typeof(DateTimeOffset), "timestamp(6) with time zone")]
-    [InlineData(typeof(TimeSpan), "time(3)")]
+    [InlineData(typeof(string), "time(3)")]
     [InlineData(typeof(object), "array(bigint)")]
     [InlineData(typeof(string), "ipaddress")]
     public void ColumnTypes_ForDataTables(Type expected, string text) => Assert.Equal(expected, TrinoTypes.ClrType(TrinoType.Parse(text)));

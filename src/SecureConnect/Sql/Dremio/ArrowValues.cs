@@ -13,7 +13,7 @@ namespace SecureConnect.Sql.Dremio;
 /// sbyte), Decimal128/256 a decimal (its text when it does not fit 28-29 digits), strings a string, Binary byte[],
 /// Date32/Date64 a DateTime (date only), a Timestamp without a time zone a DateTime of kind Unspecified (a wall-clock
 /// value, as Arrow defines it) and with one a DateTimeOffset in that zone (UTC when the zone is unknown here), Time32/
-/// Time64/Duration a TimeSpan, a List (and Map, a list of key/value structs) object[], a Struct an object whose
+/// Time64 ISO-8601 text of the time of day and Duration an ISO-8601 duration (see SqlValues), a List (and Map, a list of key/value structs) object[], a Struct an object whose
 /// properties are its fields in order (as MongoDB's nested documents), a dictionary-encoded value the value it stands
 /// for, null null. Anything else is its text.
 /// </summary>
@@ -62,9 +62,9 @@ internal static class ArrowValues
             case Date32Array a: return a.GetDateTime(index);
             case Date64Array a: return a.GetDateTime(index);
             case TimestampArray a: return Timestamp(a, index);
-            case Time32Array a: return Time32(a, index);
-            case Time64Array a: return Time64(a, index);
-            case DurationArray a: return a.GetTimeSpan(index);
+            case Time32Array a: return SqlValues.TimeOrElapsed(Time32(a, index));
+            case Time64Array a: return SqlValues.TimeOrElapsed(Time64(a, index));
+            case DurationArray a: return SqlValues.Elapsed(a.GetTimeSpan(index)!.Value);
             case ListArray a: return Items(a.GetSlicedValues(index));
             case LargeListArray a: return Items(a.GetSlicedValues(index));
             case FixedSizeListArray a: return Items(a.GetSlicedValues(index));
@@ -94,7 +94,7 @@ internal static class ArrowValues
         BinaryType or LargeBinaryType or BinaryViewType or FixedSizeBinaryType => typeof(byte[]),
         Date32Type or Date64Type => typeof(DateTime),
         TimestampType t => string.IsNullOrEmpty(t.Timezone) ? typeof(DateTime) : typeof(DateTimeOffset),
-        Time32Type or Time64Type or DurationType => typeof(TimeSpan),
+        Time32Type or Time64Type or DurationType => typeof(string),
         DictionaryType d => ClrType(d.ValueType),
         _ => typeof(object),
     };

@@ -170,9 +170,10 @@ internal sealed record TrinoType(string Name, IReadOnlyList<TrinoType> Arguments
 /// <summary>
 /// Trino's JSON values as .NET values, by the column's type: bigint long, integer int, smallint short, tinyint sbyte,
 /// double double and real float (NaN and the infinities arrive as text), decimal decimal (as text on the wire; a value
-/// beyond decimal's 28 digits stays text), varchar and char string, boolean bool, date DateTime, time TimeSpan,
-/// timestamp DateTime, timestamp with time zone DateTimeOffset (offset of its zone at that time), interval day to second
-/// TimeSpan, array object[], map an ordered dictionary (keys as their text), row an object with the field names as
+/// beyond decimal's 28 digits stays text), varchar and char string, boolean bool, date DateTime, time and time with time
+/// zone ISO-8601 text (13:45:30.123, 13:45:30+02:00; see SqlValues), timestamp DateTime, timestamp with time zone
+/// DateTimeOffset (offset of its zone at that time), interval day to second and year to month ISO-8601 durations
+/// (P2DT3H4M5.678S, P1Y2M), array object[], map an ordered dictionary (keys as their text), row an object with the field names as
 /// properties (field1, field2... when anonymous), json its JSON text, uuid Guid, varbinary byte[] (base64 on the
 /// wire); anything else its text. Fractions beyond 100 ns are cut (.NET has no finer tick). NULL is DBNull.
 /// </summary>
@@ -190,10 +191,9 @@ internal static class TrinoTypes
         "double" => typeof(double),
         "real" => typeof(float),
         "decimal" => type.Numbers.Count > 0 && type.Numbers[0] > 28 ? typeof(object) : typeof(decimal),
-        "varchar" or "char" or "json" or "time with time zone" or "interval year to month" => typeof(string),
+        "varchar" or "char" or "json" or "time" or "time with time zone" or "interval year to month" or "interval day to second" => typeof(string),
         "boolean" => typeof(bool),
         "date" or "timestamp" => typeof(DateTime),
-        "time" or "interval day to second" => typeof(TimeSpan),
         "timestamp with time zone" => typeof(DateTimeOffset),
         "uuid" => typeof(Guid),
         "varbinary" => typeof(byte[]),
@@ -226,20 +226,24 @@ internal static class TrinoTypes
             case "decimal":
                 string text = Text(value);
                 return decimal.TryParse(text, NumberStyles.Number, CultureInfo.InvariantCulture, out decimal number) ? number : type.Numbers.Count > 0 && type.Numbers[0] > 28 ? text : throw new FormatException($"'{text}' is not a decimal");
-            case "varchar" or "char" or "json" or "time with time zone" or "interval year to month":
+            case "varchar" or "char" or "json":
                 return Text(value);
+            case "time with time zone":
+                return ZonedTime(Text(value));
+            case "interval year to month":
+                return YearToMonth(Text(value));
             case "boolean":
                 return value.GetBoolean();
             case "date":
                 return DateTime.ParseExact(Text(value), "yyyy-MM-dd", CultureInfo.InvariantCulture, DateTimeStyles.None);
             case "time":
-                return TimeSpan.ParseExact(Fraction7(Text(value)), new[] { @"hh\:mm\:ss", @"hh\:mm\:ss\.FFFFFFF" }, CultureInfo.InvariantCulture);
+                return SqlValues.TimeOfDay(TimeOfDay(Text(value)));
             case "timestamp":
                 return DateTime.ParseExact(Fraction7(Text(value)), s_dateTimeFormats, CultureInfo.InvariantCulture, DateTimeStyles.None);
             case "timestamp with time zone":
                 return ZonedTimestamp(Text(value));
             case "interval day to second":
-                return DayToSecond(Text(value));
+                return SqlValues.DaysAndTime(DayToSecond(Text(value)));
             case "uuid":
                 return Guid.Parse(Text(value));
             case "varbinary":
@@ -311,6 +315,37 @@ internal static class TrinoTypes
         }
 
         return new DateTimeOffset(local, info.GetUtcOffset(local));
+    }
+
+    private static TimeSpan TimeOfDay(string text) =>
+        TimeSpan.ParseExact(Fraction7(text), new[] { @"hh\:mm\:ss", @"hh\:mm\:ss\.FFFFFFF" }, CultureInfo.InvariantCulture);
+
+    /// <summary>"13:45:30.120+02:00" (or "13:45:30.120 +02:00") as 13:45:30.12+02:00.</summary>
+    private static string ZonedTime(string text)
+    {
+        int sign = text.LastIndexOfAny(new[] { '+', '-' });
+        if (sign < 0 || !TimeSpan.TryParseExact(text[(sign + 1)..], @"hh\:mm", CultureInfo.InvariantCulture, out TimeSpan offset))
+        {
+            throw new FormatException($"'{text}' is not a time with time zone");
+        }
+
+        return SqlValues.TimeOfDay(TimeOfDay(text[..sign].TrimEnd()), text[sign] == '-' ? -offset : offset);
+    }
+
+    /// <summary>"1-2" (years-months; negative with a leading '-') as P1Y2M.</summary>
+    private static string YearToMonth(string text)
+    {
+        bool negative = text.StartsWith('-');
+        string[] parts = (negative ? text[1..] : text).Split('-');
+        if (parts.Length != 2
+            || !int.TryParse(parts[0], NumberStyles.None, CultureInfo.InvariantCulture, out int years)
+            || !int.TryParse(parts[1], NumberStyles.None, CultureInfo.InvariantCulture, out int months))
+        {
+            throw new FormatException($"'{text}' is not an interval year to month");
+        }
+
+        long total = (years * 12L) + months;
+        return SqlValues.Duration(negative ? -total : total, 0, 0);
     }
 
     /// <summary>"2 03:04:05.678" (days, then time; negative with a leading '-').</summary>
