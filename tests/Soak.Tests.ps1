@@ -198,14 +198,34 @@ BeforeAll {
         while ([DateTime]::UtcNow -lt $end) { Watch-Queries; Start-Sleep -Milliseconds 200 }
     }
 
+    function Test-BastionRefuses {
+        # Whether the bastion's port refuses a TCP connection (sshd down) rather than accepting it.
+        $client = [System.Net.Sockets.TcpClient]::new()
+        try { $client.ConnectAsync($lab.bastion.host, [int]$lab.bastion.port).Wait(5000) | Out-Null; $false }
+        catch { $_.Exception.GetBaseException() -is [System.Net.Sockets.SocketException] }
+        finally { $client.Dispose() }
+    }
+
     function Invoke-Fault([string] $Kind, [Random] $Random) {
-        # Injects one fault and ends it; returns what was done, for the log.
+        # Injects one fault and ends it; returns what was done, for the log. What the lab did not do as it says is
+        # recorded in $LabProblems.
         switch ($Kind) {
-            'restart-sshd' { Invoke-Lab 'restart-sshd', 'bastion'; 'bastion sshd killed with its sessions and restarted' }
+            'restart-sshd' {
+                $before = (Get-LabEndpoints).bastion.pid
+                Invoke-Lab 'restart-sshd', 'bastion'
+                $after = (Get-LabEndpoints).bastion.pid
+                if (-not $after -or $after -eq $before) { $LabProblems.Add("restart-sshd: bastion pid $before, then $after") }
+                'bastion sshd killed with its sessions and restarted'
+            }
             'kill-sshd' {
                 $down = 1 + $Random.Next(0, 6)
                 Invoke-Lab 'kill-sshd', 'bastion'
-                try { Wait-Watching $down } finally { Invoke-Lab 'start-sshd', 'bastion' }
+                try {
+                    if ((Get-LabEndpoints).bastion.pid) { $LabProblems.Add('kill-sshd: endpoints.json still has a bastion pid') }
+                    if (-not (Test-BastionRefuses)) { $LabProblems.Add('kill-sshd: the bastion port still accepts connections') }
+                    Wait-Watching $down
+                }
+                finally { Invoke-Lab 'start-sshd', 'bastion' }
                 "bastion sshd down for $down s"
             }
             'link' {
@@ -216,7 +236,12 @@ BeforeAll {
             }
             'restart-db' {
                 $db = @('postgresTls', 'postgresPlain', 'mariadb', 'clickhouse', 'redis')[$Random.Next(0, 5)]
+                $before = (Get-LabEndpoints).$db
                 Invoke-Lab 'restart-db', $db
+                $after = (Get-LabEndpoints).$db
+                if (-not $after.pid -or $after.pid -eq $before.pid -or $after.port -ne $before.port) {
+                    $LabProblems.Add("restart-db $db`: pid $($before.pid) port $($before.port), then pid $($after.pid) port $($after.port)")
+                }
                 "$db crashed (SIGKILL) and restarted"
             }
         }
@@ -240,6 +265,7 @@ BeforeAll {
         $random = [Random]::new($SoakSeed)
         $script:Running = [Collections.Concurrent.ConcurrentDictionary[string, datetime]]::new()
         $script:Hangs = [ordered]@{}
+        $script:LabProblems = [Collections.Generic.List[string]]::new()
         $log = [Collections.Concurrent.ConcurrentQueue[object]]::new()
         $counts = [Collections.Concurrent.ConcurrentDictionary[string, object]]::new()
         $stop = [Threading.CancellationTokenSource]::new()
@@ -328,6 +354,7 @@ BeforeAll {
             Faults        = $faults.Count
             FaultsByKind  = $byKind
             FaultLog      = @($faults | ForEach-Object { "$($_.At.ToString('HH:mm:ss')) $($_.What)" })
+            LabProblems   = @($LabProblems)
             Recoveries    = $recoveries
             Unrecovered   = @($unrecovered)
             Reconnects    = $reconnects
@@ -405,13 +432,21 @@ Describe 'Soak: queries and a tunnel while the bastion, the link and the databas
         $Report.End.ManagedMB - $Report.Baseline.ManagedMB | Should -BeLessOrEqual $Report.Bounds.ManagedMB -Because $because
     }
 
-    It 'left the lab healthy: the link up, sshd and every database answering' -Skip:(Skip-When $NoLab) {
+    It 'the lab''s faults did what they say: a new pid on the same port after a restart, nothing listening while sshd is killed' -Skip:(Skip-When $NoLab) {
+        $Report.LabProblems | Should -BeNullOrEmpty
+    }
+
+    It 'left the lab healthy: the link up, sshd and every database answering with its data' -Skip:(Skip-When $NoLab) {
         Invoke-Lab 'heal'
         $now = Get-LabEndpoints
         foreach ($name in 'bastion', 'postgresTls', 'postgresPlain', 'mariadb', 'clickhouse', 'redis') {
             $now.$name.pid | Should -Not -BeNullOrEmpty -Because "$name runs"
         }
         Wait-Until { Test-AllReachable } 60 | Should -BeTrue
+        # A database crashed and started again on the same data: the lab's table is still there, whole.
+        foreach ($w in $Workloads) {
+            "$(Invoke-SecureQuery $w.Integration 'select count(*) from people' -As Scalar -ErrorAction Stop)" | Should -Be '5' -Because "$($w.Integration) keeps its data"
+        }
     }
 }
 
