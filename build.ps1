@@ -38,7 +38,12 @@ param(
 
     # Let skipped tests pass the run (never in CI): by default a skip fails it, unless it is a real-server test
     # gated by SECURECONNECT_TEST_<ENGINE>.
-    [switch] $AllowSkip
+    [switch] $AllowSkip,
+
+    # Seconds the soak (tests/Soak.Tests.ps1) injects faults for; 0 keeps its CI default (100 s, or
+    # SECURECONNECT_SOAK_SECONDS when set).
+    [ValidateRange(0, 604800)]
+    [int] $SoakSeconds = 0
 )
 
 $ErrorActionPreference = 'Stop'
@@ -242,6 +247,7 @@ function Invoke-TestTask {
         $env:SECURECONNECT_MODULE_PATH = Get-BuiltModulePath
         $env:SECURECONNECT_LAB_ENDPOINTS = $LabEndpoints
         $env:SECURECONNECT_TOOLS = $ToolsRoot
+        if ($SoakSeconds -gt 0) { $env:SECURECONNECT_SOAK_SECONDS = "$SoakSeconds" }
         $childArgs = @('-PesterPath', $pester, '-TestPath', (Join-Path $RepoRoot 'tests'), '-SummaryPath', $summaryPath,
             '-ResultPath', (Join-Path $results 'pester.xml'))
         if ($Tag) { $childArgs += @('-Tag', ($Tag -join ',')) }

@@ -5,6 +5,7 @@
 #
 #   lab.sh check | install | packages
 #   lab.sh start | stop | status | restart-sshd [bastion|bastion2] [--keep-sessions]
+#   lab.sh kill-sshd | start-sshd [bastion|bastion2] | restart-db <server> | heal
 #   lab.sh rotate-bastion-hostkey | restore-bastion-hostkey | auth-delay N | link down|up|status | selftest | purge
 #
 # State dir: ${SECURECONNECT_LAB_DIR:-/tmp/secureconnect-lab}
@@ -1357,19 +1358,13 @@ cmd_start() {
     sshd_launch bastion2; p_b2=$LAST_PID
   fi
   if [[ $PG_TLS_AVAILABLE == 1 ]]; then
-    launch pg-tls "$PG_BIN/postgres" "$DB_NS" "$PG_OSUSER" "$STATE/pg-tls/postgres.log" "$PG_BIN/postgres" -D "$STATE/pg-tls/data"; p_pgt=$LAST_PID
-    launch pg-plain "$PG_BIN/postgres" "$DB_NS" "$PG_OSUSER" "$STATE/pg-plain/postgres.log" "$PG_BIN/postgres" -D "$STATE/pg-plain/data"; p_pgp=$LAST_PID
+    db_launch pg-tls; p_pgt=$LAST_PID
+    db_launch pg-plain; p_pgp=$LAST_PID
   fi
-  if [[ $MARIADB_AVAILABLE == 1 ]]; then my_launch; p_my=$LAST_PID; fi
-  if [[ $REDIS_AVAILABLE == 1 ]]; then
-    launch redis "$REDIS_BIN" "$DB_NS" "$REDIS_OSUSER" "$STATE/redis/redis.stdout.log" "$REDIS_BIN" "$STATE/redis/redis.conf"; p_r=$LAST_PID
-  fi
-  if [[ $CLICKHOUSE_AVAILABLE == 1 ]]; then
-    launch clickhouse "$CLICKHOUSE_BIN" "$DB_NS" "$CH_OSUSER" "$(CH_DIR)/clickhouse.stdout.log" "$CLICKHOUSE_BIN" --config-file="$(CH_DIR)/config.xml"; p_ch=$LAST_PID
-  fi
-  if [[ $HTTP_AVAILABLE == 1 ]]; then
-    launch http "$NODE_BIN" "$DB_NS" "$HTTP_OSUSER" "$STATE/http/http.log" "$NODE_BIN" "$STATE/http/server.js" "$DB_ADDR" "$HTTP_PORT"; p_http=$LAST_PID
-  fi
+  if [[ $MARIADB_AVAILABLE == 1 ]]; then db_launch mariadb; p_my=$LAST_PID; fi
+  if [[ $REDIS_AVAILABLE == 1 ]]; then db_launch redis; p_r=$LAST_PID; fi
+  if [[ $CLICKHOUSE_AVAILABLE == 1 ]]; then db_launch clickhouse; p_ch=$LAST_PID; fi
+  if [[ $HTTP_AVAILABLE == 1 ]]; then db_launch http; p_http=$LAST_PID; fi
 
   {
     echo "---- log files ($(ts), mode=$MODE) ----"
@@ -1391,27 +1386,21 @@ cmd_start() {
     reconcile_pid bastion "$STATE/sshd.pid"; reconcile_pid bastion2 "$STATE/bastion2/sshd.pid"
   fi
   if [[ -n $p_pgt ]]; then
-    wait_ready pg-tls "$p_pgt" "$STATE/pg-tls/postgres.log" pg_ready_check pg-tls "$PG_TLS_PORT"
-    wait_ready pg-plain "$p_pgp" "$STATE/pg-plain/postgres.log" pg_ready_check pg-plain "$PG_PLAIN_PORT"
+    db_wait_ready pg-tls "$p_pgt"
+    db_wait_ready pg-plain "$p_pgp"
     pg_seed pg-tls "$PG_TLS_PORT"
     pg_seed pg-plain "$PG_PLAIN_PORT"
   fi
   if [[ -n $p_my ]]; then
-    wait_ready mariadb "$p_my" "$STATE/mariadb/mariadbd.log,$STATE/mariadb/mariadbd.stdout.log" my_ready_check
-    reconcile_pid mariadb "$STATE/mariadb/mariadbd.pid"
+    db_wait_ready mariadb "$p_my"
     my_seed
   fi
-  if [[ -n $p_r ]]; then
-    wait_ready redis "$p_r" "$STATE/redis/redis.log,$STATE/redis/redis.stdout.log" redis_ping
-    reconcile_pid redis "$STATE/redis/redis.pid"
-  fi
+  if [[ -n $p_r ]]; then db_wait_ready redis "$p_r"; fi
   if [[ -n $p_ch ]]; then
-    wait_ready clickhouse "$p_ch" "$(CH_DIR)/clickhouse.err.log,$(CH_DIR)/clickhouse.stdout.log" ch_ready_check
+    db_wait_ready clickhouse "$p_ch"
     ch_seed || die "seeding ClickHouse failed"
   fi
-  if [[ -n $p_http ]]; then
-    wait_ready http "$p_http" "$STATE/http/http.log" http_ready_check
-  fi
+  if [[ -n $p_http ]]; then db_wait_ready http "$p_http"; fi
 
   # ---- isolation check (netns): the db namespace must not be reachable from the host ----
   if [[ $MODE == netns ]]; then
@@ -1506,6 +1495,134 @@ cmd_restart_sshd() {
   reconcile_pid "$svc" "$SD_PID"
   write_endpoints
   info "$svc sshd restarted (pid $(cur_pid "$svc"))"
+}
+
+# --------------------------------------------------------------------------
+# one server at a time: how 'start' launches and waits for each, and the faults
+# the soak injects (restart-db, kill-sshd / start-sshd) and its cleanup (heal)
+# --------------------------------------------------------------------------
+DB_KEYS="postgresTls|postgresPlain|mariadb|clickhouse|redis"
+db_service() { # endpoints.json key -> sets DB_SVC (the lab's service name), or dies
+  case ${1:-} in
+    postgresTls) DB_SVC=pg-tls ;;
+    postgresPlain) DB_SVC=pg-plain ;;
+    mariadb|clickhouse|redis) DB_SVC=$1 ;;
+    *) die "usage: lab.sh restart-db <$DB_KEYS>" ;;
+  esac
+}
+db_available() { # service
+  case $1 in
+    pg-tls) [[ $PG_TLS_AVAILABLE == 1 ]] ;;
+    pg-plain) [[ $PG_PLAIN_AVAILABLE == 1 ]] ;;
+    mariadb) [[ $MARIADB_AVAILABLE == 1 ]] ;;
+    redis) [[ $REDIS_AVAILABLE == 1 ]] ;;
+    clickhouse) [[ $CLICKHOUSE_AVAILABLE == 1 ]] ;;
+    http) [[ $HTTP_AVAILABLE == 1 ]] ;;
+    *) return 1 ;;
+  esac
+}
+db_launch() { # service -> LAST_PID: the server on its port and data dir
+  case $1 in
+    pg-tls) launch pg-tls "$PG_BIN/postgres" "$DB_NS" "$PG_OSUSER" "$STATE/pg-tls/postgres.log" "$PG_BIN/postgres" -D "$STATE/pg-tls/data" ;;
+    pg-plain) launch pg-plain "$PG_BIN/postgres" "$DB_NS" "$PG_OSUSER" "$STATE/pg-plain/postgres.log" "$PG_BIN/postgres" -D "$STATE/pg-plain/data" ;;
+    mariadb) my_launch ;;
+    redis) launch redis "$REDIS_BIN" "$DB_NS" "$REDIS_OSUSER" "$STATE/redis/redis.stdout.log" "$REDIS_BIN" "$STATE/redis/redis.conf" ;;
+    clickhouse) launch clickhouse "$CLICKHOUSE_BIN" "$DB_NS" "$CH_OSUSER" "$(CH_DIR)/clickhouse.stdout.log" "$CLICKHOUSE_BIN" --config-file="$(CH_DIR)/config.xml" ;;
+    http) launch http "$NODE_BIN" "$DB_NS" "$HTTP_OSUSER" "$STATE/http/http.log" "$NODE_BIN" "$STATE/http/server.js" "$DB_ADDR" "$HTTP_PORT" ;;
+    *) die "internal error: no such server '$1'" ;;
+  esac
+}
+db_wait_ready() { # service pid: bounded wait (READY_TIMEOUT) until it answers
+  case $1 in
+    pg-tls) wait_ready pg-tls "$2" "$STATE/pg-tls/postgres.log" pg_ready_check pg-tls "$PG_TLS_PORT" ;;
+    pg-plain) wait_ready pg-plain "$2" "$STATE/pg-plain/postgres.log" pg_ready_check pg-plain "$PG_PLAIN_PORT" ;;
+    mariadb)
+      wait_ready mariadb "$2" "$STATE/mariadb/mariadbd.log,$STATE/mariadb/mariadbd.stdout.log" my_ready_check
+      reconcile_pid mariadb "$STATE/mariadb/mariadbd.pid" ;;
+    redis)
+      wait_ready redis "$2" "$STATE/redis/redis.log,$STATE/redis/redis.stdout.log" redis_ping
+      reconcile_pid redis "$STATE/redis/redis.pid" ;;
+    clickhouse) wait_ready clickhouse "$2" "$(CH_DIR)/clickhouse.err.log,$(CH_DIR)/clickhouse.stdout.log" ch_ready_check ;;
+    http) wait_ready http "$2" "$STATE/http/http.log" http_ready_check ;;
+  esac
+}
+db_kill() { # service: SIGKILL the server and its children, as a crash (clients see their connections reset)
+  local pid tree
+  pid=$(pid_of "$1") || return 0
+  tree=$(proc_tree "$pid" | tr '\n' ' ')
+  kill -KILL $tree 2>/dev/null || true
+  wait_gone "$STOP_TIMEOUT" $tree || die "$1 (pid $pid) is still alive after SIGKILL: $tree"
+  # A killed server is a zombie until its parent reaps it, and PostgreSQL refuses to start while the pid in its
+  # postmaster.pid exists: wait (bounded) until it is reaped; its lock file is then stale (every backend is gone).
+  local deadline=$((SECONDS + STOP_TIMEOUT))
+  while [[ -e /proc/$pid ]] && (( SECONDS < deadline )); do sleep 0.1; done
+  case $1 in pg-*) rm -f "$STATE/$1/data/postmaster.pid" ;; esac
+}
+db_start() { # service: launch it and wait until it answers
+  db_launch "$1"
+  db_wait_ready "$1" "$LAST_PID"
+}
+
+cmd_restart_db() { # endpoints key
+  db_service "${1:-}"
+  [[ $# -le 1 ]] || die "usage: lab.sh restart-db <$DB_KEYS>"
+  acquire_lock
+  require_running
+  db_available "$DB_SVC" || die "$1 is not available in this lab"
+  local old; old=$(cur_pid "$DB_SVC")
+  db_kill "$DB_SVC"
+  db_start "$DB_SVC"
+  write_endpoints
+  info "$1 ($DB_SVC) killed (pid ${old:-none}) and started again on the same port and data (pid $(cur_pid "$DB_SVC"))"
+}
+
+sshd_service_arg() { # [bastion|bastion2] -> sets SD_SVC
+  SD_SVC=${1:-bastion}
+  [[ $SD_SVC == bastion || $SD_SVC == bastion2 ]] || die "usage: lab.sh kill-sshd|start-sshd [bastion|bastion2]"
+}
+cmd_kill_sshd() { # [bastion|bastion2]: down until start-sshd (or heal)
+  sshd_service_arg "$@"
+  acquire_lock
+  require_running
+  [[ $BASTION_AVAILABLE == 1 ]] || die "sshd is not available in this lab"
+  kill_sshd "$SD_SVC" 0
+  write_endpoints
+  info "$SD_SVC sshd killed (with its sessions); start it again with: lab.sh start-sshd $SD_SVC"
+}
+cmd_start_sshd() { # [bastion|bastion2]: no-op when it runs
+  sshd_service_arg "$@"
+  acquire_lock
+  require_running
+  [[ $BASTION_AVAILABLE == 1 ]] || die "sshd is not available in this lab"
+  if pid_of "$SD_SVC" >/dev/null; then info "$SD_SVC sshd is already running (pid $(cur_pid "$SD_SVC"))"; return 0; fi
+  sshd_launch "$SD_SVC"
+  local p=$LAST_PID
+  wait_ready "$SD_SVC" "$p" "$SD_LOG" sshd_ready_check "$SD_SVC"
+  reconcile_pid "$SD_SVC" "$SD_PID"
+  write_endpoints
+  info "$SD_SVC sshd started (pid $(cur_pid "$SD_SVC"))"
+}
+
+cmd_heal() { # every server that should run runs again, and the link is up: a fault test's cleanup
+  acquire_lock
+  require_running
+  local svc healed=""
+  # The link first (without link up's wait for sshd, which may be down): the bastion's readiness check crosses it.
+  if [[ $MODE == netns ]]; then ip -n "$NS_B" link set "$VETH_B_HOST" up; ip link set "$VETH_HOST" up; fi
+  if [[ $BASTION_AVAILABLE == 1 ]]; then
+    for svc in bastion bastion2; do
+      if ! pid_of "$svc" >/dev/null; then
+        sshd_launch "$svc"; wait_ready "$svc" "$LAST_PID" "$SD_LOG" sshd_ready_check "$svc"; reconcile_pid "$svc" "$SD_PID"
+        healed="$healed $svc"
+      fi
+    done
+  fi
+  for svc in pg-tls pg-plain mariadb redis clickhouse http; do
+    if db_available "$svc" && ! pid_of "$svc" >/dev/null; then db_start "$svc"; healed="$healed $svc"; fi
+  done
+  if [[ $MODE == netns ]]; then cmd_link up; fi
+  write_endpoints
+  info "lab healthy (started again:${healed:- nothing})"
 }
 
 cmd_rotate_hostkey() {
@@ -1711,6 +1828,11 @@ usage: $0 <command>
   status                        print endpoints.json (exit 1 if not running)
   restart-sshd [bastion|bastion2] [--keep-sessions]
                                 SIGKILL the sshd (and its sessions) and start it again, same host key
+  kill-sshd [bastion|bastion2]  SIGKILL the sshd and its sessions, and leave it down (until start-sshd or heal)
+  start-sshd [bastion|bastion2] start it again (same host key); nothing when it runs
+  restart-db <postgresTls|postgresPlain|mariadb|clickhouse|redis>
+                                SIGKILL the server (a crash) and start it again on the same port and data
+  heal                          start every server that is down and bring the link up (a fault test's cleanup)
   auth-delay <seconds>          delay every public-key authentication at the bastion (0 ends it; root only)
   rotate-bastion-hostkey        new host key for the bastion sshd, then restart it
   restore-bastion-hostkey       back to the key the lab started with (after rotations), then restart it
@@ -1731,6 +1853,10 @@ main() {
     stop) [[ -d $STATE ]] || { netns_teardown; info "not running"; return 0; }; cmd_stop ;;
     status) if cmd_status; then quit 0; else quit 1; fi ;;
     restart-sshd) cmd_restart_sshd "$@" ;;
+    kill-sshd) cmd_kill_sshd "$@" ;;
+    start-sshd) cmd_start_sshd "$@" ;;
+    restart-db) cmd_restart_db "$@" ;;
+    heal) cmd_heal ;;
     auth-delay) cmd_auth_delay "$@" ;;
     rotate-bastion-hostkey) cmd_rotate_hostkey ;;
     restore-bastion-hostkey) cmd_restore_hostkey ;;

@@ -130,28 +130,62 @@ internal sealed class ExportFile : IDisposable
     /// <summary>Deletes the temporary file unless the export was committed.</summary>
     public void Dispose()
     {
-        Stream.Dispose();
-        if (!_done)
+        if (_done)
         {
-            _done = true;
-            try
-            {
-                File.Delete(TempPath);
-            }
-            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-            {
-                // Nothing else to do: the name says it is partial, and the target was not touched.
-            }
+            Stream.Dispose();
+            return;
+        }
+
+        _done = true;
+        try
+        {
+            Stream.Dispose();
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            // Closing flushes what the stream still buffers, and on a full disk that fails again. The rows are
+            // discarded anyway: that failure must neither replace the error that ended the export nor keep the file
+            // (the handle is closed all the same).
+        }
+
+        try
+        {
+            File.Delete(TempPath);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            // Nothing else to do: the name says it is partial, and the target was not touched.
         }
     }
 
     private void AppendToTarget()
     {
         Stream.Position = 0;
-        using (var target = new FileStream(Path, FileMode.Append, FileAccess.Write, FileShare.Read, BufferSize))
+
+        // Unbuffered (the copy has its own buffer), so that a failed write leaves nothing pending and the file can be
+        // cut back to its old length at once.
+        using (var target = new FileStream(Path, FileMode.Open, FileAccess.Write, FileShare.Read, bufferSize: 0))
         {
-            Stream.CopyTo(target, BufferSize);
-            target.Flush(flushToDisk: true);
+            long length = target.Seek(0, SeekOrigin.End);
+            try
+            {
+                Stream.CopyTo(target, BufferSize);
+                target.Flush(flushToDisk: true);
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                // A disk that fills mid-way leaves the first of the new rows at the end of the file: cut them off again.
+                try
+                {
+                    target.SetLength(length);
+                }
+                catch (Exception again) when (again is IOException or UnauthorizedAccessException)
+                {
+                    throw Failed(Path, $"Could not add the exported rows to '{Path}' ({e.Message}), and removing the part that was added failed too ({again.Message}): the file ends with rows that are not a complete result after byte {length}. Cut it back to {length} bytes or export again without -Append.", e);
+                }
+
+                throw;
+            }
         }
 
         Stream.Dispose();

@@ -129,6 +129,7 @@ internal static class SecureConnectionOpener
         var observer = new TlsObserver(spec.Mode, spec.HostName, trusted, revocationLists);
         verbose($"Connecting to {spec.Type} {spec.HostName}:{spec.Port} via {via} with SSL mode {spec.Mode} ({engine.Describe(target)}).");
         long refusalsBefore = tunnel?.ForwardRefusals ?? 0;
+        int reconnectsBefore = tunnel?.Reconnects ?? 0;
         IEngineSession session;
         try
         {
@@ -140,6 +141,14 @@ internal static class SecureConnectionOpener
             {
                 // The driver saw only a closed connection; the bastion said why.
                 throw new SecureConnectException(ErrorIds.ForwardRefused, ErrorKind.PermissionDenied, $"Could not connect to {spec.Type} at {spec.HostName}:{spec.Port} ('{spec.Name}'): {refusal}", spec.Name, e.InnerException);
+            }
+
+            if (tunnel is not null && e.Error.ErrorId is ErrorIds.ConnectionFailed or ErrorIds.SslNotAvailable &&
+                (tunnel.State != SshTunnelState.Up || tunnel.Reconnects != reconnectsBefore))
+            {
+                // The driver saw a timeout, or a connection closed unanswered (to a TLS driver, a server that seems not
+                // to speak TLS): the tunnel lost its bastion meanwhile, and that is what the user must hear.
+                throw new SecureConnectException(ErrorIds.ConnectionFailed, ErrorKind.ConnectionError, TunnelLost(tunnel, spec), spec.Name, e.InnerException);
             }
 
             throw new SecureConnectException(e.Error.ErrorId, e.Error.Kind, Describe(e.Error, spec), spec.Name, e.InnerException);
@@ -192,6 +201,10 @@ internal static class SecureConnectionOpener
                 spec.Name);
         }
     }
+
+    private static string TunnelLost(SshTunnel tunnel, ConnectionPlan spec) =>
+        $"Could not connect to {spec.Type} at {spec.HostName}:{spec.Port} ('{spec.Name}'): its SSH tunnel #{tunnel.Id} lost the connection to the bastion {tunnel.Bastion}:{tunnel.BastionPort} " +
+        $"and is {tunnel.State}" + (tunnel.LastError is { } error ? $" ({error})" : string.Empty) + ". Run the query again once the tunnel is Up (Get-SshTunnel shows it).";
 
     private static string Via(SshTunnel tunnel) => $"SSH tunnel #{tunnel.Id} ({tunnel.User}@{tunnel.Bastion}:{tunnel.BastionPort}, 127.0.0.1:{tunnel.LocalPort})";
 
