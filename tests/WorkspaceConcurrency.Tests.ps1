@@ -77,6 +77,17 @@ do {
                 'Integration' { Get-SecureIntegration -WarningVariable warnings -WarningAction SilentlyContinue | Out-Null }
                 'Egress' { Get-EgressAllowlist -WarningVariable warnings -WarningAction SilentlyContinue | Out-Null }
                 'KnownHost' { Get-SshKnownHost -WarningVariable warnings -WarningAction SilentlyContinue | Out-Null }
+                'File' {
+                    # The files as any other program reads them: workspace.json whole JSON, every known_hosts line whole.
+                    $settings = Join-Path $env:SECURECONNECT_HOME 'workspace.json'
+                    if (Test-Path $settings) { $null = [IO.File]::ReadAllText($settings) | ConvertFrom-Json -ErrorAction Stop }
+                    $knownHosts = Join-Path $env:SECURECONNECT_HOME 'known_hosts'
+                    if (Test-Path $knownHosts) {
+                        foreach ($line in [IO.File]::ReadAllLines($knownHosts)) {
+                            if (@($line -split ' ').Count -ne 3) { throw "a partial known_hosts line: '$line'" }
+                        }
+                    }
+                }
                 'Key' {
                     $key = Get-WorkspaceSshKey
                     if ($key.PublicKey -notmatch '^ssh-ed25519 [A-Za-z0-9+/=]+') { throw "not a whole public key: '$($key.PublicKey)'" }
@@ -179,7 +190,7 @@ Describe 'Two processes and several runspaces changing one workspace at once' -S
         }
         $script:first = New-WorkspaceSshKey -Comment 'first'
         $script:count = 12
-        $script:reports = Invoke-ConcurrentRun -Workspace $ws -Count $count -Mode 'Mixed' -ImportKeys $importKeys -ReaderKinds 'Integration,Egress,KnownHost,Key'
+        $script:reports = Invoke-ConcurrentRun -Workspace $ws -Count $count -Mode 'Mixed' -ImportKeys $importKeys -ReaderKinds 'Integration,Egress,KnownHost,Key,File'
         $script:writers = @($reports | Where-Object { $_.PSObject.Properties['Rotated'] })
         $script:readers = @($reports | Where-Object { $_.PSObject.Properties['Reads'] })
     }
@@ -248,7 +259,7 @@ Describe 'Removing and creating the workspace key from two processes and runspac
     BeforeAll {
         $script:ws = New-TestWorkspace
         New-WorkspaceSshKey -Comment 'first' | Out-Null
-        $script:reports = Invoke-ConcurrentRun -Workspace $ws -Count 6 -Mode 'RemoveAndCreate' -ImportKeys @('', '', '', '', '') -ReaderKinds 'Integration,Egress' -Readers 1
+        $script:reports = Invoke-ConcurrentRun -Workspace $ws -Count 6 -Mode 'RemoveAndCreate' -ImportKeys @('', '', '', '', '') -ReaderKinds 'Integration,Egress,File' -Readers 1
         $script:writers = @($reports | Where-Object { $_.PSObject.Properties['Rotated'] })
     }
     AfterAll {
@@ -262,5 +273,42 @@ Describe 'Removing and creating the workspace key from two processes and runspac
         $key = Assert-OneMatchingKeyPair $ws
         $key.Fingerprint | Should -BeIn @($writers.Rotated)
         @(Get-ChildItem -Recurse -Force $ws -Filter '*.tmp') | Should -BeNullOrEmpty
+    }
+}
+
+Describe 'A workspace whose lock another command holds' {
+    BeforeEach {
+        $script:ws = New-TestWorkspace
+        $script:key = New-WorkspaceSshKey
+        Add-EgressAddress 192.0.2.1 | Out-Null
+        $script:before = [IO.File]::ReadAllBytes((Join-Path $ws 'workspace.json'))
+        # The lock as another command holds it: an exclusive lock on the workspace's lock file (a file lock, which
+        # the module's own attempt from this process sees just as it sees another process's).
+        $script:held = [IO.FileStream]::new((Join-Path $ws '.lock'), 'OpenOrCreate', 'ReadWrite', 'None')
+    }
+    AfterEach {
+        if ($held) { $held.Dispose() }
+        Remove-Item -Recurse -Force $ws -ErrorAction SilentlyContinue
+    }
+
+    It 'still lets readers read: Get-EgressAllowlist, Get-SecureIntegration and Get-WorkspaceSshKey take no lock' {
+        (Get-EgressAllowlist -ErrorAction Stop).Cidr | Should -Be '192.0.2.1/32'
+        @(Get-SecureIntegration -ErrorAction Stop) | Should -BeNullOrEmpty
+        (Get-WorkspaceSshKey -ErrorAction Stop).Fingerprint | Should -Be $key.Fingerprint
+    }
+
+    It 'fails a change with WorkspaceLocked after its bounded wait, naming the workspace, and changes nothing' {
+        $err = Get-ErrorRecord { Add-EgressAddress 192.0.2.2 -ErrorAction Stop }
+        $err.FullyQualifiedErrorId | Should -Be 'WorkspaceLocked,SecureConnect.Commands.AddEgressAddressCommand'
+        $err.CategoryInfo.Category | Should -Be 'ResourceBusy'
+        $err.Exception.Message | Should -Match ([regex]::Escape($ws))
+        [IO.File]::ReadAllBytes((Join-Path $ws 'workspace.json')) | Should -Be $before
+    }
+
+    It 'lets the change through once the lock is released' {
+        $held.Dispose()
+        $script:held = $null
+        (Add-EgressAddress 192.0.2.2 -ErrorAction Stop).Cidr | Should -Be '192.0.2.2/32'
+        @((Get-EgressAllowlist).Cidr | Sort-Object) | Should -Be @('192.0.2.1/32', '192.0.2.2/32')
     }
 }

@@ -258,7 +258,7 @@ internal sealed class WorkspaceStore
                 throw new SecureConnectException(
                     ErrorIds.WorkspaceLocked,
                     ErrorKind.ResourceBusy,
-                    $"The workspace '{Paths.Root}' stayed locked by another process for {_lockTimeout.TotalSeconds:0} seconds. " +
+                    $"The workspace '{Paths.Root}' stayed locked by another SecureConnect command (in this process or another) for {_lockTimeout.TotalSeconds:0} seconds. " +
                     "Wait for the other SecureConnect command to finish and try again.",
                     Paths.LockFile,
                     e);
