@@ -18,6 +18,7 @@ $ErrorActionPreference = 'Stop'
 $ProgressPreference = 'SilentlyContinue'
 Import-Module $Module
 $hostKey = 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIAIJAtLi8fYBZtSzD0NzXzqQrEBzHkImq98NiHVRoPky'
+$sharedKey = 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIAq0dVIJR8Y+LXYRcWar96L3Cqcx9sgljlR5dES+HRpw'
 $errors = [Collections.Generic.List[string]]::new()
 $rotated = [Collections.Generic.List[string]]::new()
 function Step([string] $What, [scriptblock] $Do) {
@@ -40,6 +41,8 @@ for ($i = 0; $i -lt $Count; $i++) {
     $name = "$Worker-db-$i"
     Step "New-SecureIntegration $name" { New-SecureIntegration -Name $name -Type PostgreSQL -HostName "db$i.$Worker.example" -Database $Worker | Out-Null }
     if ($i % 2 -eq 0) { Step "Set-SecureIntegration $name" { Set-SecureIntegration -Name $name -Port (6000 + $i) | Out-Null } }
+    # Every writer also trusts the same key of one shared host: it must end up in known_hosts once.
+    Step "Add-SshKnownHost shared.example" { Add-SshKnownHost -HostName 'shared.example' -PublicKey $sharedKey | Out-Null }
     $hostName = "$Worker-host-$i.example"
     Step "Add-SshKnownHost $hostName" { Add-SshKnownHost -HostName $hostName -PublicKey $hostKey | Out-Null }
     $address = "10.$Octet.0.$($i + 1)"
@@ -222,8 +225,8 @@ Describe 'Two processes and several runspaces changing one workspace at once' -S
         }
     }
 
-    It 'kept every known host and none that was removed, in a known_hosts file that ssh-keygen reads whole' {
-        $expected = foreach ($w in $writers.Worker) { foreach ($i in 0..($count - 1)) { if ($i % 3 -ne 2) { "$w-host-$i.example" } } }
+    It 'kept every known host and none that was removed, the shared one once, in a known_hosts file that ssh-keygen reads whole' {
+        $expected = @('shared.example') + @(foreach ($w in $writers.Worker) { foreach ($i in 0..($count - 1)) { if ($i % 3 -ne 2) { "$w-host-$i.example" } } })
         $warnings = $null
         $hosts = @(Get-SshKnownHost -WarningVariable warnings)
         $warnings | Should -BeNullOrEmpty

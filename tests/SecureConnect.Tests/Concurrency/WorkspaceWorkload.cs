@@ -56,6 +56,9 @@ internal sealed class WorkspaceWorkload
     /// <summary>Fingerprints of the keys this writer stored, in order (Rotate only).</summary>
     public List<string> Rotated { get; } = new();
 
+    /// <summary>The host every writer trusts (with the same key): it must end up in known_hosts exactly once.</summary>
+    public const string SharedHost = "shared.example";
+
     private string Prefix => "w" + Writer.ToString(CultureInfo.InvariantCulture);
 
     private static WorkspaceStore NewStore(string root) => new(new WorkspacePaths(root));
@@ -136,6 +139,10 @@ internal sealed class WorkspaceWorkload
 
     private void KnownHostStep(int i)
     {
+        // Every writer also trusts one shared host, as Add-SshKnownHost does: only when that key is not trusted yet.
+        new KnownHostsStore(NewStore(Root)).Update(file =>
+            file.Find(SharedHost, 22).Any() ? null : file.Add(SharedHost, 22, "ssh-ed25519", Blob(Ed25519B)));
+
         string host = HostName(i);
         new KnownHostsStore(NewStore(Root)).Update(file => file.Add(host, 22, "ssh-ed25519", Blob(Ed25519A)));
         if (!Survives(i))
