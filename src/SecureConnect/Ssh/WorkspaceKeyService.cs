@@ -33,7 +33,85 @@ internal sealed class WorkspaceKeyService
     public bool Exists => File.Exists(Paths.PrivateKeyFile);
 
     /// <summary>Reads the workspace key; no passphrase is needed for that.</summary>
+    /// <remarks>
+    /// Read without the lock first. A rotation replaces the private half, then the public half, then the settings
+    /// entry, each atomically: a read between them sees halves of two keys (or, from an older module, a missing half).
+    /// Such a read is done again under the workspace lock, where no rotation runs, so every reader sees a whole pair.
+    /// </remarks>
     public WorkspaceSshKey Get()
+    {
+        if (TryReadWholePair() is { } key)
+        {
+            return key;
+        }
+
+        // No half at all: there is no key, nothing to wait for (and reading creates no workspace folder).
+        if (!File.Exists(Paths.PrivateKeyFile) && !File.Exists(Paths.PublicKeyFile))
+        {
+            throw NotFound();
+        }
+
+        return _store.WithLock(ReadPair);
+    }
+
+    private WorkspaceSshKey? TryReadWholePair()
+    {
+        string publicLine;
+        string privateText;
+        try
+        {
+            publicLine = File.ReadAllText(Paths.PublicKeyFile).Trim();
+            privateText = File.ReadAllText(Paths.PrivateKeyFile);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            // A half is missing (none yet, removed, mid-change) or is no file: the read under the lock says which.
+            return null;
+        }
+
+        (string? fingerprint, DateTimeOffset? created) = ReadSettingsEntry();
+        if (!HalvesMatch(publicLine, privateText, fingerprint))
+        {
+            return null;
+        }
+
+        return Describe(publicLine, privateText, created);
+    }
+
+    /// <summary>
+    /// False when the halves (or the settings entry) belong to different keys. A half that does not parse counts as
+    /// matching: <see cref="Describe"/> reports it as WorkspaceKeyCorrupt.
+    /// </summary>
+    private static bool HalvesMatch(string publicLine, string privateText, string? settingsFingerprint)
+    {
+        string[] parts = publicLine.Split(' ', 3, StringSplitOptions.RemoveEmptyEntries);
+        byte[] publicBlob;
+        byte[]? privateBlob;
+        try
+        {
+            if (parts.Length < 2)
+            {
+                return true;
+            }
+
+            publicBlob = Convert.FromBase64String(parts[1]);
+            privateBlob = OpenSshPrivateKeyFormat.PublicBlob(privateText);
+        }
+        catch (Exception e) when (e is FormatException or SshKeyException)
+        {
+            return true;
+        }
+
+        if (privateBlob is not null && !privateBlob.AsSpan().SequenceEqual(publicBlob))
+        {
+            return false;
+        }
+
+        return settingsFingerprint is null || settingsFingerprint == SshFingerprint.Sha256(publicBlob);
+    }
+
+    /// <summary>Reads the pair as it is; call while holding the lock (or where nothing can change it).</summary>
+    private WorkspaceSshKey ReadPair()
     {
         if (!File.Exists(Paths.PrivateKeyFile) || !File.Exists(Paths.PublicKeyFile))
         {
@@ -42,6 +120,11 @@ internal sealed class WorkspaceKeyService
 
         string publicLine = File.ReadAllText(Paths.PublicKeyFile).Trim();
         string privateText = File.ReadAllText(Paths.PrivateKeyFile);
+        return Describe(publicLine, privateText, ReadSettingsEntry().Created);
+    }
+
+    private WorkspaceSshKey Describe(string publicLine, string privateText, DateTimeOffset? created)
+    {
         bool encrypted;
         try
         {
@@ -58,7 +141,6 @@ internal sealed class WorkspaceKeyService
         }
 
         (SshKeyAlgorithm algorithm, byte[] blob) = ParsePublicLine(publicLine);
-        DateTimeOffset created = ReadCreated() ?? new DateTimeOffset(File.GetLastWriteTimeUtc(Paths.PrivateKeyFile), TimeSpan.Zero);
         return new WorkspaceSshKey(
             algorithm,
             SshFingerprint.Sha256(blob),
@@ -66,7 +148,7 @@ internal sealed class WorkspaceKeyService
             Paths.PrivateKeyFile,
             Paths.PublicKeyFile,
             encrypted,
-            created);
+            created ?? new DateTimeOffset(File.GetLastWriteTimeUtc(Paths.PrivateKeyFile), TimeSpan.Zero));
     }
 
     /// <summary>Generates a new key pair and stores it; rotates the old one away when <paramref name="force"/>.</summary>
@@ -309,20 +391,32 @@ internal sealed class WorkspaceKeyService
     {
         foreach (string file in Directory.GetFiles(retired))
         {
+            // The retired copy goes back over whatever half the failed rotation left, in one rename.
             string back = Path.Combine(Paths.KeysDirectory, Path.GetFileName(file));
-            if (!File.Exists(back) && !Directory.Exists(back))
+            if (!Directory.Exists(back))
             {
-                File.Move(file, back);
+                File.Move(file, back, overwrite: true);
             }
         }
 
         SecureFile.TryDeleteDirectory(retired);
     }
 
+    /// <summary>
+    /// Copies the current pair to keys/retired/&lt;timestamp&gt;/ and leaves it in place: the new pair then replaces
+    /// each half atomically, so a reader (a tunnel opening the key file) never finds a half missing.
+    /// </summary>
     private string Retire(Action<string> verbose)
     {
         string stamp = DateTime.UtcNow.ToString("yyyyMMdd'T'HHmmssfff'Z'", CultureInfo.InvariantCulture);
         string target = Path.Combine(Paths.RetiredKeysDirectory, stamp);
+
+        // Two rotations within one millisecond (one after the other, under the lock) each keep their own folder.
+        for (int n = 2; Directory.Exists(target); n++)
+        {
+            target = Path.Combine(Paths.RetiredKeysDirectory, stamp + "-" + n.ToString(CultureInfo.InvariantCulture));
+        }
+
         SecureFile.EnsureDirectory(Paths.RetiredKeysDirectory);
         SecureFile.EnsureDirectory(target);
         string described = TryDescribeExisting();
@@ -330,7 +424,7 @@ internal sealed class WorkspaceKeyService
         {
             if (File.Exists(file))
             {
-                File.Move(file, Path.Combine(target, Path.GetFileName(file)));
+                SecureFile.WriteAtomic(Path.Combine(target, Path.GetFileName(file)), File.ReadAllBytes(file));
             }
         }
 
@@ -350,18 +444,30 @@ internal sealed class WorkspaceKeyService
         }
     }
 
-    private DateTimeOffset? ReadCreated()
+    /// <summary>The fingerprint and creation time workspace.json records for the key (each null when absent or unreadable).</summary>
+    private (string? Fingerprint, DateTimeOffset? Created) ReadSettingsEntry()
     {
+        JsonNode? entry = _store.ReadSettings()[SettingsKey];
+        string? fingerprint = null;
+        DateTimeOffset? created = null;
         try
         {
-            JsonObject settings = _store.ReadSettings();
-            string? created = settings[SettingsKey]?["created"]?.GetValue<string>();
-            return created is null ? null : DateTimeOffset.Parse(created, CultureInfo.InvariantCulture, DateTimeStyles.RoundtripKind);
+            fingerprint = entry?["fingerprint"]?.GetValue<string>();
         }
         catch (Exception e) when (e is FormatException or InvalidOperationException)
         {
-            return null;
         }
+
+        try
+        {
+            string? text = entry?["created"]?.GetValue<string>();
+            created = text is null ? null : DateTimeOffset.Parse(text, CultureInfo.InvariantCulture, DateTimeStyles.RoundtripKind);
+        }
+        catch (Exception e) when (e is FormatException or InvalidOperationException)
+        {
+        }
+
+        return (fingerprint, created);
     }
 
     private (SshKeyAlgorithm Algorithm, byte[] Blob) ParsePublicLine(string line)

@@ -1,4 +1,5 @@
 using System;
+using System.Collections.Generic;
 using System.Diagnostics;
 using System.IO;
 using System.Text;
@@ -21,6 +22,10 @@ internal sealed class WorkspaceStore
     public const int FormatVersion = 1;
 
     private static readonly JsonSerializerOptions s_writeOptions = new() { WriteIndented = true };
+
+    // The lock files this thread holds (the lock is a file lock, which a second handle of the same thread would wait for).
+    [ThreadStatic]
+    private static HashSet<string>? t_heldLocks;
 
     private readonly TimeSpan _lockTimeout;
 
@@ -55,12 +60,31 @@ internal sealed class WorkspaceStore
         }
     }
 
-    /// <summary>Runs <paramref name="action"/> while holding the workspace lock.</summary>
+    /// <summary>
+    /// Runs <paramref name="action"/> while holding the workspace lock. A thread that already holds it (a rotation
+    /// reading the key it retires) runs the action at once instead of waiting for itself; other threads and
+    /// processes wait as before.
+    /// </summary>
     public T WithLock<T>(Func<T> action)
     {
         EnsureCreated();
+        string lockFile = Paths.LockFile;
+        HashSet<string> held = t_heldLocks ??= new HashSet<string>(StringComparer.Ordinal);
+        if (held.Contains(lockFile))
+        {
+            return action();
+        }
+
         using FileStream lockStream = AcquireLock();
-        return action();
+        held.Add(lockFile);
+        try
+        {
+            return action();
+        }
+        finally
+        {
+            held.Remove(lockFile);
+        }
     }
 
     /// <summary>Runs <paramref name="action"/> while holding the workspace lock.</summary>
@@ -234,7 +258,7 @@ internal sealed class WorkspaceStore
                 throw new SecureConnectException(
                     ErrorIds.WorkspaceLocked,
                     ErrorKind.ResourceBusy,
-                    $"The workspace '{Paths.Root}' stayed locked by another process for {_lockTimeout.TotalSeconds:0} seconds. " +
+                    $"The workspace '{Paths.Root}' stayed locked by another SecureConnect command (in this process or another) for {_lockTimeout.TotalSeconds:0} seconds. " +
                     "Wait for the other SecureConnect command to finish and try again.",
                     Paths.LockFile,
                     e);

@@ -219,6 +219,16 @@ internal static class OpenSshPrivateKeyFormat
         return IsPemEncrypted(key);
     }
 
+    /// <summary>
+    /// The public key blob an OpenSSH private key file stores in clear (read without the passphrase); null for a PEM key.
+    /// </summary>
+    /// <exception cref="SshKeyException">The text is not a readable private key.</exception>
+    public static byte[]? PublicBlob(string text)
+    {
+        KeyText key = Classify(text);
+        return key.Label == OpenSshLabel ? ParseOpenSsh(key).PublicBlob : null;
+    }
+
     private static KeyText Classify(string text)
     {
         ArgumentNullException.ThrowIfNull(text);
