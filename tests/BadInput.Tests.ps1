@@ -505,6 +505,8 @@ Describe 'names with path separators or control characters are refused at the do
                 { Set-SecureIntegration -Name p -SshBastion b.example -SshUser u -SshJumpHost "u@j$Name" }
                 { Set-SecureIntegration -Name p -Database "d$Name" }
                 { Set-SecureIntegration -Name p -Credential $login }
+                { Set-SecureIntegration -Name p -CredentialSecret "s$Name" }
+                { New-SecureIntegration -Name q -Type PostgreSQL -HostName db.example -CredentialSecret "s$Name" }
                 { Invoke-SecureQuery -Type PostgreSQL -HostName 127.0.0.1 -Port 1 -Database "d$Name" -Query 'select 1' }
                 { Invoke-SecureQuery -Type PostgreSQL -HostName 127.0.0.1 -Port 1 -Credential $login -Query 'select 1' }
                 { Start-SshTunnel -Bastion 127.0.0.1 -User "u$Name" -RemoteHost db -RemotePort 5432 }

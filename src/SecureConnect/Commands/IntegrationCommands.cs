@@ -208,7 +208,7 @@ public sealed class NewSecureIntegrationCommand : IntegrationCmdlet
         {
             IntegrationStore.ValidateName(Name);
             IntegrationEdits.CheckHostName(HostName);
-            IntegrationEdits.CheckNames(SshUser, Database, Credential);
+            IntegrationEdits.CheckNames(SshUser, Database, Credential, CredentialSecret);
             IntegrationTunnels.CheckParameters(Type, Name, Given(
                 (nameof(SslMode), SslMode), (nameof(Credential), Credential), (nameof(CredentialSecret), CredentialSecret),
                 (nameof(CaCertificatePath), CaCertificatePath), (nameof(CrlPath), CrlPath), (nameof(Database), Database), (nameof(Option), Option)));
@@ -408,7 +408,7 @@ public sealed class SetSecureIntegrationCommand : IntegrationCmdlet
                 IntegrationEdits.CheckHostName(HostName);
             }
 
-            IntegrationEdits.CheckNames(SshUser, Database, Credential);
+            IntegrationEdits.CheckNames(SshUser, Database, Credential, CredentialSecret);
 
             IntegrationTunnels.CheckParameters(current.Type, current.Name, Given(
                 (nameof(SslMode), SslMode), (nameof(Credential), Credential), (nameof(CredentialSecret), CredentialSecret),

@@ -35,12 +35,13 @@ internal static class IntegrationEdits
         }
     }
 
-    /// <summary>InvalidName for an SSH user, database or login name with a control character, before anything is stored.</summary>
-    public static void CheckNames(string? sshUser, string? database, System.Management.Automation.PSCredential? credential)
+    /// <summary>InvalidName for an SSH user, database, login or secret name with a control character, before anything is stored.</summary>
+    public static void CheckNames(string? sshUser, string? database, System.Management.Automation.PSCredential? credential, string? credentialSecret)
     {
         InputText.CheckName(sshUser, "SshUser");
         InputText.CheckName(database, "Database");
         InputText.CheckName(credential?.UserName, "Credential");
+        InputText.CheckName(credentialSecret, "CredentialSecret");
     }
 
     /// <summary>Why <paramref name="hostName"/> is not a host name, with what to give instead; null when it is one.</summary>
