@@ -87,6 +87,7 @@ internal static class EgressObserver
     public static (EgressAddress Address, string Via) Observe(IntegrationCmdlet cmdlet, string name, PSCredential? credential)
     {
         (ConnectionPlan spec, NetworkCredential? network, SslPolicyLevels levels) = cmdlet.ResolveIntegration(name, credential);
+        cmdlet.WarnAboutKnownHostsFor(spec);
         using IEngineSession opened = SecureConnectionOpener.Open(spec, network, levels, cmdlet.Store, null, cmdlet.Verbose, cmdlet.Cancel);
         ServerSessionInfo session = opened.DescribeSession(cmdlet.Cancel);
         if (session.ClientAddress is null || !IPAddress.TryParse(session.ClientAddress, out IPAddress? address))

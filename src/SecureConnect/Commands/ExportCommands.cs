@@ -130,7 +130,7 @@ public sealed class ExportSecureQueryCommand : SecureQueryRunCmdlet
         (ConnectionPlan spec, NetworkCredential? credential, SslPolicyLevels levels) = Resolve();
         FindRequest? find = CollectionQuery(spec);
         CheckQuery(spec, find, CommandTimeout);
-        string path = GetUnresolvedProviderPathFromPSPath(Path);
+        string path = ResolveFilePath(Path, ErrorIds.ExportFailed, "export file");
         string action = Append ? $"Append the result of a query on '{spec.Name}' ({Format})" : $"Write the result of a query on '{spec.Name}' ({Format})";
         if (!ShouldProcess(path, action))
         {
@@ -145,6 +145,7 @@ public sealed class ExportSecureQueryCommand : SecureQueryRunCmdlet
         using ProgressReporter waits = ProgressReporter.Begin(this, $"Export-SecureQuery to {file.Path}");
         try
         {
+            WarnAboutKnownHostsFor(spec);
             session = SecureConnectionOpener.Open(spec, credential, levels, Store, CommandTimeout, WriteVerbose, CancelToken);
             session.Execute(new QueryRequest(Query, Parameters, ResultShape.Rows, CommandTimeout, find), output, CancelToken);
         }

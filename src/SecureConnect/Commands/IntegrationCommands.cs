@@ -140,7 +140,7 @@ public abstract class IntegrationCmdlet : SecureConnectCmdlet
             return null;
         }
 
-        string file = CertificateRevocationLists.Store(Store, name, CertificateRevocationLists.Validate(GetUnresolvedProviderPathFromPSPath(crlPath)));
+        string file = CertificateRevocationLists.Store(Store, name, CertificateRevocationLists.Validate(ResolveFilePath(crlPath, ErrorIds.CrlNotFound, "certificate revocation list file")));
         WriteVerbose($"Stored the certificate revocation list for '{name}'; it is checked under VerifyCA and VerifyFull.");
         return file;
     }
@@ -152,7 +152,7 @@ public abstract class IntegrationCmdlet : SecureConnectCmdlet
             return null;
         }
 
-        (string pem, System.Security.Cryptography.X509Certificates.X509Certificate2 certificate) = CaCertificates.Validate(GetUnresolvedProviderPathFromPSPath(caPath));
+        (string pem, System.Security.Cryptography.X509Certificates.X509Certificate2 certificate) = CaCertificates.Validate(ResolveFilePath(caPath, ErrorIds.CaCertificateNotFound, "CA certificate file"));
         using (certificate)
         {
             string file = CaCertificates.Store(Store, name, pem);
@@ -259,6 +259,7 @@ public sealed class NewSecureIntegrationCommand : IntegrationCmdlet
             Option = Option is { Count: > 0 } ? Option : null;
             IntegrationStore.ValidateName(Name);
             IntegrationEdits.CheckHostName(HostName);
+            IntegrationEdits.CheckNames(SshUser, Database, Credential, CredentialSecret);
             IntegrationTunnels.CheckParameters(Type, Name, Given(
                 (nameof(SslMode), SslMode), (nameof(Credential), Credential), (nameof(CredentialSecret), CredentialSecret),
                 (nameof(CaCertificatePath), CaCertificatePath), (nameof(CrlPath), CrlPath), (nameof(Database), Database), (nameof(Option), Option)));
@@ -341,7 +342,7 @@ public sealed class GetSecureIntegrationCommand : IntegrationCmdlet
 
             foreach (string name in Name)
             {
-                var pattern = new WildcardPattern(name, WildcardOptions.IgnoreCase);
+                WildcardPattern pattern = NamePatterns.Create(name, ErrorIds.InvalidIntegrationName, "an integration name");
                 List<IntegrationRecord> matches = all.Where(r => pattern.IsMatch(r.Name)).ToList();
                 if (matches.Count == 0 && !WildcardPattern.ContainsWildcardCharacters(name))
                 {
@@ -459,6 +460,8 @@ public sealed class SetSecureIntegrationCommand : IntegrationCmdlet
             {
                 IntegrationEdits.CheckHostName(HostName);
             }
+
+            IntegrationEdits.CheckNames(SshUser, Database, Credential, CredentialSecret);
 
             IntegrationTunnels.CheckParameters(current.Type, current.Name, Given(
                 (nameof(SslMode), SslMode), (nameof(Credential), Credential), (nameof(CredentialSecret), CredentialSecret),

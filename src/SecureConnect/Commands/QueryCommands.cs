@@ -109,7 +109,7 @@ public abstract class SecureQueryCmdlet : IntegrationCmdlet
             string? caPath = null;
             if (CaCertificatePath is not null)
             {
-                caPath = GetUnresolvedProviderPathFromPSPath(CaCertificatePath);
+                caPath = ResolveFilePath(CaCertificatePath, ErrorIds.CaCertificateNotFound, "CA certificate file");
                 CaCertificates.Validate(caPath).Certificate.Dispose();
             }
 
@@ -275,6 +275,7 @@ public sealed class InvokeSecureQueryCommand : SecureQueryRunCmdlet
             FindRequest? find = CollectionQuery(spec);
             CheckQuery(spec, find, CommandTimeout);
             using ProgressReporter progress = ProgressReporter.Begin(this, $"Invoke-SecureQuery {spec.Name}");
+            WarnAboutKnownHostsFor(spec);
             opened = SecureConnectionOpener.Open(spec, credential, levels, Store, CommandTimeout, WriteVerbose, CancelToken);
             Run(opened, find, spec.Name);
         }
@@ -381,6 +382,7 @@ public sealed class TestSecureConnectionCommand : SecureQueryCmdlet
             {
                 // The plan first, outside the report: a name that is not a database integration has nothing to report on.
                 ConnectionPlan plan = ConnectionPlans.ForIntegration(Integrations, Integration).Plan;
+                WarnAboutKnownHostsFor(plan);
                 using (ProgressReporter.Begin(this, $"Test-SecureConnection {plan.Name}"))
                 {
                     report = ConnectionReports.Test(plan, () => { var resolved = Resolve(); return (resolved.Credential, resolved.Levels); }, Store, WriteVerbose, CancelToken);
@@ -389,6 +391,7 @@ public sealed class TestSecureConnectionCommand : SecureQueryCmdlet
             else
             {
                 (ConnectionPlan plan, NetworkCredential? credential, SslPolicyLevels levels) = Resolve();
+                WarnAboutKnownHostsFor(plan);
                 using (ProgressReporter.Begin(this, $"Test-SecureConnection {plan.Name}"))
                 {
                     report = ConnectionReports.Test(plan, () => (credential, levels), Store, WriteVerbose, CancelToken);

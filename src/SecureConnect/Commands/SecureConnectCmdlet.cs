@@ -2,6 +2,7 @@ using System;
 using System.Management.Automation;
 using System.Threading;
 using SecureConnect.Common;
+using SecureConnect.Ssh.KnownHosts;
 using SecureConnect.Ssh.Tunnels;
 using SecureConnect.Workspace;
 
@@ -45,6 +46,69 @@ public abstract class SecureConnectCmdlet : PSCmdlet, IDisposable
     protected override void StopProcessing()
     {
         _cancellation.Cancel();
+    }
+
+    /// <summary>
+    /// A path parameter as a file-system path (relative to $PWD, "~" and PowerShell drives resolved), or
+    /// <paramref name="notFoundId"/> when it cannot name a file: a drive that does not exist ('x:/key'), another
+    /// provider, a NUL. The provider's own exceptions would not carry the id a runbook catches.
+    /// </summary>
+    internal string ResolveFilePath(string path, string notFoundId, string what)
+    {
+        string? problem = null;
+        Exception? inner = null;
+        string resolved = string.Empty;
+        if (path.Contains('\0', StringComparison.Ordinal))
+        {
+            problem = "it holds a NUL character";
+        }
+        else
+        {
+            try
+            {
+                resolved = GetUnresolvedProviderPathFromPSPath(path);
+            }
+            catch (Exception e) when (e is ItemNotFoundException or DriveNotFoundException or ProviderNotFoundException or ProviderInvocationException or NotSupportedException or PSArgumentException or ArgumentException or PSInvalidOperationException)
+            {
+                problem = e.Message;
+                inner = e;
+            }
+        }
+
+        if (problem is not null)
+        {
+            throw new SecureConnectException(
+                notFoundId,
+                ErrorKind.ObjectNotFound,
+                $"The {what} '{InputText.Visible(path)}' does not name a file: {problem} Give the path of a file (relative paths start at the current location).",
+                path,
+                inner);
+        }
+
+        return resolved;
+    }
+
+    /// <summary>
+    /// Warns about each line of the workspace's known_hosts that is not a key line, naming the file and the line
+    /// (ssh ignores such a line too; it is kept as it is, so the warning is how the user learns of it). Called by the
+    /// commands that read known_hosts: the known-host cmdlets, and every command about to connect through a bastion.
+    /// </summary>
+    internal void WarnAboutKnownHosts(KnownHostsFile? file = null)
+    {
+        file ??= new KnownHostsStore(Store).Read();
+        foreach (KnownHostsParseWarning warning in file.Warnings)
+        {
+            WriteWarning(warning.Message);
+        }
+    }
+
+    /// <summary>The known_hosts warnings, when <paramref name="plan"/> connects through a bastion.</summary>
+    internal void WarnAboutKnownHostsFor(Sql.ConnectionPlan plan)
+    {
+        if (plan.Tunnel is not null)
+        {
+            WarnAboutKnownHosts();
+        }
     }
 
     /// <summary>Writes a Verbose line; services call it through a delegate.</summary>

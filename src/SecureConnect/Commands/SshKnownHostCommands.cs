@@ -47,8 +47,22 @@ public sealed class GetSshServerKeyCommand : SecureConnectCmdlet
         {
             using ProgressReporter progress = ProgressReporter.Begin(this, $"Get-SshServerKey {HostName}:{Port}");
             TimeSpan timeout = TimeSpan.FromSeconds(ConnectTimeout);
-            IReadOnlyList<SshHostKey> keys = JumpHost is { Length: > 0 }
-                ? ServerKeyScanner.ScanThrough(Store, JumpHost.SelectMany(j => j.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)).Select(j => JumpHostParser.Parse(j, Environment.UserName)).ToList(), HostName, Port, timeout, WriteVerbose, CancelToken)
+            List<SshHop>? jumps = JumpHost is { Length: > 0 }
+                ? JumpHost.SelectMany(j => j.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)).Select(j => JumpHostParser.Parse(j, Environment.UserName)).ToList()
+                : null;
+            if (jumps is { Count: 0 })
+            {
+                // Only blanks and commas: reaching the server directly instead would not be what was asked.
+                throw new SecureConnectException(ErrorIds.InvalidJumpHost, ErrorKind.InvalidArgument, "-JumpHost names no jump host (only blanks or commas). Use user@host, user@host:port or user@[ipv6-address]:port.", "JumpHost");
+            }
+
+            if (jumps is not null)
+            {
+                WarnAboutKnownHosts();
+            }
+
+            IReadOnlyList<SshHostKey> keys = jumps is not null
+                ? ServerKeyScanner.ScanThrough(Store, jumps, HostName, Port, timeout, WriteVerbose, CancelToken)
                 : ServerKeyScanner.Scan(HostName, Port, timeout, CancelToken);
             if (keys.Count == 0)
             {
@@ -123,6 +137,7 @@ public sealed class AddSshKnownHostCommand : SecureConnectCmdlet
 
             KnownHostEntry entry = store.Update(file =>
             {
+                WarnAboutKnownHosts(file);
                 List<KnownHostEntry> sameType = file.Find(HostName, Port).Where(e => e.Marker is null && e.KeyType == keyType).ToList();
                 KnownHostEntry? identical = sameType.FirstOrDefault(e => e.KeyBlob.AsSpan().SequenceEqual(blob));
                 if (identical is not null)
@@ -159,7 +174,7 @@ public sealed class AddSshKnownHostCommand : SecureConnectCmdlet
 
     private void ImportFile(KnownHostsStore store)
     {
-        string path = GetUnresolvedProviderPathFromPSPath(Path);
+        string path = ResolveFilePath(Path, ErrorIds.KnownHostsFileNotFound, "known_hosts file");
         if (!File.Exists(path))
         {
             throw new SecureConnectException(ErrorIds.KnownHostsFileNotFound, ErrorKind.ObjectNotFound, $"The known_hosts file '{path}' does not exist.", path);
@@ -179,6 +194,7 @@ public sealed class AddSshKnownHostCommand : SecureConnectCmdlet
         int before = 0;
         IReadOnlyList<KnownHostEntry> added = store.Update(file =>
         {
+            WarnAboutKnownHosts(file);
             before = file.Entries.Count;
             file.Merge(other);
             return file.Entries.Skip(before).ToList();
@@ -239,6 +255,7 @@ public sealed class GetSshKnownHostCommand : SecureConnectCmdlet
         try
         {
             KnownHostsFile file = new KnownHostsStore(Store).Read();
+            WarnAboutKnownHosts(file);
             string path = Store.Paths.KnownHostsFile;
             if (HostName is null)
             {
@@ -307,10 +324,13 @@ public sealed class RemoveSshKnownHostCommand : SecureConnectCmdlet
     protected override void ProcessRecord()
     {
         var store = new KnownHostsStore(Store);
-        string target = KnownHostsFile.LookupName(HostName, Port) + (Algorithm is null ? string.Empty : " " + Algorithm);
         try
         {
-            List<KnownHostEntry> matches = store.Read().Find(HostName, Port).Where(Selected).ToList();
+            // Inside the try: a host name that is no host name is InvalidHostName, not an exception without an id.
+            string target = KnownHostsFile.LookupName(HostName, Port) + (Algorithm is null ? string.Empty : " " + Algorithm);
+            KnownHostsFile current = store.Read();
+            WarnAboutKnownHosts(current);
+            List<KnownHostEntry> matches = current.Find(HostName, Port).Where(Selected).ToList();
             if (matches.Count == 0)
             {
                 WriteError(new SecureConnectException(ErrorIds.KnownHostNotFound, ErrorKind.ObjectNotFound, $"known_hosts has no key for {target}. Get-SshKnownHost lists the trusted keys.", target));

@@ -137,10 +137,11 @@ public sealed class StartSshTunnelCommand : SecureConnectCmdlet
             }
 
             // Resolved here like every other path parameter of the module: relative to $PWD, "~" and PowerShell drives.
-            string? keyPath = KeyPath is null ? null : GetUnresolvedProviderPathFromPSPath(KeyPath);
+            string? keyPath = KeyPath is null ? null : ResolveFilePath(KeyPath, ErrorIds.KeyFileNotFound, "key file");
             SshTunnel tunnel;
             using (ProgressReporter.Begin(this, $"Start-SshTunnel {options.Route}"))
             {
+                WarnAboutKnownHosts();
                 tunnel = TunnelLauncher.StartOrReuse(Store, options, keyPath, KeyPassphrase, WriteVerbose, CancelToken);
             }
 
@@ -163,7 +164,7 @@ public sealed class StartSshTunnelCommand : SecureConnectCmdlet
 
     /// <summary>PowerShell's wildcards (case-insensitive), for a name that has any.</summary>
     private static Predicate<string>? Wildcard(string name) =>
-        WildcardPattern.ContainsWildcardCharacters(name) ? new WildcardPattern(name, WildcardOptions.IgnoreCase).IsMatch : null;
+        WildcardPattern.ContainsWildcardCharacters(name) ? NamePatterns.Create(name, ErrorIds.InvalidIntegrationName, "an integration name").IsMatch : null;
 
     /// <summary>
     /// Starts (or reuses) the tunnel of each integration selected, named after it. One integration that fails does
@@ -174,6 +175,11 @@ public sealed class StartSshTunnelCommand : SecureConnectCmdlet
         IReadOnlyList<IntegrationRecord> all;
         try
         {
+            foreach (string name in names)
+            {
+                _ = Wildcard(name);
+            }
+
             all = new IntegrationStore(Store).All();
         }
         catch (SecureConnectException e)
@@ -202,6 +208,7 @@ public sealed class StartSshTunnelCommand : SecureConnectCmdlet
                 SshTunnel tunnel;
                 using (ProgressReporter.Begin(this, $"Start-SshTunnel {record.Name}"))
                 {
+                    WarnAboutKnownHosts();
                     tunnel = TunnelLauncher.StartOrReuse(Store, spec, null, null, WriteVerbose, CancelToken);
                 }
 
@@ -378,7 +385,18 @@ internal static class TunnelSelection
         var seen = new HashSet<long>();
         foreach (string name in names)
         {
-            var pattern = new WildcardPattern(name, WildcardOptions.IgnoreCase);
+            WildcardPattern pattern;
+            try
+            {
+                pattern = NamePatterns.Create(name, ErrorIds.InvalidTunnelName, "a tunnel name");
+            }
+            catch (SecureConnectException e)
+            {
+                // One name that is no pattern fails alone, as one that matches nothing does.
+                cmdlet.WriteError(e);
+                continue;
+            }
+
             bool any = false;
             foreach (SshTunnel tunnel in all.Where(t => t.Names.Any(n => pattern.IsMatch(n) || string.Equals(n, name, StringComparison.OrdinalIgnoreCase))))
             {

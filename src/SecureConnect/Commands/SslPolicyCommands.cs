@@ -161,7 +161,7 @@ public sealed class GetSslPolicyCommand : IntegrationCmdlet
                 WriteObject(SslPolicyReport.Default(levels));
             }
 
-            var patterns = Integration?.Select(n => new WildcardPattern(n, WildcardOptions.IgnoreCase)).ToList();
+            var patterns = Integration?.Select(n => NamePatterns.Create(n, ErrorIds.InvalidIntegrationName, "an integration name")).ToList();
             // A saved SSH tunnel has no SSL mode (SecureConnect does not speak what it carries): not listed.
             foreach (IntegrationRecord record in Integrations.All().Where(r => r.Type != IntegrationType.SshTunnel && (patterns is null || patterns.Any(p => p.IsMatch(r.Name)))))
             {

@@ -250,7 +250,17 @@ public sealed class ImportWorkspaceSshKeyCommand : SecureConnectCmdlet
     /// <inheritdoc/>
     protected override void ProcessRecord()
     {
-        string path = GetUnresolvedProviderPathFromPSPath(Path);
+        string path;
+        try
+        {
+            path = ResolveFilePath(Path, ErrorIds.KeyFileNotFound, "key file");
+        }
+        catch (SecureConnectException e)
+        {
+            ThrowTerminating(e);
+            return;
+        }
+
         var service = new WorkspaceKeyService(Store);
         string action = service.Exists ? "Import as the workspace SSH key, replacing the current one" : "Import as the workspace SSH key";
         if (!ShouldProcess(path, action))

@@ -73,6 +73,8 @@ internal static class ErrorIds
 
     public const string InvalidKeyComment = nameof(InvalidKeyComment);
 
+    public const string InvalidName = nameof(InvalidName);
+
     public const string InvalidOption = nameof(InvalidOption);
 
     public const string InvalidParameterValue = nameof(InvalidParameterValue);

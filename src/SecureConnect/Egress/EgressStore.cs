@@ -30,6 +30,9 @@ internal sealed class EgressStore
 
     public IReadOnlyList<EgressAddress> Configured() => Read(_store.ReadSettings(), _store.Paths.SettingsFile);
 
+    /// <summary>Throws WorkspaceCorrupt when the egress section does not read (WorkspaceStore checks every settings file it reads).</summary>
+    public static void Check(JsonObject settings, string file) => Read(settings, file);
+
     /// <summary>Adds addresses; a duplicate fails with EgressAddressExists and nothing is added.</summary>
     public IReadOnlyList<EgressAddress> Add(IReadOnlyList<IpNet> networks, string? description)
     {

@@ -18,6 +18,9 @@ internal static class IntegrationEdits
 {
     private const int MaxHostNameLength = 253;
 
+    private static readonly System.Buffers.SearchValues<char> s_hostNameCharacters =
+        System.Buffers.SearchValues.Create("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-._");
+
     /// <summary>
     /// Refuses a -HostName that is not a host name: a URL ('postgres://db'), a port in the name ('db:5432'), or
     /// characters no host name holds (a space, '/', '@', ...). The name is what the certificate is checked against
@@ -32,10 +35,19 @@ internal static class IntegrationEdits
         }
     }
 
+    /// <summary>InvalidName for an SSH user, database, login or secret name with a control character, before anything is stored.</summary>
+    public static void CheckNames(string? sshUser, string? database, System.Management.Automation.PSCredential? credential, string? credentialSecret)
+    {
+        InputText.CheckName(sshUser, "SshUser");
+        InputText.CheckName(database, "Database");
+        InputText.CheckName(credential?.UserName, "Credential");
+        InputText.CheckName(credentialSecret, "CredentialSecret");
+    }
+
     /// <summary>Why <paramref name="hostName"/> is not a host name, with what to give instead; null when it is one.</summary>
     internal static string? HostNameProblem(string hostName, string parameter = "HostName", bool hasConnectionString = false)
     {
-        string shown = $"-{parameter} '{hostName}'";
+        string shown = $"-{parameter} '{InputText.Visible(hostName)}'";
         int scheme = hostName.IndexOf("://", StringComparison.Ordinal);
         if (scheme > 0)
         {
@@ -66,9 +78,11 @@ internal static class IntegrationEdits
             return $"{shown}: give the IPv6 address without brackets (-{parameter} {hostName[1..^1]}).";
         }
 
-        char bad = hostName.FirstOrDefault(c => !(char.IsAsciiLetterOrDigit(c) || c is '-' or '.' or '_'));
-        if (bad != default(char))
+        // An index, not FirstOrDefault: a NUL is default(char) and would pass as "nothing found".
+        int badAt = hostName.AsSpan().IndexOfAnyExcept(s_hostNameCharacters);
+        if (badAt >= 0)
         {
+            char bad = hostName[badAt];
             string what = bad switch
             {
                 ' ' => "a space",

@@ -364,7 +364,17 @@ internal sealed class IntegrationStore
                 throw SettingsJson.Corrupt(file, where, ValueAt(copy, e.Path), "a value of the right type for that setting", e);
             }
 
-            record!.Name = entry.Key;
+            // A port that no socket has would fail later, at connect, with a driver's own exception.
+            foreach ((string key, int port) in new[] { ("port", record!.Port), ("sshBastionPort", record.SshBastionPort) })
+            {
+                if (port is < 1 or > 65535)
+                {
+                    string member = SettingsJson.Find(copy, key, file, path)?.Key ?? key;
+                    throw SettingsJson.Corrupt(file, SettingsJson.Member(path, member), JsonValue.Create(port), "a port from 1 to 65535");
+                }
+            }
+
+            record.Name = entry.Key;
             record.SslMode = mode;
             record.Options = new Dictionary<string, string>(record.Options ?? new Dictionary<string, string>(), StringComparer.OrdinalIgnoreCase);
             record.SshJumpHost ??= Array.Empty<string>();

@@ -116,6 +116,8 @@ internal static class ConnectionPlans
     {
         (SslMode mode, SslModeSource source) = IntegrationStore.Effective(request.SslMode, levels);
         IEngine provider = Engines.For(request.Type);
+        InputText.CheckName(request.Database, "Database");
+        InputText.CheckName(request.Credential?.UserName, "Credential");
         if (request.ConnectionString is null)
         {
             string host = request.HostName ?? throw new SecureConnectException(ErrorIds.InvalidConnectionString, ErrorKind.InvalidArgument, "No host was given.", "HostName");

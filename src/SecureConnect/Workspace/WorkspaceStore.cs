@@ -121,12 +121,15 @@ internal sealed class WorkspaceStore
                 e);
         }
 
-        JsonObject settings = Parse(bytes, path);
+        // A byte order mark from a Windows editor is not part of the JSON (the parser takes it for a bad value).
+        ReadOnlySpan<byte> bom = [0xEF, 0xBB, 0xBF];
+        JsonObject settings = Parse(bytes.AsSpan().StartsWith(bom) ? bytes[3..] : bytes, path);
         CheckVersion(settings, path);
 
         // Every section is read strictly on every read, so a value that does not read as what it must be stops every
         // command, the writing ones included, before anything is written over it.
         Integrations.IntegrationStore.Check(settings, Paths);
+        Egress.EgressStore.Check(settings, path);
         return settings;
     }
 

@@ -358,6 +358,11 @@ internal sealed class KnownHostsFile
         {
             problem = "contains brackets; pass the port separately";
         }
+        else if (forWriting && host.AsSpan().IndexOfAny('/', '\\') >= 0)
+        {
+            // No host name holds one; a line for 'a/b' or '../x' would trust a name ssh never looks up.
+            problem = "contains a path separator";
+        }
 
         if (problem is not null)
         {

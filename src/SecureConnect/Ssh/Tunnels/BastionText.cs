@@ -28,6 +28,7 @@ internal static class BastionText
     /// <param name="port">-BastionPort, when it was given.</param>
     public static SshHop Parse(string bastion, string? user, int? port)
     {
+        InputText.CheckName(user, "User");
         string text = bastion.Trim();
         int at = text.LastIndexOf('@');
         bool bareIpv6 = IsBareIpv6(text);

@@ -57,6 +57,13 @@ internal static class JumpHostParser
             throw Invalid(value);
         }
 
+        // A control character in the user or a host that is no host name ('../x', 'a/b') would reach ssh and
+        // known_hosts as it is: refused here, where every -JumpHost, -SshBastion and -Bastion is read.
+        if (InputText.IndexOfControl(value) >= 0 || Integrations.IntegrationEdits.HostNameProblem(host, "JumpHost") is not null)
+        {
+            throw Invalid(value);
+        }
+
         return new SshHop(host, port, user);
     }
 
@@ -66,6 +73,6 @@ internal static class JumpHostParser
     private static SecureConnectException Invalid(string value) => new(
         ErrorIds.InvalidJumpHost,
         ErrorKind.InvalidArgument,
-        $"'{value}' is not a jump host. Use user@host, user@host:port or user@[ipv6-address]:port.",
+        $"'{InputText.Visible(value)}' is not a jump host. Use user@host, user@host:port or user@[ipv6-address]:port.",
         value);
 }
