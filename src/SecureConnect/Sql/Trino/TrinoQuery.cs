@@ -129,10 +129,16 @@ internal sealed class TrinoQuery
     private List<object[]> Read(HttpResponseMessage response, CancellationToken cancel)
     {
         Pages++;
+        using Stream body = response.Content.ReadAsStream(cancel);
+        return ReadPage(body);
+    }
+
+    /// <summary>One result page from its body: the parsing apart from HTTP, so that it can be tested (and fuzzed) alone.</summary>
+    internal List<object[]> ReadPage(Stream body)
+    {
         JsonDocument document;
         try
         {
-            using Stream body = response.Content.ReadAsStream(cancel);
             document = JsonDocument.Parse(body, new JsonDocumentOptions { MaxDepth = 256 });
         }
         catch (JsonException e)
