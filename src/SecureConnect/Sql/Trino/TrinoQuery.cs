@@ -173,7 +173,9 @@ internal sealed class TrinoQuery
 
         if (page.TryGetProperty("updateCount", out JsonElement count) && count.ValueKind == JsonValueKind.Number)
         {
-            UpdateCount = count.GetInt64();
+            UpdateCount = count.TryGetInt64(out long changed)
+                ? changed
+                : throw new TrinoProtocolException($"the updateCount {Shorten(count.GetRawText())} is not a whole number of rows");
         }
 
         // The next page first: a page that breaks the rules below still leaves a query to cancel.
