@@ -70,7 +70,7 @@ internal static class FuzzTargets
 
     private static FuzzTarget KnownHosts() => new(
         "known_hosts",
-        defaultIterations: 3000,
+        defaultIterations: 500,
         maxLength: 256 * 1024,
         run: input =>
         {
@@ -112,7 +112,7 @@ internal static class FuzzTargets
     /// <summary>Line 1 a public key line; then "P:entry" for -PermitOpen, "F:pattern" for -From, "R" for -Restrict.</summary>
     private static FuzzTarget AuthorizedKeys() => new(
         "authorized_keys",
-        defaultIterations: 3000,
+        defaultIterations: 2000,
         maxLength: 64 * 1024,
         run: input =>
         {
@@ -138,7 +138,7 @@ internal static class FuzzTargets
 
     private static FuzzTarget PrivateKey() => new(
         "private_key",
-        defaultIterations: 2000,
+        defaultIterations: 600,
         maxLength: KeyFileLimit,
         run: input =>
         {
@@ -168,7 +168,7 @@ internal static class FuzzTargets
         var paths = new WorkspacePaths(root);
         return new FuzzTarget(
             "workspace_json",
-            defaultIterations: 2500,
+            defaultIterations: 1000,
             maxLength: 256 * 1024,
             run: input =>
             {
@@ -197,7 +197,7 @@ internal static class FuzzTargets
 
     private static FuzzTarget Egress() => new(
         "egress",
-        defaultIterations: 4000,
+        defaultIterations: 2000,
         maxLength: 16 * 1024,
         run: input =>
         {
@@ -232,7 +232,7 @@ internal static class FuzzTargets
     /// <summary>Lines of key=value for -Option; a value prefix gives the .NET type a script might pass (i: b: d: n: a: h: p: s: t:).</summary>
     private static FuzzTarget Options() => new(
         "options",
-        defaultIterations: 1500,
+        defaultIterations: 800,
         maxLength: 16 * 1024,
         run: input =>
         {
@@ -257,7 +257,7 @@ internal static class FuzzTargets
 
     private static FuzzTarget ConnectionString() => new(
         "connection_string",
-        defaultIterations: 1500,
+        defaultIterations: 500,
         maxLength: 16 * 1024,
         run: input =>
         {
@@ -293,7 +293,7 @@ internal static class FuzzTargets
 
     private static FuzzTarget ClickHouseTsv() => new(
         "clickhouse_tsv",
-        defaultIterations: 3000,
+        defaultIterations: 1500,
         maxLength: 512 * 1024,
         run: input =>
         {
@@ -337,7 +337,7 @@ internal static class FuzzTargets
 
     private static FuzzTarget ClickHouseError() => new(
         "clickhouse_error",
-        defaultIterations: 2000,
+        defaultIterations: 1500,
         maxLength: 128 * 1024,
         run: input =>
         {
@@ -355,7 +355,7 @@ internal static class FuzzTargets
     /// <summary>One result page per part, parts separated by a line holding only "---" (the pages of one query).</summary>
     private static FuzzTarget TrinoJson() => new(
         "trino_json",
-        defaultIterations: 3000,
+        defaultIterations: 2000,
         maxLength: 256 * 1024,
         run: input =>
         {
