@@ -152,16 +152,19 @@ internal static class FuzzHarness
         }
 
         var stopwatch = Stopwatch.StartNew();
-        using var worker = new Worker();
+        var worker = new Worker();
+        bool hung = false;
         foreach ((string name, byte[] data) in Load("regressions", target.Name))
         {
             report.Regressions++;
-            Execute(target, worker, data, "regression " + name, report);
+            hung |= Execute(target, ref worker, data, "regression " + name, report) is null;
         }
 
         foreach ((string name, byte[] data) in corpus)
         {
-            if (Execute(target, worker, data, "seed " + name, report))
+            bool? parsed = Execute(target, ref worker, data, "seed " + name, report);
+            hung |= parsed is null;
+            if (parsed == true)
             {
                 report.SeedsParsed++;
             }
@@ -170,18 +173,21 @@ internal static class FuzzHarness
         var mutator = new Mutator(new Random(seed), corpus.Select(c => c.Data).ToList(), target);
         int iterations = Iterations(target);
         TimeSpan? budget = Budget;
-        for (int i = 0; budget is { } b ? stopwatch.Elapsed < b : i < iterations; i++)
+        // After a hang the abandoned input keeps a core busy: the kept inputs still run (on a new worker) to report
+        // every one that fails, but no mutations follow.
+        for (int i = 0; !hung && (budget is { } b ? stopwatch.Elapsed < b : i < iterations); i++)
         {
             byte[] input = mutator.Next();
-            Execute(target, worker, input, "iteration " + i.ToString(CultureInfo.InvariantCulture), report);
-            if (report.Failures.Count >= MaxFailuresKept || worker.Abandoned)
+            hung |= Execute(target, ref worker, input, "iteration " + i.ToString(CultureInfo.InvariantCulture), report) is null;
+            if (report.Failures.Count >= MaxFailuresKept)
             {
                 break;
             }
         }
 
         report.Elapsed = stopwatch.Elapsed;
-        if (!worker.Abandoned)
+        worker.Dispose();
+        if (!hung)
         {
             File.Delete(Path.Combine(FindingsDirectory, "in-flight-" + target.Name + ".bin"));
         }
@@ -203,8 +209,8 @@ internal static class FuzzHarness
         }
     }
 
-    /// <summary>Runs one input; true when it parsed.</summary>
-    private static bool Execute(FuzzTarget target, Worker worker, byte[] input, string label, FuzzReport report)
+    /// <summary>Runs one input; true when it parsed, false when it failed or was rejected, null when it hung.</summary>
+    private static bool? Execute(FuzzTarget target, ref Worker worker, byte[] input, string label, FuzzReport report)
     {
         report.Executed++;
 
@@ -221,7 +227,8 @@ internal static class FuzzHarness
         if (!finished)
         {
             Fail(target, input, label, $"did not finish within {Watchdog.TotalSeconds:0} s (a hang)", report);
-            return false;
+            worker = new Worker();
+            return null;
         }
 
         if (error is null)
