@@ -68,6 +68,19 @@ public sealed class FuzzFindingTests : IDisposable
     }
 
     [Theory]
+    [InlineData("caCertificateFile")]
+    [InlineData("crlFile")]
+    public void Workspace_ACaFileNameNoFileCanHave_IsWorkspaceCorrupt(string member)
+    {
+        var store = NewStore(Encoding.UTF8.GetBytes("{\"integrations\":{\"a\":{\"type\":\"PostgreSQL\",\"hostName\":\"h\",\"port\":5432,\"" + member + "\":\"a\\u0000.pem\"}}}"));
+
+        var error = Assert.Throws<SecureConnectException>(() => new IntegrationStore(store).All());
+
+        Assert.Equal(ErrorIds.WorkspaceCorrupt, error.ErrorId);
+        Assert.Contains("$.integrations.a." + member, error.Message, StringComparison.Ordinal);
+    }
+
+    [Theory]
     [InlineData("Code: 62. DB::Exception: Syntax error. (SYNTAX_ERROR) (version 23.8.1.1)\n", "Syntax error. (SYNTAX_ERROR) (version 23.8.1.1)")]
     [InlineData("Code: 516, e.displayText() = DB::Exception: default: Authentication failed, e.what() = DB::Exception\n", "default: Authentication failed")]
     [InlineData("<html>502</html>", "<html>502</html>")]
