@@ -162,9 +162,12 @@ internal static class FuzzTargets
         Base64Payloads = true,
     };
 
+    /// <summary>The scratch workspace of the workspace_json target (the test removes it).</summary>
+    public static string WorkspaceRoot { get; } = Path.Combine(Path.GetTempPath(), "secureconnect-fuzz-" + Environment.ProcessId);
+
     private static FuzzTarget WorkspaceJson()
     {
-        string root = Path.Combine(Path.GetTempPath(), "secureconnect-fuzz-" + Environment.ProcessId);
+        string root = WorkspaceRoot;
         var paths = new WorkspacePaths(root);
         return new FuzzTarget(
             "workspace_json",

@@ -1,4 +1,5 @@
 using System.Collections.Generic;
+using System.IO;
 using System.Linq;
 using Xunit;
 using Xunit.Abstractions;
@@ -26,7 +27,19 @@ public sealed class ParserFuzzTests
     [MemberData(nameof(Targets))]
     public void Parser_FailsOnlyWithItsOwnClearErrors(string target)
     {
-        FuzzReport report = FuzzHarness.Run(FuzzTargets.Get(target));
+        FuzzReport report;
+        try
+        {
+            report = FuzzHarness.Run(FuzzTargets.Get(target));
+        }
+        finally
+        {
+            if (Directory.Exists(FuzzTargets.WorkspaceRoot))
+            {
+                Directory.Delete(FuzzTargets.WorkspaceRoot, recursive: true);
+            }
+        }
+
         _output.WriteLine(report.Summary());
         FuzzHarness.Record(report);
 
