@@ -403,7 +403,17 @@ internal sealed class IntegrationStore
     private static string ResolveCaFile(WorkspacePaths paths, string value, string jsonPath)
     {
         string caDirectory = Path.TrimEndingDirectorySeparator(Path.GetFullPath(paths.CaDirectory));
-        string full = value.Length == 0 ? caDirectory : Path.GetFullPath(value, caDirectory);
+        string full;
+        try
+        {
+            full = value.Length == 0 ? caDirectory : Path.GetFullPath(value, caDirectory);
+        }
+        catch (Exception e) when (e is ArgumentException or NotSupportedException or PathTooLongException)
+        {
+            // A name no file can have ("a\u0000.pem"): found by fuzzing as a raw ArgumentException.
+            throw SettingsJson.Corrupt(paths.SettingsFile, jsonPath, JsonValue.Create(value), "a file name", e);
+        }
+
         StringComparison comparison = OperatingSystem.IsWindows() || OperatingSystem.IsMacOS() ? StringComparison.OrdinalIgnoreCase : StringComparison.Ordinal;
         if (!full.StartsWith(caDirectory + Path.DirectorySeparatorChar, comparison))
         {

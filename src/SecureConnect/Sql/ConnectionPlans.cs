@@ -132,8 +132,11 @@ internal static class ConnectionPlans
         {
             parsed = provider.Parse(request.ConnectionString);
         }
-        catch (Exception e) when (e is ArgumentException or FormatException or InvalidOperationException)
+        catch (Exception e) when (e is ArgumentException or FormatException or InvalidOperationException or KeyNotFoundException or OverflowException or InvalidCastException)
         {
+            // The drivers' builders reject what they cannot read in all of these ways (Npgsql a key it half knows with
+            // KeyNotFoundException, SqlClient a number too large with OverflowException): each is a connection string
+            // that is not valid, never a fault to show raw (fuzzing found both).
             throw new SecureConnectException(ErrorIds.InvalidConnectionString, ErrorKind.InvalidArgument, $"The connection string is not valid for {request.Type}: {e.Message}", "ConnectionString", e);
         }
 

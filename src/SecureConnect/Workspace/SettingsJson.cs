@@ -1,4 +1,5 @@
 using System;
+using System.Collections.Generic;
 using System.Linq;
 using System.Text.Encodings.Web;
 using System.Text.Json;
@@ -79,6 +80,52 @@ internal static class SettingsJson
         }
 
         throw Corrupt(file, jsonPath, node, "an SSL mode (Preferred, Required, VerifyCA, VerifyFull or Strict)");
+    }
+
+    /// <summary>
+    /// WorkspaceCorrupt when an object names a member twice (exactly; two spellings are <see cref="Find"/>'s case). JsonNode
+    /// keeps both and fails only when a reader first enumerates the object, with an ArgumentException; and which of the
+    /// two counts is not something to guess in a security setting. A JsonException for text that is not JSON is left to
+    /// the caller's parse.
+    /// </summary>
+    public static void RequireUniqueNames(byte[] utf8, string file)
+    {
+        var reader = new Utf8JsonReader(utf8, new JsonReaderOptions { CommentHandling = JsonCommentHandling.Skip, AllowTrailingCommas = true });
+        var objects = new Stack<(HashSet<string>? Names, string Path)>();
+        string? member = null;
+        while (reader.Read())
+        {
+            switch (reader.TokenType)
+            {
+                case JsonTokenType.StartObject:
+                case JsonTokenType.StartArray:
+                    string path = objects.Count == 0 ? "$" : member is null ? objects.Peek().Path + "[]" : Member(objects.Peek().Path, member);
+                    objects.Push((reader.TokenType == JsonTokenType.StartObject ? new HashSet<string>(StringComparer.Ordinal) : null, path));
+                    member = null;
+                    break;
+                case JsonTokenType.EndObject:
+                case JsonTokenType.EndArray:
+                    objects.Pop();
+                    member = null;
+                    break;
+                case JsonTokenType.PropertyName:
+                    member = reader.GetString()!;
+                    (HashSet<string>? names, string parent) = objects.Peek();
+                    if (!names!.Add(member))
+                    {
+                        throw new SecureConnectException(
+                            ErrorIds.WorkspaceCorrupt,
+                            ErrorKind.InvalidData,
+                            $"The workspace settings file '{file}' has {Member(parent, member)} twice. Keep one of the two values; SecureConnect will not choose one nor overwrite the file.",
+                            file);
+                    }
+
+                    break;
+                default:
+                    member = null;
+                    break;
+            }
+        }
     }
 
     /// <summary>The value as JSON text, shortened for a message.</summary>

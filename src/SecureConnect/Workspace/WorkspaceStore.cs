@@ -27,6 +27,8 @@ internal sealed class WorkspaceStore
     [ThreadStatic]
     private static HashSet<string>? t_heldLocks;
 
+    private static readonly UTF8Encoding s_strictUtf8 = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
+
     private readonly TimeSpan _lockTimeout;
 
     public WorkspaceStore(WorkspacePaths paths, TimeSpan? lockTimeout = null)
@@ -137,6 +139,23 @@ internal sealed class WorkspaceStore
     {
         try
         {
+            // JsonNode reads names and strings lazily: an invalid UTF-8 sequence or a name given twice would otherwise
+            // surface later as an InvalidOperationException or ArgumentException from whichever reader touched it first.
+            s_strictUtf8.GetCharCount(bytes);
+        }
+        catch (DecoderFallbackException e)
+        {
+            throw new SecureConnectException(
+                ErrorIds.WorkspaceCorrupt,
+                ErrorKind.InvalidData,
+                $"The workspace settings file '{path}' is not UTF-8 text (it holds an invalid byte sequence). Fix the file or move it away; SecureConnect will not overwrite it.",
+                path,
+                e);
+        }
+
+        try
+        {
+            SettingsJson.RequireUniqueNames(bytes, path);
             JsonNode? node = JsonNode.Parse(bytes, documentOptions: new JsonDocumentOptions { CommentHandling = JsonCommentHandling.Skip, AllowTrailingCommas = true });
             if (node is JsonObject settings)
             {

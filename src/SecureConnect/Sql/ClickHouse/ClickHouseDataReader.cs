@@ -26,7 +26,14 @@ internal sealed class ClickHouseDataReader : ValueReader
         _body = new TsvBodyReader(body);
         _owner = owner;
         (_names, _types) = _body.ReadHeader();
-        _readers = Array.ConvertAll(_types, t => ClickHouseTypes.For(t, serverZone));
+        try
+        {
+            _readers = Array.ConvertAll(_types, t => ClickHouseTypes.For(t, serverZone));
+        }
+        catch (FormatException e)
+        {
+            throw new ClickHouseFormatException($"the header's types could not be read: {e.Message}");
+        }
     }
 
     /// <summary>True once the body ended cleanly after the last row (the result is complete).</summary>

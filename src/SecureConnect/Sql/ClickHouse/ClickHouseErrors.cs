@@ -40,7 +40,8 @@ internal static class ClickHouseErrors
 
     // 18.x-20.x: "Code: 62, e.displayText() = DB::Exception: <message>, e.what() = DB::Exception"
     // 21.x and later: "Code: 62. DB::Exception: <message>. (SYNTAX_ERROR) (version 23.8.1.1)"
-    private static readonly Regex s_message = new(@"DB::Exception: (?<message>.*?)(, e\.what\(\) = DB::Exception)?\s*$", RegexOptions.CultureInvariant | RegexOptions.Singleline);
+    private const string MessageStart = "DB::Exception: ";
+    private const string OldMessageEnd = ", e.what() = DB::Exception";
 
     /// <summary>Reads a refusal's body (at most 64 KiB) into an exception with the server's code and message.</summary>
     public static ClickHouseHttpException Read(HttpResponseMessage response, CancellationToken cancel)
@@ -80,9 +81,22 @@ internal static class ClickHouseErrors
     /// <summary>The server's message without the wrapping: "Code: 62, e.displayText() = DB::Exception: X, e.what() = DB::Exception" is X.</summary>
     public static string Clean(string text)
     {
+        // Plain string search, not a regular expression: the text is the server's and may be 256 KiB long, and a lazy
+        // match up to "\s*$" tried at every position took quadratic time on a long run of spaces (fuzzing found it).
         text = text.Trim();
-        Match match = s_message.Match(text);
-        return match.Success ? match.Groups["message"].Value.Trim() : text;
+        int start = text.IndexOf(MessageStart, StringComparison.Ordinal);
+        if (start < 0)
+        {
+            return text;
+        }
+
+        string message = text[(start + MessageStart.Length)..].TrimEnd();
+        if (message.EndsWith(OldMessageEnd, StringComparison.Ordinal))
+        {
+            message = message[..^OldMessageEnd.Length];
+        }
+
+        return message.Trim();
     }
 
     public static bool IsAuthentication(ClickHouseHttpException e) =>

@@ -37,17 +37,32 @@ internal abstract class ColumnReader
 internal static class ClickHouseTypes
 {
     /// <summary>The reader for <paramref name="type"/>; <paramref name="serverZone"/> is the zone of a DateTime without its own (null when unknown here).</summary>
-    public static ColumnReader For(string type, TimeZoneInfo? serverZone)
+    /// <exception cref="FormatException">The type text is not one (a wrapper without its type, nesting beyond <see cref="MaxDepth"/>).</exception>
+    public static ColumnReader For(string type, TimeZoneInfo? serverZone) => For(type, serverZone, 1);
+
+    /// <summary>How deep types may nest: far beyond real types, and far below what the stack holds.</summary>
+    internal const int MaxDepth = 128;
+
+    private static ColumnReader For(string type, TimeZoneInfo? serverZone, int depth)
     {
+        if (depth > MaxDepth)
+        {
+            // The header is the server's: "Array(Array(..." tens of thousands deep would overflow the stack and end the
+            // whole process, which no catch can stop (fuzzing found it).
+            throw new FormatException($"the type is nested deeper than {MaxDepth} levels");
+        }
+
         (string name, List<string> args) = Split(type);
         switch (name)
         {
+            case "Nullable" or "LowCardinality" or "Array" when args.Count != 1:
+                throw new FormatException($"the type '{Shorten(type)}' does not name exactly one inner type");
             case "Nullable":
-                return new NullableReader(For(args[0], serverZone));
+                return new NullableReader(For(args[0], serverZone, depth + 1));
             case "LowCardinality":
-                return For(args[0], serverZone);
+                return For(args[0], serverZone, depth + 1);
             case "Array":
-                return new ArrayReader(For(args[0], serverZone));
+                return new ArrayReader(For(args[0], serverZone, depth + 1));
             case "Int8": return Scalar<sbyte>(t => sbyte.Parse(t, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture));
             case "Int16": return Scalar<short>(t => short.Parse(t, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture));
             case "Int32": return Scalar<int>(t => int.Parse(t, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture));
@@ -83,6 +98,8 @@ internal static class ClickHouseTypes
                 return new TextReader(keepRaw: false);
         }
     }
+
+    private static string Shorten(string text) => text.Length <= 80 ? text : text[..80] + "...";
 
     private static ColumnReader Scalar<T>(Func<string, T> parse)
         where T : notnull => new ScalarReader(typeof(T), t => parse(t));

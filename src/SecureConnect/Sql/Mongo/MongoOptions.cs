@@ -76,6 +76,7 @@ internal static class MongoOptionNames
     /// </summary>
     public static ParsedConnectionString Parse(string connectionString)
     {
+        const int MaxUriLength = 1024;
         string trimmed = connectionString.Trim();
         if (trimmed.StartsWith("mongodb+srv:", StringComparison.OrdinalIgnoreCase))
         {
@@ -85,6 +86,13 @@ internal static class MongoOptionNames
         if (!trimmed.StartsWith("mongodb:", StringComparison.OrdinalIgnoreCase))
         {
             throw new FormatException("a MongoDB connection string is a mongodb:// URI, such as mongodb://db.internal:27017/orders?authSource=admin");
+        }
+
+        if (trimmed.Length > MaxUriLength)
+        {
+            // The driver's URI parser backtracks: an ill-formed URI of a few KiB kept it busy for minutes (fuzzing found
+            // it), and a URI of one server with the few options SecureConnect passes on is far shorter than this.
+            throw new FormatException($"the mongodb:// URI is {trimmed.Length} characters long; SecureConnect reads URIs of at most {MaxUriLength} (one server and a few options)");
         }
 
         ConnectionString parsed;

@@ -129,10 +129,16 @@ internal sealed class TrinoQuery
     private List<object[]> Read(HttpResponseMessage response, CancellationToken cancel)
     {
         Pages++;
+        using Stream body = response.Content.ReadAsStream(cancel);
+        return ReadPage(body);
+    }
+
+    /// <summary>One result page from its body: the parsing apart from HTTP, so that it can be tested (and fuzzed) alone.</summary>
+    internal List<object[]> ReadPage(Stream body)
+    {
         JsonDocument document;
         try
         {
-            using Stream body = response.Content.ReadAsStream(cancel);
             document = JsonDocument.Parse(body, new JsonDocumentOptions { MaxDepth = 256 });
         }
         catch (JsonException e)
@@ -167,7 +173,9 @@ internal sealed class TrinoQuery
 
         if (page.TryGetProperty("updateCount", out JsonElement count) && count.ValueKind == JsonValueKind.Number)
         {
-            UpdateCount = count.GetInt64();
+            UpdateCount = count.TryGetInt64(out long changed)
+                ? changed
+                : throw new TrinoProtocolException($"the updateCount {Shorten(count.GetRawText())} is not a whole number of rows");
         }
 
         // The next page first: a page that breaks the rules below still leaves a query to cancel.

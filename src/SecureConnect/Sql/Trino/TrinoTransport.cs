@@ -92,7 +92,18 @@ internal sealed class TrinoTransport : IDisposable
             throw new TrinoProtocolException($"the server sent a nextUri that is not an http(s) URL ('{Shorten(nextUri)}')");
         }
 
-        if (!string.Equals(next.IdnHost, _http.BaseUri.IdnHost, StringComparison.OrdinalIgnoreCase) || next.Port != Route.ServerPort)
+        string nextHost;
+        try
+        {
+            nextHost = next.IdnHost;
+        }
+        catch (UriFormatException e)
+        {
+            // Uri checks an international host name only when asked for its IDN form.
+            throw new TrinoProtocolException($"the server sent a nextUri whose host is not a valid name ('{Shorten(nextUri)}')", e);
+        }
+
+        if (!string.Equals(nextHost, _http.BaseUri.IdnHost, StringComparison.OrdinalIgnoreCase) || next.Port != Route.ServerPort)
         {
             throw new TrinoProtocolException(
                 $"the server sent a nextUri on {next.Host}:{next.Port}, not on the integration's {_http.BaseUri.Host}:{Route.ServerPort}; SecureConnect follows result pages only on the coordinator it connected to (through its route), so it was not followed. " +

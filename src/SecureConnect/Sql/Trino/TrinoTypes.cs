@@ -17,17 +17,27 @@ internal sealed record TrinoType(string Name, IReadOnlyList<TrinoType> Arguments
 {
     private static readonly HashSet<string> s_suffixWords = new(StringComparer.Ordinal) { "with", "without", "local", "time", "zone", "to", "day", "hour", "minute", "second", "year", "month" };
 
+    /// <summary>How deep types may nest: far beyond real types, and far below what the stack holds.</summary>
+    internal const int MaxDepth = 128;
+
     /// <summary>Parses a type's display text; throws FormatException for text that is not one.</summary>
     public static TrinoType Parse(string text)
     {
         int at = 0;
-        TrinoType type = ParseAt(text, ref at);
+        TrinoType type = ParseAt(text, ref at, 1);
         SkipSpaces(text, ref at);
         return at == text.Length ? type : throw new FormatException($"unexpected '{text[at..]}' in type '{text}'");
     }
 
-    private static TrinoType ParseAt(string text, ref int at)
+    private static TrinoType ParseAt(string text, ref int at, int depth)
     {
+        if (depth > MaxDepth)
+        {
+            // The text is the server's: without a bound, "array(array(..." tens of thousands deep overflows the stack
+            // and ends the whole process, which no catch can stop (fuzzing found it).
+            throw new FormatException($"the type is nested deeper than {MaxDepth} levels");
+        }
+
         SkipSpaces(text, ref at);
         string name = Word(text, ref at).ToLowerInvariant();
         if (name.Length == 0)
@@ -45,25 +55,28 @@ internal sealed record TrinoType(string Name, IReadOnlyList<TrinoType> Arguments
             while (true)
             {
                 SkipSpaces(text, ref at);
-                if (at < text.Length && char.IsDigit(text[at]))
+                if (at < text.Length && char.IsAsciiDigit(text[at]))
                 {
                     int start = at;
-                    while (at < text.Length && char.IsDigit(text[at]))
+                    while (at < text.Length && char.IsAsciiDigit(text[at]))
                     {
                         at++;
                     }
 
-                    numbers.Add(int.Parse(text.AsSpan(start, at - start), NumberStyles.None, CultureInfo.InvariantCulture));
+                    // A precision too large for an int is a type text that does not parse, as the caller expects it.
+                    numbers.Add(int.TryParse(text.AsSpan(start, at - start), NumberStyles.None, CultureInfo.InvariantCulture, out int number)
+                        ? number
+                        : throw new FormatException($"the number '{text[start..at]}' in type '{text}' is too large"));
                 }
                 else if (name == "row")
                 {
-                    (string? field, TrinoType fieldType) = RowField(text, ref at);
+                    (string? field, TrinoType fieldType) = RowField(text, ref at, depth + 1);
                     fields.Add(field);
                     arguments.Add(fieldType);
                 }
                 else
                 {
-                    arguments.Add(ParseAt(text, ref at));
+                    arguments.Add(ParseAt(text, ref at, depth + 1));
                 }
 
                 SkipSpaces(text, ref at);
@@ -103,7 +116,7 @@ internal sealed record TrinoType(string Name, IReadOnlyList<TrinoType> Arguments
         return new TrinoType(name, arguments, fields, numbers);
     }
 
-    private static (string? Name, TrinoType Type) RowField(string text, ref int at)
+    private static (string? Name, TrinoType Type) RowField(string text, ref int at, int depth)
     {
         SkipSpaces(text, ref at);
         if (at < text.Length && text[at] == '"')
@@ -122,7 +135,7 @@ internal sealed record TrinoType(string Name, IReadOnlyList<TrinoType> Arguments
                     }
 
                     at++;
-                    return (name.ToString(), ParseAt(text, ref at));
+                    return (name.ToString(), ParseAt(text, ref at, depth));
                 }
 
                 name.Append(text[at++]);
@@ -140,11 +153,11 @@ internal sealed record TrinoType(string Name, IReadOnlyList<TrinoType> Arguments
             && !text.AsSpan(at).StartsWith("with ", StringComparison.OrdinalIgnoreCase);
         if (named)
         {
-            return (first, ParseAt(text, ref at));
+            return (first, ParseAt(text, ref at, depth));
         }
 
         at = save;
-        return (null, ParseAt(text, ref at));
+        return (null, ParseAt(text, ref at, depth));
     }
 
     private static string Word(string text, ref int at)

@@ -22,6 +22,9 @@ internal static class OpenSshPrivateKeyFormat
     /// <summary>bcrypt_pbkdf rounds ssh-keygen uses when <c>-a</c> is not given.</summary>
     public const int DefaultKdfRounds = 16;
 
+    /// <summary>The most bcrypt_pbkdf rounds a key file may ask for (ssh-keygen -a; already tens of seconds to derive).</summary>
+    public const int MaxKdfRounds = 1000;
+
     private const string OpenSshLabel = "OPENSSH PRIVATE KEY";
     private const string NoCipher = "none";
     private const string NoKdf = "none";
@@ -392,6 +395,18 @@ internal static class OpenSshPrivateKeyFormat
             if (options.Remaining != 0 || salt.Length == 0 || storedRounds == 0 || storedRounds > int.MaxValue)
             {
                 throw SshWireReader.Corrupt();
+            }
+
+            if (storedRounds > MaxKdfRounds)
+            {
+                // The count comes from the file: a damaged or hostile key asking for millions of rounds would keep the
+                // import (or every tunnel start) computing for days (fuzzing found it).
+                throw new SshKeyException(
+                    SshKeyException.KeyFormatUnsupported,
+                    "The private key asks for " + storedRounds + " bcrypt_pbkdf rounds; SecureConnect reads keys with at most "
+                        + MaxKdfRounds + " (ssh-keygen uses " + DefaultKdfRounds + " unless -a says otherwise), so that a damaged "
+                        + "key cannot make it compute for hours. Re-encrypt the key with fewer rounds: "
+                        + "'ssh-keygen -p -a 100 -f <key file>'.");
             }
 
             rounds = (int)storedRounds;

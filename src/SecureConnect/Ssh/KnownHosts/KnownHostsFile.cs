@@ -62,7 +62,9 @@ internal sealed class KnownHostsFile
         int count = text.EndsWith('\n') ? rawLines.Length - 1 : rawLines.Length;
         for (int i = 0; i < count; i++)
         {
-            string lineText = rawLines[i].EndsWith('\r') ? rawLines[i].Substring(0, rawLines[i].Length - 1) : rawLines[i];
+            // Every carriage return at the end goes, not one: a line that kept one would lose it at the next write and
+            // read back differently each time the file is saved (fuzzing found it).
+            string lineText = rawLines[i].TrimEnd('\r');
             int lineNumber = i + 1;
             KnownHostEntry? entry = null;
             if (!IsBlankOrComment(lineText))
