@@ -237,6 +237,74 @@ public sealed class TsvResultTests
     }
 
     [Fact]
+    public void Reader_ALineLongerThanTheLimit_IsAFormatError_NotAnEverGrowingBuffer()
+    {
+        // A server (or something posing as one) that sends a row without end: the reader stops at its line limit with
+        // a clear error instead of doubling its buffer until the process runs out of memory. The stream refuses to be
+        // read past 4 MiB, so a reader without a limit fails here with that IOException instead.
+        byte[] head = Encoding.UTF8.GetBytes("s\nString\n");
+        var body = new Endless(head, (byte)'x', failAfter: 4 * 1024 * 1024);
+        var tsv = new TsvBodyReader(body, maxLineBytes: 256 * 1024);
+        tsv.ReadHeader();
+        ClickHouseFormatException e = Assert.Throws<ClickHouseFormatException>(() => tsv.ReadRow());
+        Assert.Contains("row 1", e.Message, StringComparison.Ordinal);
+        Assert.Contains("256 KiB", e.Message, StringComparison.Ordinal);
+        Assert.True(body.Position <= 1024 * 1024, $"read {body.Position} bytes");
+        Assert.Equal(1024L * 1024 * 1024, TsvBodyReader.MaxLineBytes);
+    }
+
+    private sealed class Endless : Stream
+    {
+        private readonly byte[] _head;
+        private readonly byte _fill;
+        private readonly long _failAfter;
+        private long _position;
+
+        public Endless(byte[] head, byte fill, long failAfter)
+        {
+            _head = head;
+            _fill = fill;
+            _failAfter = failAfter;
+        }
+
+        public override bool CanRead => true;
+
+        public override bool CanSeek => false;
+
+        public override bool CanWrite => false;
+
+        public override long Length => throw new NotSupportedException();
+
+        public override long Position { get => _position; set => throw new NotSupportedException(); }
+
+        public override void Flush()
+        {
+        }
+
+        public override int Read(byte[] buffer, int offset, int count)
+        {
+            if (_position >= _failAfter)
+            {
+                throw new IOException("read past the bound a limited reader stops at");
+            }
+
+            for (int i = 0; i < count; i++)
+            {
+                buffer[offset + i] = _position + i < _head.Length ? _head[_position + i] : _fill;
+            }
+
+            _position += count;
+            return count;
+        }
+
+        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+
+        public override void SetLength(long value) => throw new NotSupportedException();
+
+        public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+    }
+
+    [Fact]
     public void Reader_ARowWithTheWrongNumberOfFields_IsAFormatError()
     {
         using var reader = new ClickHouseDataReader(Body("a\tb\nUInt8\tUInt8\n1\n2\t3\n"), null, null);

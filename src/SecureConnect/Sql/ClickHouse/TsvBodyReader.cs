@@ -64,9 +64,18 @@ internal sealed class TsvBodyReader
     private bool _eof;
     private int _columns = -1;
 
-    public TsvBodyReader(Stream body)
+    /// <summary>
+    /// The longest line read (1 GiB): a row longer than that is a format error, not a buffer doubled until the process
+    /// runs out of memory (a .NET array stops at 2 GiB anyway). Limit the result on the server with max_result_bytes.
+    /// </summary>
+    public const long MaxLineBytes = 1024L * 1024 * 1024;
+
+    private readonly long _maxLineBytes;
+
+    public TsvBodyReader(Stream body, long maxLineBytes = MaxLineBytes)
     {
         _body = body;
+        _maxLineBytes = maxLineBytes;
     }
 
     /// <summary>Complete rows read so far (not counting the header).</summary>
@@ -275,7 +284,12 @@ internal sealed class TsvBodyReader
 
         if (_end == _buffer.Length)
         {
-            Array.Resize(ref _buffer, _buffer.Length * 2);
+            if (_buffer.Length >= _maxLineBytes)
+            {
+                throw new ClickHouseFormatException($"row {Rows + 1} is longer than {_maxLineBytes / 1024} KiB without ending; SecureConnect reads no longer line (limit the result with -Option @{{ max_result_bytes = ... }})");
+            }
+
+            Array.Resize(ref _buffer, (int)Math.Min(_buffer.Length * 2L, _maxLineBytes));
         }
 
         int read = _body.Read(_buffer, _end, _buffer.Length - _end);
