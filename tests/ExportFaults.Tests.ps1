@@ -109,6 +109,8 @@ Describe 'Export-SecureQuery when the bastion''s sshd is killed mid-export' -Tag
         $failure | Should -Not -BeNullOrEmpty -Because 'an export cut off mid-way is an error'
         $failure.FullyQualifiedErrorId | Should -Be "QueryInterrupted,$ExportError"
         $failure.Exception.Message | Should -Match "'pg'.*incomplete"
+        $failure.Exception.Message | Should -Match ([regex]::Escape("nothing of it was kept: '$path' is as it was before the export."))
+        $failure.Exception.Message | Should -Not -Match 'discard what was written' -Because 'the export kept nothing to discard'
         if ($Existing) {
             Get-FolderFiles $dir | Should -Be @('big.csv')
             Get-Hex $path | Should -BeExactly $before

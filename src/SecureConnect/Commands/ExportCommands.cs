@@ -154,6 +154,17 @@ public sealed class ExportSecureQueryCommand : SecureQueryRunCmdlet
             // The file failed, whatever the engine made of the exception that stopped its result.
             throw failure;
         }
+        catch (SecureConnectException e) when (e.ErrorId == ErrorIds.QueryInterrupted && e.Message.Contains(ResultStream.DiscardAdvice, StringComparison.Ordinal))
+        {
+            // The export keeps nothing of a cut result (ExportFile removes its partial file or cuts an appended target
+            // back): say that, not "discard what was written".
+            throw new SecureConnectException(
+                e.ErrorId,
+                e.Kind,
+                e.Message.Replace(ResultStream.DiscardAdvice, $" The result is incomplete, and nothing of it was kept: '{file.Path}' is as it was before the export.", StringComparison.Ordinal),
+                e.Target,
+                e.InnerException);
+        }
         finally
         {
             session?.Dispose();

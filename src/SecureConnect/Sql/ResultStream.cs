@@ -120,11 +120,14 @@ internal sealed class ResultStream
         return "?";
     }
 
+    /// <summary>What QueryInterrupted tells the caller to do with the rows it got (Export-SecureQuery, which keeps none, says so instead).</summary>
+    internal const string DiscardAdvice = " The result is incomplete: discard what was written from it.";
+
     /// <summary>The error of a connection that broke while a result was on its way.</summary>
     public static SecureConnectException Interrupted(string name, long delivered, Exception e, ResultShape shape)
     {
         string rows = delivered == 1 ? "1 row" : $"{delivered} rows";
-        string advice = shape is ResultShape.NonQuery ? " The statement may or may not have taken effect on the server: check before running it again." : " The result is incomplete: discard what was written from it.";
+        string advice = shape is ResultShape.NonQuery ? " The statement may or may not have taken effect on the server: check before running it again." : DiscardAdvice;
         return new SecureConnectException(
             ErrorIds.QueryInterrupted,
             ErrorKind.ConnectionError,
